@@ -1,0 +1,44 @@
+"""hgq_hw: the spec contract, the bit-exact integer reference and the hardware generator.
+
+Never imports TensorFlow or Keras: the spec (``hgq_hw.spec``) is the only coupling to training.
+"""
+
+from __future__ import annotations
+
+from hgq_hw.fixed import FixedType, Overflow, Round, TensorType
+from hgq_hw.random_spec import random_spec
+from hgq_hw.reference import evaluate, infer_types, quantize_inputs, to_real
+from hgq_hw.spec import (
+    DenseSpec,
+    InputSpec,
+    ModelSpec,
+    OutputSpec,
+    ReLUSpec,
+    RequantizeSpec,
+    SpecError,
+    load,
+    loads,
+    save,
+)
+
+__all__ = [
+    "DenseSpec",
+    "FixedType",
+    "InputSpec",
+    "ModelSpec",
+    "OutputSpec",
+    "Overflow",
+    "ReLUSpec",
+    "RequantizeSpec",
+    "Round",
+    "SpecError",
+    "TensorType",
+    "evaluate",
+    "infer_types",
+    "load",
+    "loads",
+    "quantize_inputs",
+    "random_spec",
+    "save",
+    "to_real",
+]

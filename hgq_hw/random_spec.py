@@ -1,0 +1,209 @@
+"""Random valid specs for fuzzing every stage (reference, generator, cocotb, boards).
+
+:func:`random_spec` draws a chain ``Input -> [Dense -> (ReLU) -> Requantize -> (ReLU)] * depth ->
+Output`` and puts the corners in on purpose: width-0 inputs, pruned weights, whole pruned rows
+(an input nobody reads) and columns (an output that is only its bias), extreme weight values
+(``+-(2**b - 1)`` and ``-2**b``), negative ``i`` and ``f``, requantizers that drop fractional bits
+(so rounding matters) and that are narrower than their input (so WRAP and SAT engage), and
+unsigned requantizers fed with signed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
+from hgq_hw.reference import infer_types
+from hgq_hw.spec import (
+    DenseSpec,
+    InputSpec,
+    LayerSpec,
+    ModelSpec,
+    OutputSpec,
+    ReLUSpec,
+    RequantizeSpec,
+)
+
+__all__ = ["random_spec"]
+
+
+def _check_range(name: str, pair: tuple[int, int], lowest: int, highest: int) -> None:
+    lo, hi = pair
+    if not lowest <= lo <= hi <= highest:
+        raise ValueError(f"{name} must satisfy {lowest} <= low <= high <= {highest}, got {pair}")
+
+
+def _random_type(
+    rng: np.random.Generator,
+    n: int,
+    bits: tuple[int, int],
+    f_range: tuple[int, int],
+    zero_width: float,
+) -> TensorType:
+    k = rng.integers(0, 2, n)
+    width = rng.integers(max(bits[0], 1), bits[1] + 1, n)
+    width = np.where(rng.random(n) < zero_width, 0, np.maximum(width, k))
+    k = np.where(width == 0, 0, k)
+    f = rng.integers(f_range[0], f_range[1] + 1, n)
+    return TensorType(k, width - k - f, f)
+
+
+def _random_weights(
+    rng: np.random.Generator,
+    n_in: int,
+    n_out: int,
+    weight_bits: tuple[int, int],
+    f_range: tuple[int, int],
+    prune: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    bits = rng.integers(weight_bits[0], weight_bits[1] + 1, (n_in, n_out))
+    top = (1 << bits) - 1
+    raw = rng.integers(-top, top + 1)
+    corner = rng.random((n_in, n_out))
+    raw = np.where(corner < 0.1, top, raw)
+    raw = np.where((corner >= 0.1) & (corner < 0.2), -top - 1, raw)
+    raw = np.where(rng.random((n_in, n_out)) < prune, 0, raw)
+    if n_in > 1 and rng.random() < 0.3:
+        raw[rng.integers(n_in), :] = 0  # an input no output reads
+    if n_out > 1 and rng.random() < 0.3:
+        raw[:, rng.integers(n_out)] = 0  # an output that is only its bias
+    f = rng.integers(f_range[0], f_range[1] + 1, (n_in, n_out))
+    return raw.astype(np.int64), f.astype(np.int64)
+
+
+def _requantize_type(
+    rng: np.random.Generator,
+    incoming: TensorType,
+    act_bits: tuple[int, int],
+    zero_width: float,
+) -> TensorType:
+    """A target type near the incoming one: fewer fractional bits, often too few integer bits."""
+    n = incoming.shape[0]
+    f = incoming.f - rng.integers(-1, 4, n)
+    f = np.clip(f, -MAX_EXPONENT, MAX_EXPONENT)
+    k = np.where(rng.random(n) < 0.8, incoming.k, 1 - incoming.k)
+    keep_range = rng.random(n) < 0.3
+    i_keep = incoming.i + (incoming.k - k)  # same upper bound when the sign bit moves
+    width_drawn = rng.integers(max(act_bits[0], 1), act_bits[1] + 1, n)
+    i_drawn = width_drawn - k - f
+    i = np.where(keep_range, i_keep, i_drawn)
+    width = np.clip(k + i + f, 0, min(MAX_WIDTH, act_bits[1]))
+    width = np.where(rng.random(n) < zero_width, 0, width)
+    k = np.where(width == 0, 0, k)
+    i = np.clip(width - k - f, -MAX_EXPONENT, MAX_EXPONENT)
+    f = width - k - i
+    return TensorType(k, i, f)
+
+
+def random_spec(
+    seed: int,
+    *,
+    depth: int = 2,
+    width: tuple[int, int] = (1, 8),
+    input_bits: tuple[int, int] = (1, 8),
+    act_bits: tuple[int, int] = (1, 10),
+    weight_bits: tuple[int, int] = (1, 6),
+    f_range: tuple[int, int] = (-2, 6),
+    prune: float = 0.3,
+    zero_width: float = 0.05,
+    relu: float = 0.5,
+    rounds: Sequence[Round] = (Round.TRN, Round.RND),
+    overflows: Sequence[Overflow] = (Overflow.WRAP, Overflow.SAT),
+    name: str | None = None,
+) -> ModelSpec:
+    """A random valid spec; the same arguments always give the same spec.
+
+    Parameters
+    ----------
+    seed:
+        Seed of ``numpy.random.default_rng``.
+    depth:
+        Number of Dense layers (0 gives ``Input -> Requantize -> Output``).
+    width:
+        Inclusive range of the element count of every tensor (input and each Dense output).
+    input_bits, act_bits:
+        Inclusive ranges of the bit widths of input elements and requantized activations.
+    weight_bits:
+        Inclusive range of the magnitude bits of non-pruned weights and biases.
+    f_range:
+        Inclusive range of fractional bits of inputs, weights and biases (may be negative).
+    prune:
+        Probability that a weight is pruned (raw 0); whole rows/columns are pruned now and then.
+    zero_width:
+        Probability that an input element or a requantized element has width 0.
+    relu:
+        Probability of a ReLU before or after each requantizer.
+    rounds, overflows:
+        Modes drawn for each requantizer and for the input quantizer.
+    """
+    if depth < 0:
+        raise ValueError(f"depth must be >= 0, got {depth}")
+    _check_range("width", width, 1, 1 << 16)
+    _check_range("input_bits", input_bits, 0, MAX_WIDTH)
+    _check_range("act_bits", act_bits, 0, MAX_WIDTH)
+    _check_range("weight_bits", weight_bits, 1, 62)
+    _check_range("f_range", f_range, -MAX_EXPONENT, MAX_EXPONENT)
+    if not rounds or not overflows:
+        raise ValueError("rounds and overflows need at least one mode each")
+    rng = np.random.default_rng(seed)
+
+    def pick(options: Sequence) -> object:
+        return options[int(rng.integers(len(options)))]
+
+    n = int(rng.integers(width[0], width[1] + 1))
+    in_type = _random_type(rng, n, input_bits, f_range, zero_width)
+    layers: list[LayerSpec] = [
+        InputSpec(
+            name="x",
+            k=in_type.k,
+            i=in_type.i,
+            f=in_type.f,
+            round=pick(rounds),
+            overflow=pick(overflows),
+        )
+    ]
+
+    def partial(extra: list[LayerSpec]) -> ModelSpec:
+        chain = layers + extra
+        return ModelSpec("partial", [*chain, OutputSpec(name="out", inputs=(chain[-1].name,))])
+
+    for index in range(max(depth, 1)):
+        if depth:
+            n_out = int(rng.integers(width[0], width[1] + 1))
+            w_raw, w_f = _random_weights(rng, n, n_out, weight_bits, f_range, prune)
+            b_raw, b_f = _random_weights(rng, 1, n_out, weight_bits, f_range, 0.3)
+            layers.append(
+                DenseSpec(
+                    name=f"dense{index}",
+                    inputs=(layers[-1].name,),
+                    weight_raw=w_raw,
+                    weight_f=w_f,
+                    bias_raw=b_raw[0],
+                    bias_f=b_f[0],
+                )
+            )
+            n = n_out
+        where_relu = rng.random()
+        if where_relu < relu / 2:
+            layers.append(ReLUSpec(name=f"relu{index}a", inputs=(layers[-1].name,)))
+        incoming = infer_types(partial([]))[layers[-1].name]
+        q = _requantize_type(rng, incoming, act_bits, zero_width)
+        layers.append(
+            RequantizeSpec(
+                name=f"q{index}",
+                inputs=(layers[-1].name,),
+                k=q.k,
+                i=q.i,
+                f=q.f,
+                round=pick(rounds),
+                overflow=pick(overflows),
+            )
+        )
+        if relu / 2 <= where_relu < relu:
+            layers.append(ReLUSpec(name=f"relu{index}b", inputs=(layers[-1].name,)))
+    layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
+    return ModelSpec(
+        name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}
+    )

@@ -1,0 +1,66 @@
+"""The ``hgq`` command: one subcommand per pipeline stage.
+
+Each stage lives in its own module with ``register(subparsers)``, which adds its parser and sets
+``func`` (called with the parsed arguments, returns the exit status). Heavy imports (TensorFlow,
+Amaranth, cocotb) happen inside the command functions, so ``hgq --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "hgq_train.cli.doctor",
+    "hgq_train.cli.spec_cmds",
+)
+"""Modules that add subcommands, in the order ``hgq --help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hgq",
+        description="hgqflow: train per-weight fixed-point networks (HGQ) and turn them into "
+        "verified, pipelined FPGA hardware with open tools.",
+    )
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        parser.add_argument("--version", action="version", version=version("hgqflow"))
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        pass
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hgq`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # the CLI boundary: one clear line, not a traceback
+        from hgq_hw.spec import SpecError
+
+        if isinstance(err, SpecError | FileNotFoundError | ValueError) and not getattr(
+            args, "traceback", False
+        ):
+            print(f"hgq {args.command}: error: {err}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

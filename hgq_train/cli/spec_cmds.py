@@ -1,0 +1,133 @@
+"""``hgq check``, ``hgq eval`` and ``hgq random-spec``: look at, run and make spec files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register", "spec_summary"]
+
+
+def spec_summary(spec_path: str | Path) -> str:
+    """A table of the layers of a spec file: kind, shape, bit widths, pruned weights."""
+    from hgq_hw.reference import infer_types
+    from hgq_hw.spec import DenseSpec, load
+
+    spec = load(spec_path)
+    types = infer_types(spec)
+    rows = [("layer", "kind", "shape", "bits min/mean/max", "weights kept")]
+    for layer in spec.layers:
+        width = types[layer.name].width
+        bits = f"{width.min()}/{width.mean():.1f}/{width.max()}"
+        kept = ""
+        if isinstance(layer, DenseSpec):
+            kept = f"{int(np.count_nonzero(layer.weight_raw))}/{layer.weight_raw.size}"
+        rows.append(
+            (layer.name, layer.kind, "x".join(map(str, spec.shape(layer.name))), bits, kept)
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = [f"spec {spec.name!r} (schema version {spec.version}) from {spec_path}"]
+    for n, row in enumerate(rows):
+        lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if n == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _check(args: argparse.Namespace) -> int:
+    print(spec_summary(args.spec))
+    return 0
+
+
+def _read_inputs(path: Path) -> np.ndarray:
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            if "x" not in data:
+                raise ValueError(f"{path}: no array named 'x' (found {sorted(data.files)})")
+            return data["x"]
+    if path.suffix in (".csv", ".txt"):
+        return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
+    raise ValueError(f"{path}: unsupported input file type (use .npy, .npz with 'x', or .csv)")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
+    from hgq_hw.spec import load
+
+    spec = load(args.spec)
+    if args.inputs is not None:
+        x = _read_inputs(Path(args.inputs))
+        x_raw = quantize_inputs(spec, x) if args.real else x.astype(np.int64)
+    else:
+        rng = np.random.default_rng(args.seed)
+        print(f"random raw inputs: {args.random} samples, seed {args.seed}")
+        lo, hi = input_bounds(spec)
+        x_raw = np.empty((args.random, *spec.input_shape), dtype=object)
+        for index in np.ndindex(*spec.input_shape):
+            x_raw[(slice(None), *index)] = [
+                int(v)
+                for v in rng.integers(int(lo[index]), int(hi[index]), args.random, endpoint=True)
+            ]
+    y = evaluate(spec, x_raw)
+    if args.output:
+        np.save(
+            args.output,
+            np.asarray(y, dtype=np.int64 if y.dtype != object else object),
+            allow_pickle=y.dtype == object,
+        )
+        print(f"wrote {len(y)} raw outputs to {args.output}")
+    else:
+        np.savetxt(sys.stdout, np.asarray(y, dtype=np.int64), fmt="%d", delimiter=",")
+    return 0
+
+
+def _random_spec(args: argparse.Namespace) -> int:
+    from hgq_hw.random_spec import random_spec
+    from hgq_hw.spec import save
+
+    spec = random_spec(
+        args.seed, depth=args.depth, width=(args.min_width, args.max_width), prune=args.prune
+    )
+    save(spec, args.output)
+    print(f"wrote {args.output} (seed {args.seed}, depth {args.depth})")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    check = subparsers.add_parser("check", help="validate a spec file and print its layers")
+    check.add_argument("spec", help="spec JSON file")
+    check.set_defaults(func=_check)
+
+    ev = subparsers.add_parser("eval", help="run the bit-exact integer reference on inputs")
+    ev.add_argument("spec", help="spec JSON file")
+    source = ev.add_mutually_exclusive_group()
+    source.add_argument("--inputs", help=".npy / .npz (array 'x') / .csv of inputs")
+    source.add_argument(
+        "--random",
+        type=int,
+        default=8,
+        metavar="N",
+        help="N random raw inputs over the full input types (default 8)",
+    )
+    ev.add_argument(
+        "--real",
+        action="store_true",
+        help="--inputs are real values: quantize them as the input quantizer does",
+    )
+    ev.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
+    ev.add_argument("-o", "--output", help="write raw outputs to this .npy instead of stdout")
+    ev.set_defaults(func=_eval)
+
+    rs = subparsers.add_parser("random-spec", help="write a random valid spec (for fuzzing)")
+    rs.add_argument("-o", "--output", required=True, help="spec JSON file to write")
+    rs.add_argument("--seed", type=int, default=0)
+    rs.add_argument("--depth", type=int, default=2, help="number of Dense layers (default 2)")
+    rs.add_argument("--min-width", type=int, default=1)
+    rs.add_argument("--max-width", type=int, default=8)
+    rs.add_argument("--prune", type=float, default=0.3, help="fraction of pruned weights")
+    rs.set_defaults(func=_random_spec)
