@@ -47,6 +47,7 @@ def _random_type(
     width = np.where(rng.random(n) < zero_width, 0, np.maximum(width, k))
     k = np.where(width == 0, 0, k)
     f = rng.integers(f_range[0], f_range[1] + 1, n)
+    f = np.clip(f, width - k - MAX_EXPONENT, width - k + MAX_EXPONENT)  # keeps |i| in range
     return TensorType(k, width - k - f, f)
 
 
@@ -92,8 +93,8 @@ def _requantize_type(
     width = np.clip(k + i + f, 0, min(MAX_WIDTH, act_bits[1]))
     width = np.where(rng.random(n) < zero_width, 0, width)
     k = np.where(width == 0, 0, k)
+    # Clipping i keeps |i| and |f| within MAX_EXPONENT and the width within [0, MAX_WIDTH].
     i = np.clip(width - k - f, -MAX_EXPONENT, MAX_EXPONENT)
-    f = width - k - i
     return TensorType(k, i, f)
 
 
