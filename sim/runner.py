@@ -29,7 +29,15 @@ from hgq_hw.spec import ModelSpec, save
 from hgq_hw.tools import tool_env
 from sim.vectors import VectorSet, build_vectors
 
-__all__ = ["SIMULATORS", "DesignFiles", "SimResult", "run_regression", "simulator_available"]
+__all__ = [
+    "SIMULATORS",
+    "CocotbRun",
+    "DesignFiles",
+    "SimResult",
+    "run_cocotb",
+    "run_regression",
+    "simulator_available",
+]
 
 SIMULATORS = ("verilator", "icarus")
 TEST_MODULE = "sim.tb_network"
@@ -160,6 +168,101 @@ def _build_dir_name(design: DesignFiles, simulator: str, waves: bool, optimize: 
     return _build_key(design, simulator, waves) + ("-opt" if optimize else "")
 
 
+@dataclass
+class CocotbRun:
+    """Outcome of one build + cocotb run: test counts from the results XML, and where things are."""
+
+    tests: int
+    failures: int
+    run_dir: Path
+    log: Path
+    build_seconds: float
+    error: str | None = None
+    """Set when no results file was written (the simulator crashed or never started)."""
+
+    def waves(self) -> Path | None:
+        found = sorted(self.run_dir.glob("*.fst")) + sorted(self.run_dir.parent.glob("*/*.fst"))
+        return found[0] if found else None
+
+
+def run_cocotb(
+    design: DesignFiles,
+    test_module: str,
+    config: dict,
+    *,
+    work_dir: Path,
+    simulator: str,
+    seed: int,
+    waves: bool = False,
+    optimize: bool = False,
+    run_name: str | None = None,
+) -> CocotbRun:
+    """Build ``design`` with ``simulator`` and run the cocotb ``test_module`` on it.
+
+    ``config`` is written to ``<run_dir>/config.json`` and its path handed to the testbench as
+    ``HGQ_SIM_CONFIG``. cocotb's runner may ``sys.exit`` on failing tests; this function never
+    does: it reads the results XML and reports counts (``error`` when there is none). Builds
+    are cached per (simulator, Verilog contents, waves, optimize) under ``work_dir``.
+    """
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    missing = simulator_available(simulator)
+    if missing is not None:
+        raise RuntimeError(f"simulator {simulator} is not available: {missing}")
+    work_dir = Path(work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    build_dir = work_dir / _build_dir_name(design, simulator, waves, optimize)
+    run_dir = work_dir / (run_name or f"run-{simulator}")
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps(config, indent=1))
+
+    runner = get_runner(simulator)
+    build_args = ["--trace-fst"] if (waves and simulator == "verilator") else []
+    if simulator == "verilator":
+        build_args += ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O1"]
+    log = run_dir / "sim.log"
+    with _tool_env(optimize):
+        start = time.perf_counter()
+        build_log = work_dir / f"build-{simulator}.log"
+        try:
+            runner.build(
+                sources=[design.verilog.resolve()],
+                hdl_toplevel=design.toplevel,
+                build_dir=build_dir,
+                build_args=build_args,
+                waves=waves,
+                timescale=("1ns", "1ps"),
+                log_file=build_log,
+            )
+        except (SystemExit, subprocess.CalledProcessError) as err:
+            raise RuntimeError(
+                f"{simulator} could not build {design.verilog} ({err}); see {build_log}"
+            ) from None
+        build_seconds = time.perf_counter() - start
+        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator; the
+        # results file below tells which, and a missing one is a failure too.
+        with contextlib.suppress(SystemExit):
+            runner.test(
+                test_module=test_module,
+                hdl_toplevel=design.toplevel,
+                build_dir=build_dir,
+                test_dir=run_dir,
+                extra_env={"HGQ_SIM_CONFIG": str(run_dir / "config.json")},
+                waves=waves,
+                seed=seed,
+                results_xml=str(run_dir / "results.xml"),
+                log_file=log,
+            )
+    try:
+        tests, failures = get_results(run_dir / "results.xml")
+        return CocotbRun(tests, failures, run_dir, log, build_seconds)
+    except RuntimeError as err:
+        return CocotbRun(0, 0, run_dir, log, build_seconds, error=f"no cocotb results ({err})")
+
+
 def run_regression(
     spec: ModelSpec,
     design: DesignFiles,
@@ -181,89 +284,51 @@ def run_regression(
     compiles the Verilator model with the C++ compiler's optimisation (slower build, faster
     simulation: for throughput measurements).
     """
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
     simulator = (simulator or os.environ.get("SIM") or "verilator").lower()
-    missing = simulator_available(simulator)
-    if missing is not None:
-        raise RuntimeError(f"simulator {simulator} is not available: {missing}")
     samples = int(os.environ.get("NUM_SAMPLES", 200)) if samples is None else samples
     seed = int(os.environ.get("SEED", 0)) if seed is None else seed
     waves = _env_flag("WAVES") if waves is None else waves
-
-    work_dir = Path(work_dir).resolve()
-    work_dir.mkdir(parents=True, exist_ok=True)
-    build_dir = work_dir / _build_dir_name(design, simulator, waves, optimize)
-    run_dir = work_dir / f"run-{simulator}"
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
-
     if vectors is None:
         vectors = build_vectors(spec, samples=samples, seed=seed, data=data)
-    spec_path = save(spec, run_dir / "spec.json")
-    vectors.write(run_dir / "vectors.json")
-    report_path = run_dir / "tb_report.json"
+
+    inputs_dir = Path(work_dir).resolve() / f"inputs-{simulator}"
+    inputs_dir.mkdir(parents=True, exist_ok=True)
+    spec_path = save(spec, inputs_dir / "spec.json")
+    vectors.write(inputs_dir / "vectors.json")
+    report_path = inputs_dir / "tb_report.json"
+    report_path.unlink(missing_ok=True)
     config = {
         "spec": str(spec_path),
-        "vectors": str(run_dir / "vectors.json"),
+        "vectors": str(inputs_dir / "vectors.json"),
         "latency": design.latency,
         "seed": seed,
         "report": str(report_path),
         "gap_probability": gap_probability,
     }
-    (run_dir / "config.json").write_text(json.dumps(config, indent=1))
-
-    runner = get_runner(simulator)
-    build_args = ["--trace-fst"] if (waves and simulator == "verilator") else []
-    if simulator == "verilator":
-        build_args += ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O1"]
+    run = run_cocotb(
+        design,
+        TEST_MODULE,
+        config,
+        work_dir=work_dir,
+        simulator=simulator,
+        seed=seed,
+        waves=waves,
+        optimize=optimize,
+    )
     result = SimResult(
         simulator,
         spec.name,
         seed,
         len(vectors),
         design.latency,
+        tests=run.tests,
+        failures=run.failures,
+        build_seconds=run.build_seconds,
         edge_coverage=vectors.edge_coverage,
+        log=run.log,
     )
-    with _tool_env(optimize):
-        start = time.perf_counter()
-        build_log = work_dir / f"build-{simulator}.log"
-        try:
-            runner.build(
-                sources=[design.verilog.resolve()],
-                hdl_toplevel=design.toplevel,
-                build_dir=build_dir,
-                build_args=build_args,
-                waves=waves,
-                timescale=("1ns", "1ps"),
-                log_file=build_log,
-            )
-        except (SystemExit, subprocess.CalledProcessError) as err:
-            raise RuntimeError(
-                f"{simulator} could not build {design.verilog} ({err}); see {build_log}"
-            ) from None
-        result.build_seconds = time.perf_counter() - start
-        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator; the
-        # results file below tells which, and a missing one is a failure too.
-        with contextlib.suppress(SystemExit):
-            runner.test(
-                test_module=TEST_MODULE,
-                hdl_toplevel=design.toplevel,
-                build_dir=build_dir,
-                test_dir=run_dir,
-                extra_env={"HGQ_SIM_CONFIG": str(run_dir / "config.json")},
-                waves=waves,
-                seed=seed,
-                results_xml=str(run_dir / "results.xml"),
-                log_file=run_dir / "sim.log",
-            )
-    result.log = run_dir / "sim.log"
-    try:
-        result.tests, result.failures = get_results(run_dir / "results.xml")
-    except RuntimeError as err:
-        result.latency_errors.append(f"no cocotb results ({err}); see {result.log}")
+    if run.error:
+        result.latency_errors.append(f"{run.error}; see {run.log}")
     reports = json.loads(report_path.read_text()) if report_path.exists() else {}
     for name in TESTS:
         part = reports.get(name)
@@ -277,6 +342,5 @@ def run_regression(
         if name == "stream_regression":
             result.cycles, result.seconds = part["cycles"], part["seconds"]
     if waves:
-        found = sorted(run_dir.glob("*.fst")) + sorted(build_dir.glob("*.fst"))
-        result.waves = found[0] if found else None
+        result.waves = run.waves()
     return result
