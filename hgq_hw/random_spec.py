@@ -113,6 +113,7 @@ def random_spec(
     rounds: Sequence[Round] = (Round.TRN, Round.RND),
     overflows: Sequence[Overflow] = (Overflow.WRAP, Overflow.SAT),
     name: str | None = None,
+    sizes: Sequence[int] | None = None,
 ) -> ModelSpec:
     """A random valid spec; the same arguments always give the same spec.
 
@@ -138,7 +139,15 @@ def random_spec(
         Probability of a ReLU before or after each requantizer.
     rounds, overflows:
         Modes drawn for each requantizer and for the input quantizer.
+    sizes:
+        Exact element counts ``[inputs, dense1, dense2, ...]`` (e.g. the jet MLP
+        ``[16, 64, 32, 32, 5]``); overrides ``depth`` and ``width``.
     """
+    if sizes is not None:
+        sizes = [int(n) for n in sizes]
+        if not sizes or min(sizes) < 1:
+            raise ValueError(f"sizes must be positive element counts, got {sizes}")
+        depth = len(sizes) - 1
     if depth < 0:
         raise ValueError(f"depth must be >= 0, got {depth}")
     _check_range("width", width, 1, 1 << 16)
@@ -153,7 +162,11 @@ def random_spec(
     def pick(options: Sequence) -> object:
         return options[int(rng.integers(len(options)))]
 
-    n = int(rng.integers(width[0], width[1] + 1))
+    def count(index: int) -> int:
+        drawn = int(rng.integers(width[0], width[1] + 1))
+        return drawn if sizes is None else sizes[index]
+
+    n = count(0)
     in_type = _random_type(rng, n, input_bits, f_range, zero_width)
     layers: list[LayerSpec] = [
         InputSpec(
@@ -172,7 +185,7 @@ def random_spec(
 
     for index in range(max(depth, 1)):
         if depth:
-            n_out = int(rng.integers(width[0], width[1] + 1))
+            n_out = count(index + 1)
             w_raw, w_f = _random_weights(rng, n, n_out, weight_bits, f_range, prune)
             b_raw, b_f = _random_weights(rng, 1, n_out, weight_bits, f_range, 0.3)
             layers.append(

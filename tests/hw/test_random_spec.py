@@ -77,3 +77,12 @@ def test_bad_arguments() -> None:
         random_spec(0, depth=-1)
     with pytest.raises(ValueError, match="act_bits"):
         random_spec(0, act_bits=(3, 65))
+
+
+def test_sizes_fix_every_layer_width() -> None:
+    spec = random_spec(2, sizes=[16, 64, 32, 32, 5])
+    assert spec.input_shape == (16,)
+    assert [layer.n_out for layer in spec.dense_layers()] == [64, 32, 32, 5]
+    assert spec.output_shape == (5,)
+    with pytest.raises(ValueError, match="sizes"):
+        random_spec(0, sizes=[4, 0])
