@@ -60,7 +60,10 @@ def plot_pareto(
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right")
+    if pts or chosen is not None:
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no checkpoints", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
