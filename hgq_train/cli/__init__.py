@@ -18,6 +18,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "hgq_train.cli.doctor",
     "hgq_train.cli.spec_cmds",
+    "hgq_train.cli.hw",
     "hgq_train.cli.sim_cmd",
 )
 """Modules that add subcommands, in the order ``hgq --help`` lists them."""

@@ -1,0 +1,228 @@
+"""Verilog and ``report.json`` for a spec: ``hgq gen`` without the command line.
+
+:func:`generate` builds the :class:`~hgq_hw.components.Network`, converts it with
+``amaranth.back.verilog.convert`` (no source locations, so the text depends only on the spec and
+the options) and writes ``DIR/<name>.v`` and ``DIR/report.json``. The same spec and options give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hgq_hw.spec import ModelSpec
+
+__all__ = [
+    "REPORT_NAME",
+    "Design",
+    "build",
+    "format_report",
+    "generate",
+    "ports_of",
+    "read_report",
+    "write_report",
+]
+
+REPORT_NAME = "report.json"
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Design:
+    """A generated design: the component, its Verilog text and its report (a JSON dict)."""
+
+    network: Any
+    verilog: str
+    report: dict[str, Any]
+
+
+def ports_of(network: Any) -> list[tuple[str, str, int]]:
+    """``(verilog_name, direction, width)`` of the top-level ports (width-0 payloads omitted)."""
+    ports = [("clk", "input", 1), ("rst", "input", 1)]
+    for stream_name, direction in (("i_stream", "input"), ("o_stream", "output")):
+        stream = getattr(network, stream_name)
+        if len(stream.payload):
+            ports.append((f"{stream_name}__payload", direction, len(stream.payload)))
+        ports.append((f"{stream_name}__valid", direction, 1))
+    return ports
+
+
+def _layer_rows(network: Any) -> list[dict[str, Any]]:
+    from hgq_hw.components import DenseLayer
+    from hgq_hw.components.network import stage_name
+    from hgq_hw.layout import BusLayout
+
+    rows = []
+    for stage in network.stages:
+        row: dict[str, Any] = {
+            "layer": stage_name(stage),
+            "kind": type(stage).__name__,
+            "elements": int(stage.out_type.shape[0]),
+            "out_bits": BusLayout.of(stage.out_type).width,
+            "latency": stage.latency,
+            "registers": stage.registers,
+            "adders": 0,
+            "adder_depth": 0,
+            "adder_bits": 0,
+        }
+        if isinstance(stage, DenseLayer):
+            g = stage.graph
+            row.update(
+                adders=g.n_adders,
+                adder_depth=g.depth,
+                adder_bits=g.adder_bits,
+                weights_kept=int((stage.layer.weight_raw != 0).sum()),
+                weights=int(stage.layer.weight_raw.size),
+            )
+        rows.append(row)
+    return rows
+
+
+def build(
+    spec: ModelSpec,
+    *,
+    name: str | None = None,
+    pipeline_levels: int = 0,
+    depth_slack: int | None = None,
+) -> Design:
+    """The network of ``spec`` as Verilog-2001 text plus its report (nothing is written)."""
+    from amaranth import __version__ as amaranth_version
+    from amaranth.back import verilog
+
+    from hgq_hw.components import Network
+
+    name = spec.name if name is None else name
+    if not _NAME_RE.match(name):
+        raise ValueError(f"module name {name!r} is not a Verilog identifier")
+    net = Network(spec, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
+    ports = [net.i_stream.payload, net.i_stream.valid, net.o_stream.payload, net.o_stream.valid]
+    ports = [p for p in ports if len(p)]
+    text = verilog.convert(net, name=name, ports=ports, emit_src=False)
+    layers = _layer_rows(net)
+    report: dict[str, Any] = {
+        "format": "hgqflow-hw-report",
+        "version": 1,
+        "name": name,
+        "spec": spec.name,
+        "verilog": f"{name}.v",
+        "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
+        "generator": {"amaranth": amaranth_version},
+        "latency": net.latency,
+        "registers": net.registers,
+        "adders": net.n_adders,
+        "adder_depth": net.adder_depth,
+        "adder_bits": sum(row["adder_bits"] for row in layers),
+        "ports": [{"name": n, "direction": d, "width": w} for n, d, w in ports_of(net)],
+        "input": {"width": net.in_layout.width, "layout": net.in_layout.describe()},
+        "output": {"width": net.out_layout.width, "layout": net.out_layout.describe()},
+        "layers": layers,
+    }
+    return Design(net, text, report)
+
+
+def write_report(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``report.json`` into ``out_dir`` (stable formatting)."""
+    path = Path(out_dir) / REPORT_NAME
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_report(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``report.json`` of a ``hgq gen`` output folder (``ValueError`` if absent/invalid)."""
+    path = Path(out_dir) / REPORT_NAME
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path} not found: run 'hgq gen SPEC -o {out_dir}' first") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(report, dict) or report.get("format") != "hgqflow-hw-report":
+        raise ValueError(f"{path} is not an hgqflow hardware report")
+    return report
+
+
+def generate(
+    spec: ModelSpec,
+    out_dir: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    pipeline_levels: int = 0,
+    depth_slack: int | None = None,
+) -> Design:
+    """Write ``<out_dir>/<name>.v`` and ``<out_dir>/report.json``; returns the :class:`Design`."""
+    design = build(spec, name=name, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / design.report["verilog"]).write_text(design.verilog, encoding="utf-8")
+    write_report(design.report, out)
+    return design
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append(
+            "  "
+            + "  ".join(
+                cell.rjust(w) if c else cell.ljust(w)
+                for c, (cell, w) in enumerate(zip(row, widths))
+            ).rstrip()
+        )
+        if n == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return lines
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A human-readable table of a report (layers, totals and, after synthesis, resources)."""
+    opts = report["options"]
+    lines = [
+        f"design {report['name']!r} from spec {report['spec']!r}: "
+        f"pipeline_levels={opts['pipeline_levels']}, depth_slack={opts['depth_slack']}",
+    ]
+    rows = [("layer", "kind", "elements", "out bits", "adders", "depth", "latency", "regs")]
+    for r in report["layers"]:
+        rows.append(
+            (
+                r["layer"],
+                r["kind"],
+                str(r["elements"]),
+                str(r["out_bits"]),
+                str(r["adders"]),
+                str(r["adder_depth"]),
+                str(r["latency"]),
+                str(r["registers"]),
+            )
+        )
+    rows.append(
+        (
+            "total",
+            "Network",
+            "",
+            str(report["output"]["width"]),
+            str(report["adders"]),
+            str(report["adder_depth"]),
+            str(report["latency"]),
+            str(report["registers"]),
+        )
+    )
+    lines += _table(rows)
+    lines.append("  ports: " + ", ".join(f"{p['name']}[{p['width']}]" for p in report["ports"]))
+    for target, synth in sorted(report.get("synth", {}).items()):
+        res = ", ".join(f"{k}={v}" for k, v in synth.get("resources", {}).items())
+        fmax = synth.get("fmax_mhz")
+        if synth.get("pnr_error"):
+            timing = f", no timing result: {synth['pnr_error']}"
+        elif fmax is not None:
+            verdict = "met" if synth.get("timing_met") else "MISSED"
+            timing = f", Fmax {fmax:.1f} MHz ({verdict} {synth.get('clock_mhz')} MHz)"
+        else:
+            timing = ""
+        lines.append(f"  {target}: {res}{timing}")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""``hgq gen`` and ``hgq synth``: a spec to Verilog, and the Verilog to FPGA resource reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _gen(args: argparse.Namespace) -> int:
+    from hgq_hw.emit import format_report, generate
+    from hgq_hw.spec import load
+
+    if args.pipeline_levels < 0:
+        raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
+    spec = load(args.spec)
+    design = generate(
+        spec,
+        args.output,
+        name=args.name,
+        pipeline_levels=args.pipeline_levels,
+        depth_slack=None if args.depth_slack < 0 else args.depth_slack,
+    )
+    print(format_report(design.report))
+    out = Path(args.output)
+    print(f"wrote {out / design.report['verilog']} and {out / 'report.json'}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from hgq_hw.emit import format_report, read_report
+    from hgq_hw.synth import synthesize
+
+    try:
+        entry = synthesize(args.dir, args.target, clock_mhz=args.clock_mhz, progress=print)
+    except RuntimeError as err:
+        print(f"hgq synth: error: {err}", file=sys.stderr)
+        return 1
+    print(format_report(read_report(args.dir)))
+    if entry.get("pnr_error"):
+        print(f"note: place and route gave no timing result: {entry['pnr_error']}")
+    elif entry.get("timing_met") is False:
+        print(
+            f"note: timing missed: Fmax {entry['fmax_mhz']:.1f} MHz < {args.clock_mhz:g} MHz "
+            "(regenerate with a smaller --pipeline-levels N: fewer adder levels per stage)"
+        )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    gen = subparsers.add_parser(
+        "gen",
+        help="spec -> pipelined, multiplier-free Verilog + report.json",
+        description="Generate a fully unrolled dataflow network (adder graphs, no multipliers) "
+        "from a spec: DIR/<name>.v (Verilog-2001) and DIR/report.json.",
+    )
+    gen.add_argument("spec", help="spec JSON file")
+    gen.add_argument("-o", "--output", required=True, help="output folder (created if needed)")
+    gen.add_argument(
+        "--pipeline-levels",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cut a register stage every N adder levels (0: combinational between the input "
+        "and output registers; default 0)",
+    )
+    gen.add_argument("--name", default=None, help="Verilog module name (default: the spec name)")
+    gen.add_argument(
+        "--depth-slack",
+        type=int,
+        default=-1,
+        metavar="D",
+        help="keep every Dense output within D adders of its minimum depth (-1: no limit, "
+        "fewest adders; default -1)",
+    )
+    gen.set_defaults(func=_gen)
+
+    synth = subparsers.add_parser(
+        "synth",
+        help="Yosys (+ nextpnr) resource and Fmax report of a 'hgq gen' folder",
+        description="Synthesize DIR/<name>.v with YoWASP Yosys and, for ice40/ecp5, place and "
+        "route with nextpnr at a clock target; LUT/FF/carry counts and Fmax go to "
+        "DIR/report.json. A missed clock target is reported, not an error.",
+    )
+    synth.add_argument("dir", help="folder written by 'hgq gen'")
+    synth.add_argument("--target", required=True, choices=["ice40", "ecp5", "xc7"])
+    synth.add_argument(
+        "--clock-mhz", type=float, default=100.0, metavar="F", help="clock target (default 100)"
+    )
+    synth.set_defaults(func=_synth)
