@@ -53,6 +53,7 @@ __all__ = [
     "evaluate",
     "infer_types",
     "input_bounds",
+    "predict",
     "quantize_inputs",
     "to_real",
 ]
@@ -250,6 +251,19 @@ def quantize_inputs(spec: ModelSpec, x_real: np.ndarray) -> np.ndarray:
     q = q.astype(dtype)
     q = wrap_raw(q, t) if layer.overflow is Overflow.WRAP else saturate_raw(q, t)
     return _cast(q, t)
+
+
+def predict(spec: ModelSpec, x_real: np.ndarray) -> np.ndarray:
+    """Real output values (float64) of ``spec`` on real inputs: :func:`quantize_inputs`, then
+    :func:`evaluate`, then :func:`to_real` with the output's per-element types.
+
+    Compare outputs by these real values (argmax for a class), never by raw integers: elements
+    of one output may have different fractional bits.
+    """
+    x = np.asarray(x_real, dtype=np.float64)
+    x = x.reshape(len(x), *spec.input_shape)
+    raw = evaluate(spec, quantize_inputs(spec, x))
+    return to_real(raw, infer_types(spec)[spec.output.name])
 
 
 def to_real(raw: np.ndarray, t: TensorType) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +20,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hgq_train.cli.doctor",
     "hgq_train.cli.spec_cmds",
     "hgq_train.cli.hw",
+    "hgq_train.cli.train",
     "hgq_train.cli.sim_cmd",
+    "hgq_train.cli.flow_cmd",
 )
 """Modules that add subcommands, in the order ``hgq --help`` lists them."""
 
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hgq`` console script; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow: warnings and errors only
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -196,3 +196,19 @@ def test_random_specs_cover_modes(combo: tuple) -> None:
             if isinstance(layer, RequantizeSpec):
                 seen.add((layer.round, layer.overflow))
     assert combo in seen
+
+
+def test_predict_compares_real_values_not_raw() -> None:
+    """Outputs with different f: raw 3 at f=0 is larger than raw 5 at f=2."""
+    spec = ModelSpec(
+        "p",
+        [
+            InputSpec(name="x", k=[0, 0], i=[3, 1], f=[0, 2]),
+            OutputSpec(name="y", inputs=("x",)),
+        ],
+    )
+    from hgq_hw.reference import predict
+
+    y = predict(spec, np.array([[3.0, 1.25]]))
+    assert y.tolist() == [[3.0, 1.25]]
+    assert int(np.argmax(y[0])) == 0

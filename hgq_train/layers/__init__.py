@@ -1,0 +1,14 @@
+"""Quantized Keras layers (serializable; importing this module registers them with Keras).
+
+``QInput`` (input quantizer), ``QDense`` / ``QDenseBatchNorm``, ``QActivation`` (quantized relu
+or linear). ``keras.layers.Flatten``, ``Reshape`` and ``Dropout`` are supported by EBOPs and
+export as they are; other layers (convolutions, pooling) are not yet.
+"""
+
+from __future__ import annotations
+
+from hgq_train.layers.activation import QActivation, QInput
+from hgq_train.layers.dense import QDense, QDenseBatchNorm
+from hgq_train.quantizers.layer import Quantizer
+
+__all__ = ["QActivation", "QDense", "QDenseBatchNorm", "QInput", "Quantizer"]

@@ -1,0 +1,126 @@
+"""The HGQ training objective: ``task loss + beta * EBOPs + gamma * sum(f)``.
+
+``gamma * sum(f)`` is a regularizer on every bit-width variable (set per layer). The EBOPs term
+needs the whole model, so it lives in :class:`HGQLoss`, a Keras loss that wraps the task loss
+and holds ``beta`` in a variable that callbacks change between epochs without retracing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from hgq_train.ebops import ebops_tensor
+from hgq_train.quantizers.layer import Quantizer
+
+__all__ = [
+    "HGQLoss",
+    "calibrate",
+    "compile_hgq",
+    "get_hgq_loss",
+    "quantizers",
+    "reset_ranges",
+]
+
+
+@keras.saving.register_keras_serializable(package="hgq_train")
+class HGQLoss(keras.losses.Loss):
+    """``task(y_true, y_pred) + beta * EBOPs(model)`` (per sample; the mean adds it once).
+
+    ``model`` may be None (e.g. after deserialization): then only the task loss is computed.
+    ``beta`` is a non-trainable ``keras.Variable``; assign to it to change the trade-off.
+    """
+
+    def __init__(
+        self,
+        task: Any = "sparse_categorical_crossentropy_logits",
+        model: keras.Model | None = None,
+        beta: float = 0.0,
+        name: str = "hgq_loss",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        if beta < 0:
+            raise ValueError(f"beta must be >= 0, got {beta}")
+        self.task_name = task if isinstance(task, str) else None
+        if task == "sparse_categorical_crossentropy_logits":
+            task = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        self.task = keras.losses.get(task) if isinstance(task, str | dict) else task
+        self.model = model
+        self.beta = keras.Variable(float(beta), trainable=False, name="beta", dtype="float32")
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        task = self.task(y_true, y_pred)
+        if self.model is None:
+            return task
+        reg = keras.ops.cast(ebops_tensor(self.model), task.dtype)
+        return task + keras.ops.cast(self.beta, task.dtype) * reg
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "task": self.task_name or keras.losses.serialize(self.task),
+            "beta": float(keras.ops.convert_to_numpy(self.beta)),
+        }
+
+
+def compile_hgq(
+    model: keras.Model,
+    *,
+    beta: float = 0.0,
+    learning_rate: float = 3e-3,
+    optimizer: keras.optimizers.Optimizer | None = None,
+    task: Any = "sparse_categorical_crossentropy_logits",
+    metrics: list[Any] | None = None,
+) -> HGQLoss:
+    """Compile ``model`` with the HGQ loss (Adam by default); returns the loss (its ``beta``)."""
+    loss = HGQLoss(task, model, beta)
+    model.compile(
+        optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+        loss=loss,
+        metrics=metrics if metrics is not None else ["accuracy"],
+    )
+    return loss
+
+
+def get_hgq_loss(model: keras.Model) -> HGQLoss:
+    """The :class:`HGQLoss` a model was compiled with (``ValueError`` if none)."""
+    loss = getattr(model, "loss", None)
+    if not isinstance(loss, HGQLoss):
+        raise ValueError(
+            f"model {model.name!r} is not compiled with an HGQLoss (use hgq_train.compile_hgq)"
+        )
+    return loss
+
+
+def quantizers(model: keras.Model) -> list[Quantizer]:
+    """Every activation quantizer of ``model`` (QInput, QActivation), in layer order."""
+    return [layer for layer in model.layers if isinstance(layer, Quantizer)]
+
+
+def reset_ranges(model: keras.Model) -> None:
+    """Forget the recorded value range of every quantizer."""
+    for q in quantizers(model):
+        q.reset_range()
+
+
+def calibrate(model: keras.Model, x: np.ndarray, *, batch_size: int = 1024) -> None:
+    """Record each quantizer's value range on ``x`` (inference mode, no overflow), then set
+    their integer bits from it; afterwards inference applies WRAP/SAT outside that range."""
+    x = np.asarray(x)
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"calibration data must be a non-empty batch, got shape {x.shape}")
+    qs = quantizers(model)
+    reset_ranges(model)
+    for q in qs:
+        q.calibrating = True
+    try:
+        for start in range(0, len(x), batch_size):
+            model(x[start : start + batch_size], training=False)
+    finally:
+        for q in qs:
+            q.calibrating = False
+    for q in qs:
+        q.calibrate()

@@ -1,0 +1,1 @@
+"""Tests of hgq_train (Keras 3 / TensorFlow)."""

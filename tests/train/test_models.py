@@ -1,0 +1,59 @@
+"""Model presets, TOML model files and the data-sized default."""
+
+from __future__ import annotations
+
+import pytest
+
+from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
+from hgq_train.models import PRESETS, build_mlp, resolve_model_config
+
+
+def _widths(model) -> list[int]:
+    return [layer.units for layer in model.layers if isinstance(layer, QDense)]
+
+
+def test_presets() -> None:
+    assert _widths(build_mlp(resolve_model_config("jet", 16, 5), 16, 5)) == [64, 32, 32, 5]
+    assert _widths(build_mlp(resolve_model_config("digits", 64, 10), 64, 10)) == [32, 10]
+    assert set(PRESETS) == {"jet", "digits"}
+
+
+def test_default_is_sized_from_the_data() -> None:
+    small = resolve_model_config(None, 4, 2)
+    large = resolve_model_config(None, 64, 10)
+    assert len(small.hidden) == 1 and 8 <= small.hidden[0] <= large.hidden[0] <= 64
+
+
+def test_toml_model_file(tmp_path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'hidden = [12, 6]\ngranularity = "channel"\nbatch_norm = true\n'
+        'output_quantizer = true\noverflow = "SAT"\nround_mode = "TRN"\n'
+    )
+    model = build_mlp(resolve_model_config(str(path), 8, 3), 8, 3)
+    kinds = [type(layer) for layer in model.layers]
+    assert kinds == [
+        QInput, QDenseBatchNorm, QActivation, QDenseBatchNorm, QActivation, QDense, QActivation
+    ]  # fmt: skip
+    assert _widths(model) == [12, 6, 3]
+    assert model.layers[-1].overflow.value == "SAT" and model.layers[1].round_mode.value == "TRN"
+    assert tuple(model.layers[1].kernel_f.shape) == (1, 12)  # per-channel bit widths
+
+
+def test_bad_model_files(tmp_path) -> None:
+    unknown = tmp_path / "u.toml"
+    unknown.write_text("hidden = [4]\nwidth = 3\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        resolve_model_config(str(unknown), 4, 2)
+    missing = tmp_path / "h.toml"
+    missing.write_text('granularity = "layer"\n')
+    with pytest.raises(ValueError, match="missing required key 'hidden'"):
+        resolve_model_config(str(missing), 4, 2)
+    zero = tmp_path / "z.toml"
+    zero.write_text("hidden = [8, 0]\n")
+    with pytest.raises(ValueError, match="positive integers"):
+        resolve_model_config(str(zero), 4, 2)
+    with pytest.raises(ValueError, match="unknown model"):
+        resolve_model_config("resnet", 4, 2)
+    with pytest.raises(FileNotFoundError):
+        resolve_model_config(str(tmp_path / "none.toml"), 4, 2)

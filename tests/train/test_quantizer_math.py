@@ -1,0 +1,196 @@
+"""Quantizer math: the keras.ops forward equals the numpy twin; the surrogate gradients follow
+the HGQ formulas (checked against finite differences of their defining relaxation)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from keras import ops
+
+from hgq_hw.fixed import Overflow, Round, TensorType, requantize_raw
+from hgq_train.quantizers import fixed_np, fixed_ops
+from hgq_train.quantizers.config import Granularity, grad_scale
+
+
+def test_round_bits_clips_and_rounds_half_up() -> None:
+    f = np.array([-20.0, -0.5, 0.49, 0.5, 2.5, 30.0])
+    assert fixed_np.round_bits(f, -8, 16).tolist() == [-8, 0, 0, 1, 3, 16]
+    got = ops.convert_to_numpy(fixed_ops.round_bits(ops.convert_to_tensor(f), -8, 16))
+    assert got.tolist() == [-8, 0, 0, 1, 3, 16]
+
+
+def test_numpy_twin_matches_integer_requantize(round_mode: Round) -> None:
+    """floor(x*2**f (+1/2)) on dyadic x equals hgq_hw.fixed.requantize_raw (the hardware)."""
+    rng = np.random.default_rng(0)
+    raw_in = rng.integers(-5000, 5000, size=(200, 6))
+    f_in, f_out = 8, np.array([-2, 0, 1, 3, 8, 10])
+    x = np.ldexp(raw_in.astype(np.float64), -f_in)
+    to = TensorType(np.ones(6, np.int64), np.full(6, 40), f_out)
+    want = requantize_raw(raw_in, np.full(6, f_in), to, round_mode, Overflow.SAT)
+    assert np.array_equal(fixed_np.to_raw(x, f_out, round_mode), want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_keras_forward_equals_numpy_twin(round_mode: Round, dtype: str) -> None:
+    rng = np.random.default_rng(1)
+    x = (rng.normal(size=(64, 10)) * 4).astype(dtype)
+    f = rng.integers(-3, 10, size=10).astype(dtype)
+    want = fixed_np.quantize(x, f.astype(np.int64), round_mode)
+    got = ops.convert_to_numpy(fixed_ops.quantize(ops.convert_to_tensor(x), f, round_mode))
+    assert np.array_equal(got.astype(np.float64), want)
+    # half-way values round up with RND and down with TRN
+    half = ops.convert_to_numpy(
+        fixed_ops.quantize(np.array([0.5, -0.5, 1.5], dtype), 0.0, round_mode)
+    )
+    assert half.tolist() == ([1.0, 0.0, 2.0] if round_mode is Round.RND else [0.0, -1.0, 1.0])
+
+
+def test_keras_overflow_equals_integer_reference(overflow: Overflow) -> None:
+    rng = np.random.default_rng(2)
+    k = rng.integers(0, 2, size=12)
+    f = rng.integers(-2, 6, size=12)
+    i = rng.integers(-1, 4, size=12)
+    i = np.maximum(i, -f - k)  # widths >= 0, some exactly 0
+    raw = rng.integers(-300, 300, size=(100, 12))
+    xq = np.ldexp(raw.astype(np.float64), -f)
+    want = fixed_np.overflow_raw(raw, k, i, f, overflow)
+    got = fixed_ops.apply_overflow(
+        ops.convert_to_tensor(xq),
+        k.astype(np.float64),
+        i.astype(np.float64),
+        f.astype(np.float64),
+        overflow,
+    )
+    assert np.array_equal(np.ldexp(ops.convert_to_numpy(got), f), want.astype(np.float64))
+    assert not np.array_equal(want, raw)  # the case really overflows
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lo=st.floats(-1e4, 1e4, allow_nan=False),
+    span=st.floats(0, 1e4, allow_nan=False),
+    f=st.integers(-6, 12),
+)
+def test_int_bits_are_the_smallest_that_hold_the_range(lo: float, span: float, f: int) -> None:
+    vmin = fixed_np.quantize(np.array([lo]), np.array([f]), Round.RND)
+    vmax = fixed_np.quantize(np.array([lo + span]), np.array([f]), Round.RND)
+    k, i = fixed_np.int_bits_from_range(vmin, vmax, np.array([f]))
+    k, i = int(k[0]), int(i[0])
+    width = k + i + f
+    assert width >= 0
+    raw_lo, raw_hi = int(vmin[0] * 2.0**f), int(vmax[0] * 2.0**f)
+
+    def fits(kk: int, ii: int) -> bool:
+        w = kk + ii + f
+        if w <= 0:
+            return raw_lo == raw_hi == 0
+        lo_t = -(1 << (w - 1)) if kk else 0
+        return lo_t <= raw_lo and raw_hi <= (1 << (w - kk)) - 1
+
+    assert fits(k, i)
+    if width > 0:
+        assert not fits(k, i - 1)
+    assert k == int(raw_lo < 0)
+
+
+def test_bit_length_span_and_weight_bits() -> None:
+    raw = np.array([0, 1, -1, 6, -12, 255, 256])
+    assert fixed_np.bit_length(raw).tolist() == [0, 1, 1, 3, 4, 8, 9]
+    assert fixed_np.bit_span(raw).tolist() == [0, 1, 1, 2, 2, 8, 1]
+    assert fixed_np.weight_bits(raw).tolist() == [0, 1, 2, 3, 5, 8, 9]
+    assert fixed_np.weight_bits(raw, exact=True).tolist() == [0, 1, 2, 2, 3, 8, 1]
+    f = np.array([0, 3, 3, -1, 2, 4, 0])
+    wq = np.ldexp(raw.astype(np.float64), -f)
+    got = ops.convert_to_numpy(fixed_ops.weight_bits(ops.convert_to_tensor(wq), f.astype(float)))
+    assert got.tolist() == fixed_np.weight_bits(raw).tolist()
+
+
+def _grads(x: np.ndarray, f: np.ndarray, scale: float, round_mode: Round):
+    xt = tf.Variable(x)
+    ft = tf.Variable(f)
+    w = tf.constant(np.linspace(-1, 1, x.size).reshape(x.shape))
+    with tf.GradientTape() as tape:
+        fr = fixed_ops.round_bits(ft, -8, 16)
+        xq = fixed_ops.quantize(xt, fr, round_mode)
+        out = fixed_ops.with_surrogate(xt, xq, fr, scale)
+        loss = tf.reduce_sum(out * w)
+    gx, gf = tape.gradient(loss, [xt, ft])
+    return out.numpy(), xq.numpy(), gx.numpy(), gf.numpy(), w.numpy()
+
+
+def test_surrogate_forward_is_exact_and_gradients_follow_the_formulas(round_mode: Round) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(5, 4)) * 3
+    f = np.array([0.3, 1.6, 2.2, 4.7])  # rounds to 0, 2, 2, 5
+    scale = 0.25
+    out, xq, gx, gf, w = _grads(x, f, scale, round_mode)
+    assert np.array_equal(out, xq)  # the surrogate terms are exact zeros
+    assert np.array_equal(xq, fixed_np.quantize(x, np.array([0, 2, 2, 5]), round_mode))
+    np.testing.assert_allclose(gx, w)  # straight-through in x
+    want_gf = np.sum(w * (-math.log(2.0)) * (xq - x) * scale, axis=0)
+    np.testing.assert_allclose(gf, want_gf, rtol=1e-12)
+
+
+def test_f_gradient_matches_finite_differences_of_the_relaxation() -> None:
+    """HGQ's d xq/d f = -ln2 (xq - x) is the derivative of xq(f) = x + (xq0 - x) 2**-(f - f0),
+    the rounding error shrinking by 2**-df; compare with central differences of that."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(7, 3))
+    f = np.array([1.0, 3.0, 5.0])
+    _, xq, _, gf, w = _grads(x, f, 1.0, Round.RND)
+
+    def relaxed(f_new: np.ndarray) -> float:
+        return float(np.sum(w * (x + (xq - x) * 2.0 ** -(f_new - f))))
+
+    h = 1e-5
+    for j in range(3):
+        e = np.zeros(3)
+        e[j] = h
+        fd = (relaxed(f + e) - relaxed(f - e)) / (2 * h)
+        assert gf[j] == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+def test_grad_scale_is_one_over_sqrt_of_sharing() -> None:
+    shape = (6, 4)
+    assert grad_scale(shape, Granularity.ELEMENT) == 1.0
+    assert grad_scale(shape, Granularity.CHANNEL) == pytest.approx(1 / math.sqrt(6))
+    assert grad_scale(shape, Granularity.LAYER) == pytest.approx(1 / math.sqrt(24))
+    assert grad_scale(shape, Granularity.ELEMENT, batch=16) == pytest.approx(0.25)
+
+
+def test_quantizer_layer_scales_bit_gradients_by_batch_and_sharing() -> None:
+    from hgq_train.layers import QActivation
+
+    x = np.random.default_rng(5).normal(size=(16, 3)).astype("float32")
+    grads = {}
+    for gran in ("element", "layer"):
+        q = QActivation("linear", granularity=gran, f_init=2.0, gamma=0.0)
+        q.build((None, 3))
+        with tf.GradientTape() as tape:
+            y = q(x, training=True)
+            loss = tf.reduce_sum(y)
+        grads[gran] = tape.gradient(loss, q.f).numpy()
+        xq = fixed_np.quantize(x, np.array(2), Round.RND)
+        per_element = np.sum(-math.log(2.0) * (xq - x), axis=0)
+        n = 16 * (3 if gran == "layer" else 1)
+        want = per_element.sum(keepdims=True) if gran == "layer" else per_element
+        np.testing.assert_allclose(grads[gran].reshape(-1), want / math.sqrt(n), rtol=1e-5)
+
+
+def test_bad_modes_are_refused() -> None:
+    from hgq_train.quantizers import parse_overflow, parse_round
+
+    assert parse_round("rnd") is Round.RND
+    with pytest.raises(ValueError, match="round_mode must be one of"):
+        parse_round("nearest")
+    with pytest.raises(ValueError, match="overflow must be one of"):
+        parse_overflow("clip")
+    with pytest.raises(TypeError):
+        parse_round(3)
+    with pytest.raises(ValueError, match="granularity"):
+        Granularity.parse("row")
