@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hgqflow-installed
 DEMO_DIR ?= runs/demo
+FLOW_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup system-tools demo test lint format doctor clean
@@ -21,11 +22,10 @@ setup: $(STAMP)
 system-tools:
 	@bash .ci/system-tools.sh
 
-# The furthest stage that exists so far: validate and run the example spec.
+# The main job: digits (bundled with scikit-learn, no network) -> HGQ training -> Pareto front
+# -> spec -> Verilog -> cocotb on Verilator -> Yosys/nextpnr (iCE40) -> report with plots.
 demo: setup
-	$(BIN)/hgq doctor || true
-	$(BIN)/hgq check examples/specs/tiny.json
-	$(BIN)/hgq eval examples/specs/tiny.json --random 8
+	$(BIN)/hgq flow --out $(DEMO_DIR) $(FLOW_ARGS)
 
 test: setup system-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
