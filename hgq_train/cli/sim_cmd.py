@@ -25,6 +25,21 @@ def _read_real(path: Path):
     raise ValueError(f"{path}: --data must be .npz (array 'x'), .npy or .csv")
 
 
+def _dataset_from_metadata(spec):
+    """Test samples of the dataset a trained spec names in its metadata, when they can be had
+    offline (the bundled digits, or an .npz file that exists); None otherwise."""
+    from hgq_train.data import load_dataset
+
+    name = spec.metadata.get("dataset")
+    if not isinstance(name, str):
+        return None
+    if name != "digits" and not (name.endswith(".npz") and Path(name).exists()):
+        return None
+    data = load_dataset(name, seed=int(spec.metadata.get("seed", 0)))
+    print(f"adding the {len(data.x_test)} test samples of {name!r} named in the spec's metadata")
+    return data.x_test.reshape(len(data.x_test), -1)
+
+
 def run(args: argparse.Namespace) -> int:
     from hgq_hw.spec import load
     from sim.design import design_from_dir, generate_design
@@ -41,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     data = None
     if args.data:
         data = _read_real(Path(args.data))
-        if args.max_data is not None:
-            data = data[: args.max_data]
+    elif not args.no_data:
+        data = _dataset_from_metadata(spec)
+    if data is not None and args.max_data is not None:
+        data = data[: args.max_data]
     simulators = ["verilator", "icarus"] if args.simulator == "both" else [args.simulator]
     failed = False
     for simulator in simulators:
@@ -82,6 +99,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", 0)))
     parser.add_argument("--data", help="real-valued samples (.npz with 'x', .npy, .csv) to add")
     parser.add_argument("--max-data", type=int, default=None, help="use at most N data rows")
+    parser.add_argument(
+        "--no-data",
+        action="store_true",
+        help="do not add the test samples of the dataset named in the spec",
+    )
     parser.add_argument(
         "--waves",
         action="store_true",
