@@ -1,0 +1,408 @@
+"""HGQ beta sweep in the form of the paper's jet-tagging table: accuracy, LUT, FF, latency, EBOPs.
+
+    .venv/bin/python benchmarks/jets/sweep.py --data hls4ml_lhc_jets_hlf.csv \\
+        [--betas 3e-7,1e-6,...  |  --ramp log:1e-7:1e-4] [--epochs 100] \\
+        [--synth xc7|ice40|ecp5|none] [--max-synth N] [--out benchmarks/jets/RESULTS.md]
+
+The default is the hls4ml jet-tagging HLF set (16 features, classes g/q/w/z/t) and the paper's
+16-64-32-32-5 MLP (``--model jet``). The jet data are read from ``--data PATH`` (``.npz`` with
+``x``/``y`` or ``.csv`` with 16 feature columns and ``class``), from ``$HGQ_DATA_DIR``, or
+fetched from OpenML when online (see :mod:`hgq_train.data`); offline without a file the loader's
+error says where to put it. ``--dataset digits`` runs the same sweep on scikit-learn's digits
+(``benchmarks/digits/sweep.py`` is that, with the digits defaults).
+
+Each point is a trained model exported to the spec (calibrated on the training split):
+
+* ``--betas A,B,...``: one fresh model per constant beta;
+* ``--ramp log:A:B`` (any :func:`hgq_train.callbacks.parse_beta_schedule` ramp): one model whose
+  beta follows the ramp; every checkpoint of its (validation accuracy, EBOPs) Pareto front is a
+  point (at most ``--max-points``, spread evenly over EBOPs).
+
+Per point: test accuracy of the exported spec (argmax of :func:`hgq_hw.reference.predict`, the
+bit-exact integer reference), exact EBOPs, adders and latency in cycles from the generator's
+``report.json`` (:func:`hgq_hw.emit.generate`), and LUTs / FFs from Yosys (``--synth``, default
+``xc7``: ``synth_xilinx -family xc7 -flatten``, no place and route). Synthesis takes minutes on
+big networks, so at most ``--max-synth`` points are synthesized: the Pareto-front points first,
+fewest EBOPs first. The table goes to stdout and to ``--out`` (Markdown, with the exact command),
+everything else (specs, Verilog, ``results.json``) to ``--work``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+__all__ = ["DEFAULTS", "main", "markdown", "pareto_indices"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "jets": {
+        "model": "jet",
+        "epochs": 100,
+        "batch_size": 1024,
+        "lr": 3e-3,
+        "betas": "3e-7,1e-6,3e-6,1e-5,3e-5",
+        "out": "benchmarks/jets/RESULTS.md",
+        "work": "runs/jets_sweep",
+    },
+    "digits": {
+        "model": "digits",
+        "epochs": 60,
+        "batch_size": 32,
+        "lr": 5e-3,
+        "betas": "1e-7,1e-6,3e-6,1e-5,3e-5,1e-4",
+        "out": "benchmarks/digits/RESULTS.md",
+        "work": "runs/digits_sweep",
+    },
+}
+"""Per-dataset defaults of the options that are not given on the command line."""
+
+COLUMNS = ("model", "beta", "accuracy (%)", "LUT", "FF", "latency (cycles)", "EBOPs", "adders")
+
+
+def pareto_indices(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the ``(accuracy, ebops)`` points no other point dominates, fewest EBOPs first."""
+    keep = []
+    for n, (acc, cost) in enumerate(points):
+        dominated = any(
+            a >= acc and c <= cost and (a > acc or c < cost)
+            for a, c in points[:n] + points[n + 1 :]
+        )
+        if not dominated:
+            keep.append(n)
+    return sorted(keep, key=lambda n: (points[n][1], -points[n][0]))
+
+
+def _command(argv: list[str]) -> str:
+    """The command line as typed from the repository root (relative paths where possible)."""
+
+    def rel(p: str) -> str:
+        try:
+            path = Path(p).absolute()
+            return os.path.relpath(path, ROOT) if path.is_relative_to(ROOT) else p
+        except ValueError:
+            return p
+
+    return shlex.join([rel(sys.executable), rel(sys.argv[0]), *argv])
+
+
+def _parser(dataset: str | None) -> argparse.ArgumentParser:
+    doc = (__doc__ or "").splitlines()[0]
+    p = argparse.ArgumentParser(description=doc)
+    p.add_argument("--dataset", choices=sorted(DEFAULTS), default=dataset or "jets")
+    p.add_argument("--data", help="jet data file (.npz x/y or .csv with 16 features + class)")
+    p.add_argument("--model", help="model preset or .toml (default: jet / digits)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int, default=0)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--betas", help="constant betas, comma separated (one model each)")
+    group.add_argument("--ramp", help="one model with this beta ramp, e.g. log:1e-7:1e-4")
+    p.add_argument("--max-points", type=int, default=8, help="Pareto checkpoints kept (--ramp)")
+    p.add_argument("--synth", choices=("xc7", "ice40", "ecp5", "none"), default="xc7")
+    p.add_argument("--max-synth", type=int, default=None, help="synthesize at most N points")
+    p.add_argument("--pipeline-levels", type=int, default=2)
+    p.add_argument("--clock-mhz", type=float, default=200.0, help="nextpnr target (ice40/ecp5)")
+    p.add_argument("--verify", type=int, default=2000, help="training samples checked bit-exact")
+    p.add_argument("--out", help="Markdown results file (default benchmarks/<dataset>/RESULTS.md)")
+    p.add_argument("--work", help="specs, Verilog, results.json (default runs/<dataset>_sweep)")
+    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity")
+    return p
+
+
+def _options(argv: list[str], dataset: str | None) -> argparse.Namespace:
+    args = _parser(dataset).parse_args(argv)
+    for key, value in DEFAULTS[args.dataset].items():
+        if getattr(args, key) is None and not (key == "betas" and args.ramp):
+            setattr(args, key, str(ROOT / value) if key in ("out", "work") else value)
+    if args.epochs < 1:
+        raise SystemExit(f"--epochs must be >= 1, got {args.epochs}")
+    if args.max_synth is not None and args.max_synth < 0:
+        raise SystemExit(f"--max-synth must be >= 0, got {args.max_synth}")
+    return args
+
+
+def _accuracy(spec: Any, x: Any, y: Any) -> float:
+    import numpy as np
+
+    from hgq_hw.reference import predict
+
+    correct = 0
+    for start in range(0, len(x), 65536):
+        out = predict(spec, x[start : start + 65536])
+        correct += int(np.sum(np.argmax(out, axis=1) == y[start : start + 65536]))
+    return correct / len(x)
+
+
+def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[str, Any]]:
+    """Train, export and measure (accuracy, EBOPs); returns one dict per point."""
+    import keras
+    import numpy as np
+
+    import hgq_train
+    from hgq_hw.spec import save
+    from hgq_train.callbacks import hgq_callbacks, parse_beta_schedule
+    from hgq_train.export import export_with_model, verify
+    from hgq_train.models import build_mlp, resolve_model_config
+    from hgq_train.training import compile_hgq
+
+    config = resolve_model_config(args.model, data.n_features, data.n_classes)
+    fit = {"epochs": args.epochs, "batch_size": args.batch_size, "verbose": args.verbose}
+    runs: list[tuple[str, float, Any, float]] = []  # (label, beta, model, train seconds/epoch)
+    if args.ramp:
+        schedule = parse_beta_schedule(args.ramp)
+        if schedule.kind not in ("linear", "log"):
+            raise SystemExit(f"--ramp needs a linear or log schedule, got {args.ramp!r}")
+        keras.utils.set_random_seed(args.seed)
+        model = build_mlp(config, data.n_features, data.n_classes)
+        compile_hgq(model, beta=schedule(0, args.epochs), learning_rate=args.lr)
+        pareto = work / "pareto"
+        if (pareto / "front.json").exists():
+            raise SystemExit(f"{pareto} holds an earlier front: remove it or pick another --work")
+        start = time.perf_counter()
+        model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            callbacks=hgq_callbacks(schedule, pareto_dir=pareto, epochs=args.epochs),
+            **fit,
+        )
+        per_epoch = (time.perf_counter() - start) / args.epochs
+        entries = json.loads((pareto / "front.json").read_text(encoding="utf-8"))
+        if len(entries) > args.max_points:
+            keep = np.linspace(0, len(entries) - 1, args.max_points).round().astype(int)
+            entries = [entries[i] for i in np.unique(keep)]
+        for e in entries:
+            loaded = hgq_train.load_model(str(pareto / e["file"]))
+            beta = schedule(e["epoch"], args.epochs)
+            runs.append((f"epoch {e['epoch']}", beta, loaded, per_epoch))
+    else:
+        for text in args.betas.split(","):
+            beta = float(text)
+            keras.utils.set_random_seed(args.seed)
+            model = build_mlp(config, data.n_features, data.n_classes)
+            compile_hgq(model, beta=beta, learning_rate=args.lr)
+            start = time.perf_counter()
+            model.fit(data.x_train, data.y_train, callbacks=hgq_callbacks(str(beta)), **fit)
+            per_epoch = (time.perf_counter() - start) / args.epochs
+            runs.append((f"beta {beta:g}", beta, model, per_epoch))
+            print(f"trained beta {beta:g}: {per_epoch:.2f} s/epoch", flush=True)
+
+    points = []
+    for n, (label, beta, model, per_epoch) in enumerate(runs):
+        tag = f"p{n:02d}"
+        result = export_with_model(
+            model, data.x_train, name=f"{data.name}_{tag}", metadata={"beta": beta}
+        )
+        checked = verify(result.model64, result.spec, data.x_train[: args.verify])
+        (work / tag).mkdir(parents=True, exist_ok=True)
+        spec_path = save(result.spec, work / tag / "spec.json")
+        meta = result.spec.metadata
+        point = {
+            "tag": tag,
+            "label": label,
+            "beta": beta,
+            "accuracy": _accuracy(result.spec, data.x_test, data.y_test),
+            "ebops": float(result.ebops),
+            "pruned": meta["pruned_weights"] / meta["weights"],
+            "verified_samples": checked,
+            "train_s_per_epoch": per_epoch,
+            "spec": str(spec_path),
+        }
+        points.append(point)
+        print(
+            f"{label}: test accuracy {point['accuracy']:.4f}, EBOPs {point['ebops']:.0f} "
+            f"(spec bit-exact on {checked} training samples)",
+            flush=True,
+        )
+    return points
+
+
+def _hardware(args: argparse.Namespace, points: list[dict[str, Any]], work: Path) -> None:
+    """Generate every point's Verilog (latency, adders) and synthesize the chosen ones."""
+    from hgq_hw.emit import generate
+    from hgq_hw.spec import load
+    from hgq_hw.synth import synthesize
+
+    for p in points:
+        design = generate(
+            load(p["spec"]), work / p["tag"] / "gen", pipeline_levels=args.pipeline_levels
+        )
+        p.update(latency=int(design.report["latency"]), adders=int(design.report["adders"]))
+        p.update(luts=None, ffs=None, carry=None, synth_s=None)
+    if args.synth == "none":
+        return
+    front = pareto_indices([(p["accuracy"], p["ebops"]) for p in points])
+    rest = sorted(set(range(len(points))) - set(front), key=lambda n: points[n]["ebops"])
+    order = front + rest
+    if args.max_synth is not None:
+        order = order[: args.max_synth]
+    for n in order:
+        p = points[n]
+        start = time.perf_counter()
+        try:
+            entry = synthesize(work / p["tag"] / "gen", args.synth, clock_mhz=args.clock_mhz)
+        except RuntimeError as err:  # a failed Yosys run: keep the other points
+            p["synth_error"] = str(err)
+            print(f"{p['label']}: synthesis failed: {err}", flush=True)
+            continue
+        p["synth_s"] = time.perf_counter() - start
+        p.update(
+            luts=entry["resources"]["luts"],
+            ffs=entry["resources"]["ffs"],
+            carry=entry["resources"]["carry"],
+        )
+        if "fmax_mhz" in entry:
+            p["fmax_mhz"] = entry["fmax_mhz"]
+        print(
+            f"{p['label']}: {args.synth} {p['luts']} LUT, {p['ffs']} FF, {p['carry']} carry "
+            f"({p['synth_s']:.0f} s)",
+            flush=True,
+        )
+
+
+def _cell(value: Any, fmt: str = "{}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def markdown(points: list[dict[str, Any]], model_name: str, *, mode: str = "betas") -> list[str]:
+    """The results table (one row per point, fewest EBOPs last as in the paper)."""
+    front = set(pareto_indices([(p["accuracy"], p["ebops"]) for p in points]))
+    rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for n, p in sorted(enumerate(points), key=lambda item: -item[1]["ebops"]):
+        mark = "*" if n in front else ""
+        model = (
+            f"HGQ {model_name} {p['label']}{mark}" if mode == "ramp" else f"HGQ {model_name}{mark}"
+        )
+        rows.append(
+            "| "
+            + " | ".join(
+                (
+                    model,
+                    f"{p['beta']:.2g}",
+                    f"{100 * p['accuracy']:.2f}",
+                    _cell(p.get("luts")),
+                    _cell(p.get("ffs")),
+                    _cell(p.get("latency")),
+                    f"{p['ebops']:.0f}",
+                    _cell(p.get("adders")),
+                )
+            )
+            + " |"
+        )
+    return rows
+
+
+def _write_results(
+    args: argparse.Namespace,
+    command: str,
+    data: Any,
+    points: list[dict[str, Any]],
+    arch: str,
+    seconds: float,
+) -> str:
+    synth = {
+        "none": "not run (`--synth none`)",
+        "xc7": "Yosys `synth_xilinx -family xc7 -flatten` (LUT = LUT1..LUT6 cells, FF = FD* "
+        "cells; no place and route, no DSPs: every product is an adder graph)",
+        "ice40": "Yosys `synth_ice40` (LUT = SB_LUT4, FF = SB_DFF*) and nextpnr-ice40",
+        "ecp5": "Yosys `synth_ecp5` (LUT = LUT4, FF = TRELLIS_FF) and nextpnr-ecp5",
+    }[args.synth]
+    n_synth = sum(p.get("luts") is not None for p in points)
+    mode = "ramp" if args.ramp else "betas"
+    how = (
+        f"one model, beta ramp `{args.ramp}`, every Pareto checkpoint (validation accuracy vs "
+        f"EBOPs, at most {args.max_points}) is a row"
+        if args.ramp
+        else f"one model per constant beta ({args.betas})"
+    )
+    lines = [
+        f"# HGQ beta sweep on {data.name}: {arch} MLP",
+        "",
+        "Produced by (from the repository root):",
+        "",
+        f"    {command}",
+        "",
+        f"- date (UTC): {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}; host: "
+        f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}; "
+        f"whole run {seconds / 60:.1f} min",
+        f"- data: {data.summary()}",
+        f"- training: {how}; {args.epochs} epochs, batch {args.batch_size}, Adam lr {args.lr}, "
+        f"seed {args.seed}",
+        "- accuracy: test split, argmax of `hgq_hw.reference.predict` on the exported spec (the "
+        "bit-exact integer model of the hardware); the spec was checked bit-exact against the "
+        f"float64 Keras model on {points[0]['verified_samples'] if points else 0} training "
+        "samples",
+        "- EBOPs: exact, from the export (calibrated activation widths, weight bit spans)",
+        f"- latency and adders: `hgq_hw.emit.generate(spec, pipeline_levels="
+        f"{args.pipeline_levels})` report (cycles from input valid to output valid)",
+        f"- LUT / FF: {synth}; {n_synth} of {len(points)} points synthesized"
+        + (f" (`--max-synth {args.max_synth}`, Pareto points first)" if args.max_synth else ""),
+        "- `*`: on the Pareto front of (test accuracy, EBOPs) among these rows; `—`: not measured",
+        "",
+        *markdown(points, arch, mode=mode),
+        "",
+        "| point | pruned weights | fit s / epochs (first-epoch tracing included) | synthesis s |",
+        "|---|---|---|---|",
+        *(
+            f"| {p['label']} | {100 * p['pruned']:.1f}% | {p['train_s_per_epoch']:.2f} | "
+            f"{_cell(p.get('synth_s'), '{:.0f}')} |"
+            for p in points
+        ),
+        "",
+    ]
+    text = "\n".join(lines)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return text
+
+
+def main(argv: list[str] | None = None, *, dataset: str | None = None) -> int:
+    """Run the sweep; ``dataset`` sets the default of ``--dataset``."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = _options(argv, dataset)
+    command = _command(argv)
+    print(f"command: {command}", flush=True)
+    from hgq_train.data import load_dataset
+
+    try:
+        data = load_dataset(args.dataset, args.data, seed=args.seed)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from hgq_train.models import resolve_model_config
+
+    config = resolve_model_config(args.model, data.n_features, data.n_classes)
+    arch = "-".join(map(str, (data.n_features, *config.hidden, data.n_classes)))
+    print(f"{data.summary()}; MLP {arch}", flush=True)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    points = _train_points(args, data, work)
+    _hardware(args, points, work)
+    seconds = time.perf_counter() - start
+    (work / "results.json").write_text(
+        json.dumps({"command": command, "points": points}, indent=1) + "\n", encoding="utf-8"
+    )
+    text = _write_results(args, command, data, points, arch, seconds)
+    print()
+    print(text)
+    print(f"wrote {args.out} and {work / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
