@@ -27,6 +27,7 @@ import numpy as np
 
 from hgq_hw.spec import ModelSpec, save
 from hgq_hw.tools import tool_env
+from sim.icarus import icarus_kick
 from sim.vectors import VectorSet, build_vectors
 
 __all__ = [
@@ -224,12 +225,16 @@ def run_cocotb(
     if simulator == "verilator":
         build_args += ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O1"]
     log = run_dir / "sim.log"
+    source = design.verilog.resolve()
+    if simulator == "icarus":
+        source = work_dir / f"{design.toplevel}_icarus.v"
+        source.write_text(icarus_kick(design.verilog.read_text()))
     with _tool_env(optimize):
         start = time.perf_counter()
         build_log = work_dir / f"build-{simulator}.log"
         try:
             runner.build(
-                sources=[design.verilog.resolve()],
+                sources=[source],
                 hdl_toplevel=design.toplevel,
                 build_dir=build_dir,
                 build_args=build_args,

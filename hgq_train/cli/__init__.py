@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hgq_train.cli.train",
     "hgq_train.cli.sim_cmd",
     "hgq_train.cli.flow_cmd",
+    "hgq_train.cli.boards_cmd",
 )
 """Modules that add subcommands, in the order ``hgq --help`` lists them."""
 

@@ -1,0 +1,179 @@
+"""The host side of the UART top: send samples, check every answer against the reference.
+
+:func:`run_samples` talks to anything with ``write(bytes)`` / ``read(n) -> bytes`` (a
+``serial.Serial``, or a fake in tests) using the frames of :mod:`boards.protocol`, compares each
+output word and argmax with :func:`hgq_hw.reference.evaluate` and
+:func:`boards.protocol.argmax_exact`, and returns a :class:`RunSummary` with the agreement and
+the throughput.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from boards.protocol import (
+    NAK,
+    ProtocolError,
+    argmax_exact,
+    decode_response,
+    encode_request,
+    response_length,
+)
+from hgq_hw.spec import ModelSpec
+
+__all__ = [
+    "Link",
+    "RunSummary",
+    "open_serial",
+    "random_raw_inputs",
+    "read_real_data",
+    "run_samples",
+]
+
+MAX_REPORTED = 10
+
+
+class Link(Protocol):
+    """A byte pipe to the board."""
+
+    def write(self, data: bytes) -> Any: ...
+
+    def read(self, size: int) -> bytes: ...
+
+
+@dataclass
+class RunSummary:
+    """How the board's answers compared with the reference."""
+
+    samples: int = 0
+    outputs_agree: int = 0
+    argmax_agree: int = 0
+    errors: int = 0
+    """Samples with no valid answer (timeout, NAK, bad checksum)."""
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.samples > 0 and self.outputs_agree == self.argmax_agree == self.samples
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"samples:        {self.samples}",
+            f"outputs agree:  {self.outputs_agree}/{self.samples} (bit-exact)",
+            f"argmax agrees:  {self.argmax_agree}/{self.samples}",
+            f"errors:         {self.errors} (timeouts, NAKs, bad frames)",
+            f"throughput:     {self.samples_per_second:.1f} samples/s "
+            f"({self.seconds:.2f} s, stop-and-wait over the UART)",
+        ]
+        lines += [f"  {p}" for p in self.problems[:MAX_REPORTED]]
+        lines.append("PASS" if self.passed else "FAIL")
+        return "\n".join(lines)
+
+
+def read_real_data(path: str | Path) -> np.ndarray:
+    """Real-valued inputs from ``.npz`` (array ``x``, ``x_test`` or ``x_val``), ``.npy`` or
+    ``.csv`` (comma-separated, one sample per row)."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            for key in ("x", "x_test", "x_val"):
+                if key in data:
+                    return np.asarray(data[key], dtype=np.float64)
+            raise ValueError(
+                f"{path}: no array 'x', 'x_test' or 'x_val' (found {sorted(data.files)})"
+            )
+    if path.suffix == ".npy":
+        return np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
+    if path.suffix == ".csv":
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    raise ValueError(f"{path}: data must be .npz (array 'x'), .npy or .csv")
+
+
+def random_raw_inputs(spec: ModelSpec, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` raw inputs drawn uniformly within each element's type."""
+    from boards.selftest_top import selftest_vectors
+
+    vectors = selftest_vectors(spec, max(count, 1), seed=seed)
+    from hgq_hw.layout import BusLayout
+
+    return BusLayout.of(spec.input.type).unpack(vectors.inputs)[:count]
+
+
+def open_serial(port: str, baud: int, timeout: float) -> Any:
+    """A ``serial.Serial`` on ``port`` (``RuntimeError`` saying what to check if it fails)."""
+    try:
+        import serial
+    except ImportError:
+        raise RuntimeError("pyserial is needed: pip install pyserial") from None
+    try:
+        link = serial.Serial(port, baudrate=baud, timeout=timeout)
+    except (serial.SerialException, OSError) as err:
+        raise RuntimeError(
+            f"cannot open serial port {port!r} ({err}); is the board plugged in? on Linux the "
+            "iCEBreaker's UART is usually /dev/ttyUSB1, the ULX3S' /dev/ttyUSB0"
+        ) from None
+    link.reset_input_buffer()
+    return link
+
+
+def run_samples(
+    link: Link,
+    spec: ModelSpec,
+    x_raw: np.ndarray,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Send every raw input of ``x_raw`` (shape ``(n, *input_shape)``) and check the answers."""
+    from hgq_hw.layout import BusLayout
+    from hgq_hw.reference import evaluate, infer_types
+
+    types = infer_types(spec)
+    in_layout = BusLayout.of(types[spec.input.name])
+    out_type = types[spec.output.name]
+    out_layout = BusLayout.of(out_type)
+    y_raw = evaluate(spec, x_raw)
+    want_words = out_layout.pack(y_raw)
+    in_words = in_layout.pack(x_raw)
+    size = response_length(out_layout.width)
+    result = RunSummary()
+    start = time.perf_counter()
+    for index, word in enumerate(in_words):
+        link.write(encode_request(word, in_layout.width))
+        first = link.read(1)
+        frame = first if first == bytes([NAK]) else first + link.read(size - 1)
+        result.samples += 1
+        try:
+            got = decode_response(frame, out_layout.width)
+        except ProtocolError as err:
+            result.errors += 1
+            if hasattr(link, "reset_input_buffer"):  # drop late bytes: resynchronize
+                link.reset_input_buffer()
+            if len(result.problems) < MAX_REPORTED:
+                result.problems.append(f"sample {index}: {err if frame else 'no answer (timeout)'}")
+            continue
+        want_argmax = argmax_exact(y_raw[index], out_type)
+        if got.word == want_words[index]:
+            result.outputs_agree += 1
+        elif len(result.problems) < MAX_REPORTED:
+            g = out_layout.unpack([got.word])[0].ravel().tolist()
+            w = np.asarray(y_raw[index], dtype=object).ravel().tolist()
+            result.problems.append(f"sample {index}: outputs {g}, reference {w}")
+        if got.argmax == want_argmax:
+            result.argmax_agree += 1
+        elif len(result.problems) < MAX_REPORTED:
+            result.problems.append(f"sample {index}: argmax {got.argmax}, reference {want_argmax}")
+        if progress is not None:
+            progress(index + 1, len(in_words))
+    result.seconds = time.perf_counter() - start
+    return result

@@ -1,0 +1,139 @@
+"""Simulate a top wrapper in cocotb (:mod:`boards.tb_uart_top`, :mod:`boards.tb_selftest_top`).
+
+:func:`simulate_top` writes the top's Verilog and the testbench config (vectors and expected
+answers from :mod:`hgq_hw.reference`) and runs :func:`sim.runner.run_cocotb`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hgq_hw.spec import ModelSpec
+
+__all__ = ["TopSimResult", "simulate_top"]
+
+TESTBENCHES = {"uart": "boards.tb_uart_top", "selftest": "boards.tb_selftest_top"}
+EXPECTED_TESTS = {"uart": 2, "selftest": 1}
+
+
+@dataclass
+class TopSimResult:
+    """Test counts of one cocotb run of a top, and the testbench's report."""
+
+    kind: str
+    simulator: str
+    tests: int
+    failures: int
+    report: dict[str, Any]
+    log: Path
+    build_seconds: float
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.failures == 0 and self.tests == EXPECTED_TESTS[self.kind]
+
+    def summary(self) -> str:
+        state = "PASS" if self.passed else "FAIL"
+        extra = f" ({self.error})" if self.error else ""
+        return (
+            f"{self.kind} top on {self.simulator}: {self.tests - self.failures}/{self.tests} "
+            f"cocotb tests passed{extra}; log {self.log}: {state}"
+        )
+
+
+def _uart_config(spec: ModelSpec, top: Any, samples: int, seed: int) -> dict[str, Any]:
+    from boards.protocol import argmax_exact
+    from boards.selftest_top import selftest_vectors
+    from hgq_hw.reference import evaluate, infer_types
+
+    vectors = selftest_vectors(spec, samples, seed=seed)
+    out_type = infer_types(spec)[spec.output.name]
+    y_raw = top.network.out_layout.unpack(vectors.expected)
+    # The ROM words came from the reference; re-evaluate to get the argmax per sample.
+    x_raw = top.network.in_layout.unpack(vectors.inputs)
+    if not np.array_equal(np.asarray(evaluate(spec, x_raw), dtype=object), y_raw):
+        raise AssertionError("reference vectors do not round-trip through the bus layout")
+    return {
+        "in_width": top.in_width,
+        "out_width": top.out_width,
+        "inputs": [str(w) for w in vectors.inputs],
+        "expected": [str(w) for w in vectors.expected],
+        "argmax": [argmax_exact(row, out_type) for row in y_raw],
+    }
+
+
+def simulate_top(
+    kind: str,
+    spec: ModelSpec,
+    *,
+    work_dir: str | Path,
+    simulator: str = "icarus",
+    samples: int = 24,
+    seed: int = 0,
+    divisor: int = 4,
+    report_period: int = 1500,
+    corrupt: int | None = None,
+    pipeline_levels: int = 0,
+) -> TopSimResult:
+    """Build the ``kind`` top of ``spec`` with ``divisor`` cycles per UART bit and run its
+    cocotb testbench. ``samples`` frames (uart) or ROM vectors (selftest); ``corrupt`` (selftest
+    only) spoils that expected ROM entry, and the testbench then expects FAIL."""
+    from boards.selftest_top import selftest_vectors
+    from boards.tops import make_top, top_verilog
+    from sim.runner import DesignFiles, run_cocotb
+
+    if kind not in TESTBENCHES:
+        raise ValueError(f"unknown top {kind!r} (choose from {', '.join(TESTBENCHES)})")
+    work = Path(work_dir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    vectors = None
+    if kind == "selftest":
+        vectors = selftest_vectors(spec, samples, seed=seed)
+        if corrupt is not None:
+            vectors = vectors.corrupt(corrupt)
+    top = make_top(
+        kind,
+        spec,
+        divisor=divisor,
+        report_period=report_period,
+        pipeline_levels=pipeline_levels,
+        vectors=vectors,
+    )
+    name = f"{kind}_top"
+    verilog = work / f"{name}.v"
+    verilog.write_text(top_verilog(top, name))  # run_cocotb applies the Icarus workaround
+    report_path = work / f"tb_report_{kind}_{simulator}.json"
+    report_path.unlink(missing_ok=True)
+    config: dict[str, Any] = {
+        "divisor": divisor,
+        "seed": seed,
+        "latency": top.latency,
+        "report": str(report_path),
+    }
+    if kind == "uart":
+        config.update(_uart_config(spec, top, samples, seed))
+    else:
+        config.update(
+            total=samples,
+            expect_matched=samples - (corrupt is not None),
+            report_period=report_period,
+        )
+    run = run_cocotb(
+        DesignFiles(verilog, name, top.latency),
+        TESTBENCHES[kind],
+        config,
+        work_dir=work,
+        simulator=simulator,
+        seed=seed,
+        run_name=f"run-{kind}-{simulator}",
+    )
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return TopSimResult(
+        kind, simulator, run.tests, run.failures, report, run.log, run.build_seconds, run.error
+    )

@@ -1,0 +1,179 @@
+"""``UARTTop``: the network behind a UART, answering one request frame at a time.
+
+The frames are those of :mod:`boards.protocol`::
+
+    host -> board   0xA5 | input bus word, ceil(in_width/8) bytes LE | XOR of those bytes
+    board -> host   0x5A | output bus word, ceil(out_width/8) bytes LE | argmax | XOR of the
+                    output bytes and the argmax byte
+    board -> host   0xEE  when the request's checksum was wrong (NAK)
+
+The top is platform-independent (plain ports) so cocotb can simulate it;
+:class:`boards.board_top.BoardTop` connects it to a board's UART and LEDs.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from boards.argmax import Argmax
+from boards.protocol import (
+    FRAME_TIMEOUT_BYTES,
+    MAX_OUTPUTS,
+    NAK,
+    REQUEST_HEADER,
+    RESPONSE_HEADER,
+    n_bytes,
+)
+from boards.uart import UARTRx, UARTTx
+from hgq_hw.spec import ModelSpec
+
+__all__ = ["UARTTop"]
+
+
+class UARTTop(wiring.Component):
+    """The network of ``spec`` served over a UART (stop-and-wait; see the module docstring).
+
+    Parameters
+    ----------
+    spec:
+        The model (at most 256 output elements, for the argmax byte).
+    divisor:
+        Clock cycles per UART bit (>= 4; ``clock_hz // baud`` on a board).
+    pipeline_levels:
+        Passed to :class:`hgq_hw.components.Network`.
+
+    Members
+    -------
+    rx: ``In(1)``, serial input (idles high).
+    tx: ``Out(1)``, serial output.
+    led_green: ``Out(1)``, toggles on every answered request.
+    led_red: ``Out(1)``, high after a NAK until the next good request.
+    network: the :class:`hgq_hw.components.Network`; ``latency`` its latency.
+    """
+
+    def __init__(self, spec: ModelSpec, *, divisor: int, pipeline_levels: int = 0) -> None:
+        from hgq_hw.components import Network
+
+        self.network = Network(spec, pipeline_levels=pipeline_levels)
+        n_out = len(self.network.out_layout.fields)
+        if n_out > MAX_OUTPUTS:
+            self.network._MustUse__silence = True
+            raise ValueError(
+                f"the UART top reports the argmax in one byte: at most {MAX_OUTPUTS} output "
+                f"elements, spec {spec.name!r} has {n_out}"
+            )
+        self.divisor = divisor
+        self.rx_uart = UARTRx(divisor)
+        self.tx_uart = UARTTx(divisor)
+        out_f = [int(v) for v in self.network.out_type.f.ravel()]
+        self.argmax = Argmax(self.network.out_layout, out_f)
+        self.in_width = self.network.in_layout.width
+        self.out_width = self.network.out_layout.width
+        super().__init__(
+            {"rx": In(1, init=1), "tx": Out(1), "led_green": Out(1), "led_red": Out(1)}
+        )
+
+    @property
+    def latency(self) -> int:
+        return self.network.latency
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        m.submodules.network = net = self.network
+        m.submodules.rx_uart = rxu = self.rx_uart
+        m.submodules.tx_uart = txu = self.tx_uart
+        m.submodules.argmax = argmax = self.argmax
+        m.d.comb += [rxu.rx.eq(self.rx), self.tx.eq(txu.tx)]
+
+        in_bytes, out_bytes = n_bytes(self.in_width), n_bytes(self.out_width)
+
+        # -- receive: header, payload bytes, checksum ------------------------------------------
+        byte_in = rxu.o_stream.payload
+        got = rxu.o_stream.valid
+        in_word = Signal(max(in_bytes * 8, 8))
+        check = Signal(8)
+        count = Signal(range(in_bytes + 1))
+        timeout = FRAME_TIMEOUT_BYTES * 10 * self.divisor
+        silence = Signal(range(timeout + 1))
+        nak_pending = Signal()
+        m.d.sync += net.i_stream.valid.eq(0)
+        if self.in_width:
+            m.d.comb += net.i_stream.payload.eq(in_word[: self.in_width])
+        with m.FSM(name="rx_fsm"):
+            with m.State("IDLE"), m.If(got & (byte_in == REQUEST_HEADER)):
+                m.d.sync += [check.eq(0), count.eq(0), silence.eq(0)]
+                m.next = "PAYLOAD" if in_bytes else "CHECK"
+            with m.State("PAYLOAD"):
+                m.d.sync += silence.eq(silence + 1)
+                with m.If(got):
+                    m.d.sync += [
+                        # Little-endian: the first byte ends up least significant.
+                        in_word.eq(Cat(in_word[8:], byte_in)),
+                        check.eq(check ^ byte_in),
+                        count.eq(count + 1),
+                        silence.eq(0),
+                    ]
+                    with m.If(count == in_bytes - 1):
+                        m.next = "CHECK"
+                with m.Elif(silence == timeout):
+                    m.next = "IDLE"
+            with m.State("CHECK"):
+                m.d.sync += silence.eq(silence + 1)
+                with m.If(got):
+                    with m.If(byte_in == check):
+                        m.d.sync += [net.i_stream.valid.eq(1), self.led_red.eq(0)]
+                    with m.Else():
+                        m.d.sync += [nak_pending.eq(1), self.led_red.eq(1)]
+                    m.next = "IDLE"
+                with m.Elif(silence == timeout):
+                    m.next = "IDLE"
+
+        # -- network output -> argmax -> response ----------------------------------------------
+        out_word = Signal(max(out_bytes * 8, 8))
+        m.d.comb += argmax.word.eq(out_word)
+        m.d.sync += argmax.start.eq(0)
+        with m.If(net.o_stream.valid):
+            if self.out_width:
+                m.d.sync += out_word.eq(net.o_stream.payload)
+            m.d.sync += argmax.start.eq(1)
+        response = [
+            Const(RESPONSE_HEADER, 8),
+            *(out_word[8 * k : 8 * k + 8] for k in range(out_bytes)),
+            argmax.index,
+        ]
+        resp_pending = Signal()
+        with m.If(argmax.done):
+            m.d.sync += [resp_pending.eq(1), self.led_green.eq(~self.led_green)]
+
+        # -- transmit --------------------------------------------------------------------------
+        select = Signal(range(len(response) + 1))
+        tx_check = Signal(8)
+        table = Array(response)
+        with m.FSM(name="tx_fsm"):
+            with m.State("IDLE"):
+                with m.If(resp_pending):
+                    m.d.sync += [resp_pending.eq(0), select.eq(0), tx_check.eq(0)]
+                    m.next = "RESPONSE"
+                with m.Elif(nak_pending):
+                    m.d.sync += nak_pending.eq(0)
+                    m.next = "NAK"
+            with m.State("RESPONSE"):
+                byte_out = Signal(8)
+                with m.If(select == len(response)):
+                    m.d.comb += byte_out.eq(tx_check)
+                with m.Else():
+                    m.d.comb += byte_out.eq(table[select])
+                m.d.comb += [txu.i_stream.payload.eq(byte_out), txu.i_stream.valid.eq(1)]
+                with m.If(txu.i_stream.ready):
+                    m.d.sync += select.eq(select + 1)
+                    with m.If(select != 0):
+                        m.d.sync += tx_check.eq(tx_check ^ byte_out)
+                    with m.If(select == len(response)):
+                        m.next = "IDLE"
+            with m.State("NAK"):
+                m.d.comb += [txu.i_stream.payload.eq(NAK), txu.i_stream.valid.eq(1)]
+                with m.If(txu.i_stream.ready):
+                    m.next = "IDLE"
+        return m
