@@ -215,14 +215,36 @@ def format_report(report: dict[str, Any]) -> str:
     lines += _table(rows)
     lines.append("  ports: " + ", ".join(f"{p['name']}[{p['width']}]" for p in report["ports"]))
     for target, synth in sorted(report.get("synth", {}).items()):
-        res = ", ".join(f"{k}={v}" for k, v in synth.get("resources", {}).items())
-        fmax = synth.get("fmax_mhz")
-        if synth.get("pnr_error"):
-            timing = f", no timing result: {synth['pnr_error']}"
-        elif fmax is not None:
-            verdict = "met" if synth.get("timing_met") else "MISSED"
-            timing = f", Fmax {fmax:.1f} MHz ({verdict} {synth.get('clock_mhz')} MHz)"
-        else:
-            timing = ""
-        lines.append(f"  {target}: {res}{timing}")
+        lines += _synth_lines(target, synth)
     return "\n".join(lines)
+
+
+def _synth_lines(target: str, synth: dict[str, Any]) -> list[str]:
+    """Lines of one ``report["synth"][target]`` entry: the network's own resources first, then
+    place and route (bare or inside the serialising wrapper, said so)."""
+    res = ", ".join(f"{k}={v}" for k, v in synth.get("resources", {}).items())
+    pnr = synth.get("pnr", {})
+    wrapped = bool(pnr.get("wrapped"))
+    fmax = synth.get("fmax_mhz")
+    if synth.get("pnr_error"):
+        timing = f"no timing result: {synth['pnr_error']}"
+    elif fmax is not None:
+        verdict = "met" if synth.get("timing_met") else "MISSED"
+        timing = f"Fmax {fmax:.1f} MHz ({verdict} {synth.get('clock_mhz')} MHz)"
+    else:
+        timing = ""
+    if not wrapped:
+        return [f"  {target}: {res}" + (f", {timing}" if timing else "")]
+    lines = [f"  {target}: {res} (network alone, Yosys)"]
+    util = ", ".join(
+        f"{bel} {u['used']}/{u['available']}"
+        for bel, u in pnr.get("utilisation", {}).items()
+        if u["used"]
+    )
+    wres = ", ".join(f"{k}={v}" for k, v in pnr.get("resources", {}).items())
+    lines.append(
+        f"  {target} P&R in serial wrapper ({pnr.get('port_bits')} port bits, "
+        f"{pnr.get('pins')} pins, {pnr.get('serial_bits')} bit(s)/cycle): {timing}"
+    )
+    lines.append(f"    wrapped design: {wres}" + (f"; utilisation {util}" if util else ""))
+    return lines

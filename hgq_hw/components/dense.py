@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from amaranth.hdl import Const, Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -119,10 +121,16 @@ class _Retimer:
         """An output in the last stage may not leave more delay than before."""
         return not (self.is_output[v] and self.stage[v] == self.latency and self.t[v] > self.t_out)
 
-    def run(self) -> list[tuple[int, int]]:
-        for v in range(len(self.stage) - 1, self.n - 1, -1):
-            while self.try_move(v):
-                pass
+    def run(self, max_passes: int = 8) -> list[tuple[int, int]]:
+        """Sweep the ops from the outputs back, moving each as far as it pays; repeat while a
+        sweep moved something (a move can make an earlier op's move pay)."""
+        for _ in range(max_passes):
+            moved = False
+            for v in range(len(self.stage) - 1, self.n - 1, -1):
+                while self.try_move(v):
+                    moved = True
+            if not moved:
+                break
         return list(zip(self.stage, self.t))
 
 
@@ -144,6 +152,11 @@ class DenseLayer(wiring.Component):
         Passed to :func:`hgq_hw.cmvm.solve` (``None``: fewest adders).
     graph:
         A precomputed adder graph for ``layer`` on ``in_type`` (else one is solved).
+    out_drop:
+        Low bits of each output that the consumer never reads (see
+        :mod:`hgq_hw.components.demand`; at most ``width - k`` of the output element): output
+        ``j`` is then ``y[j]`` with its low ``out_drop[j]`` bits cleared, and the registers that
+        carry it to the last stage hold only the bits above. None: every output is exact.
 
     Members
     -------
@@ -164,6 +177,7 @@ class DenseLayer(wiring.Component):
         t_in: int = 0,
         depth_slack: int | None = None,
         graph: AdderGraph | None = None,
+        out_drop: Sequence[int] | None = None,
     ) -> None:
         if not isinstance(layer, DenseSpec):
             raise TypeError(f"layer must be a DenseSpec, got {type(layer).__name__}")
@@ -176,6 +190,17 @@ class DenseLayer(wiring.Component):
         self.graph = (
             graph if graph is not None else dense_graph(layer, in_type, depth_slack=depth_slack)
         )
+        n_out = layer.n_out
+        drops = tuple(int(d) for d in out_drop) if out_drop is not None else (0,) * n_out
+        limit = out_type.width - out_type.k
+        if len(drops) != n_out or any(
+            not 0 <= d <= max(int(lim), 0) for d, lim in zip(drops, limit)
+        ):
+            raise ValueError(
+                f"out_drop must give 0..width-k low bits for each of {n_out} outputs, "
+                f"got {out_drop!r}"
+            )
+        self.out_drop = drops
         self.placed, self.latency, self.t_out = schedule(self.graph, pipeline_levels, t_in)
         self.registers = self._count_registers()
         super().__init__(
@@ -185,22 +210,44 @@ class DenseLayer(wiring.Component):
             }
         )
 
-    def _count_registers(self) -> int:
-        """Flip-flops the elaboration will make (data chains plus valid)."""
+    def _node_drop(self, j: int) -> int:
+        """Low bits of output ``j``'s node that no register needs to carry."""
+        return max(self.out_drop[j] - self.graph.outputs[j].shift, 0)
+
+    def _carried(self) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+        """Register chains: ``full[node] = last stage`` (the whole node) and
+        ``narrow[(node, e)] = first stage`` of ``node >> e`` carried to the last stage."""
         g = self.graph
-        last_use = {}
+        full: dict[int, int] = {}
         for index, op in enumerate(g.ops):
             stage = self.placed[g.n_in + index][0]
             for node in (op.a, op.b):
                 if node >= 0:
-                    last_use[node] = max(last_use.get(node, 0), stage)
-        for o in g.outputs:
-            if o.node >= 0:
-                last_use[o.node] = self.latency
+                    full[node] = max(full.get(node, 0), stage)
+        narrow: dict[tuple[int, int], int] = {}
+        for j, o in enumerate(g.outputs):
+            if o.node < 0:
+                continue
+            e = self._node_drop(j)
+            if e == 0:
+                full[o.node] = self.latency
+            else:
+                narrow[(o.node, e)] = 0
+        for node, e in narrow:
+            narrow[(node, e)] = max(self.placed[node][0], full.get(node, 0))
+        return full, narrow
+
+    def _count_registers(self) -> int:
+        """Flip-flops the elaboration will make (data chains plus valid)."""
+        g = self.graph
+        full, narrow = self._carried()
         bits = self.latency
-        for node, stage in last_use.items():
+        for node, stage in full.items():
             lo, hi = g.node_interval(node)
             bits += (stage - self.placed[node][0]) * shape_for(lo, hi).width
+        for (node, e), start in narrow.items():
+            lo, hi = g.node_interval(node)
+            bits += (self.latency - start) * shape_for(lo >> e, hi >> e).width
         return bits
 
     def elaborate(self, platform: object) -> Module:
@@ -234,9 +281,23 @@ class DenseLayer(wiring.Component):
             m.d.comb += sig.eq(expr)
             nodes.append(sig)
 
+        _, narrow = self._carried()
         outputs: list[Value | int | None] = []
-        for o in g.outputs:
-            outputs.append(o.const if o.node < 0 else at(o.node, self.latency) << o.shift)
+        for j, o in enumerate(g.outputs):
+            drop = self.out_drop[j]
+            if o.node < 0:
+                outputs.append((o.const >> drop) << drop)
+                continue
+            e = self._node_drop(j)
+            if e == 0:
+                outputs.append(at(o.node, self.latency) << o.shift)
+                continue
+            start = narrow[(o.node, e)]
+            lo, hi = g.node_interval(o.node)
+            sig = Signal(shape_for(lo >> e, hi >> e), name=f"{prefix}_n{o.node}_d{e}")
+            m.d.comb += sig.eq(at(o.node, start) >> e)
+            value = delayer.at((o.node, e), f"n{o.node}_d{e}", sig, start, self.latency)
+            outputs.append(value << (o.shift + e))
         m.d.comb += [
             self.o_stream.payload.eq(pack(m, outputs, self.out_type, f"{prefix}_y")),
             self.o_stream.valid.eq(delay_valid(m, self.i_stream.valid, self.latency, prefix)),

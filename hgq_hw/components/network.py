@@ -6,6 +6,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from hgq_hw.components.demand import clamp_drop, unread_low_bits
 from hgq_hw.components.dense import DenseLayer
 from hgq_hw.components.relu import ReLU
 from hgq_hw.components.requantize import Requantize
@@ -21,7 +22,9 @@ class Network(wiring.Component):
 
     The input and output are registered; in between, registers are cut by the delay model of
     :mod:`hgq_hw.components.timing` every ``pipeline_levels`` adder levels (0: none). There is no
-    backpressure: ``valid`` travels with the data and the synchronous reset clears it.
+    backpressure: ``valid`` travels with the data and the synchronous reset clears it. Low bits
+    that a layer's consumer never reads (:mod:`hgq_hw.components.demand`) are cleared at the
+    producer and carried by no register; the network output is exact.
 
     Parameters
     ----------
@@ -61,6 +64,7 @@ class Network(wiring.Component):
         self.in_layout = BusLayout.of(self.in_type)
         self.out_layout = BusLayout.of(self.out_type)
         self.stages: list[wiring.Component] = []
+        unread = unread_low_bits(spec, types)
         t = 0
         for layer in spec.layers:
             if isinstance(layer, InputSpec | OutputSpec):
@@ -69,14 +73,24 @@ class Network(wiring.Component):
             options = {"pipeline_levels": pipeline_levels, "t_in": t}
             if isinstance(layer, DenseSpec):
                 stage = DenseLayer(
-                    layer, x_type, types[layer.name], depth_slack=depth_slack, **options
+                    layer,
+                    x_type,
+                    types[layer.name],
+                    depth_slack=depth_slack,
+                    out_drop=clamp_drop(unread[layer.name], types[layer.name]),
+                    **options,
                 )
             elif isinstance(layer, RequantizeSpec):
                 stage = Requantize(
                     x_type, layer.type, layer.round, layer.overflow, name=layer.name, **options
                 )
             elif isinstance(layer, ReLUSpec):
-                stage = ReLU(x_type, name=layer.name, **options)
+                stage = ReLU(
+                    x_type,
+                    name=layer.name,
+                    out_drop=clamp_drop(unread[layer.name], x_type),
+                    **options,
+                )
             else:
                 raise TypeError(f"no hardware for layer kind {layer.kind!r} ({layer.name!r})")
             t = stage.t_out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from amaranth.hdl import Module, Mux, Value
 from amaranth.lib import stream, wiring
@@ -25,6 +27,18 @@ def relu_type(t: TensorType) -> TensorType:
 class ReLU(wiring.Component):
     """``max(x, 0)`` on a 1-d tensor of type ``in_type`` (output type :func:`relu_type`).
 
+    Parameters
+    ----------
+    in_type:
+        Type of the incoming tensor.
+    pipeline_levels, t_in:
+        As for :class:`~hgq_hw.components.Requantize`.
+    out_drop:
+        Low bits of each output element that the consumer never reads (see
+        :mod:`hgq_hw.components.demand`; at most ``width - k`` of the input element): output
+        ``e`` is then ``max(x, 0)`` with its low ``out_drop[e]`` bits cleared, and a register
+        carries only the bits above. None: every output is exact.
+
     Members
     -------
     i_stream, o_stream: ``lib.stream`` ports, payloads by ``BusLayout``
@@ -33,11 +47,26 @@ class ReLU(wiring.Component):
     """
 
     def __init__(
-        self, in_type: TensorType, *, pipeline_levels: int = 0, t_in: int = 0, name: str = "relu"
+        self,
+        in_type: TensorType,
+        *,
+        pipeline_levels: int = 0,
+        t_in: int = 0,
+        name: str = "relu",
+        out_drop: Sequence[int] | None = None,
     ) -> None:
         if len(in_type.shape) != 1:
             raise ValueError(f"ReLU needs a 1-d type, got shape {in_type.shape}")
         self.in_type, self.out_type, self.name = in_type, relu_type(in_type), name
+        n = in_type.shape[0]
+        self.out_drop = tuple(int(d) for d in out_drop) if out_drop is not None else (0,) * n
+        limit = in_type.width - in_type.k
+        if len(self.out_drop) != n or any(
+            not 0 <= d <= max(int(lim), 0) for d, lim in zip(self.out_drop, limit)
+        ):
+            raise ValueError(
+                f"out_drop must give 0..width-k low bits for each of {n} elements, got {out_drop!r}"
+            )
         signed = bool(np.any((in_type.k > 0) & (in_type.width > 0))) if in_type.k.size else False
         cost = MUX_DELAY if signed else 0
         stage, self.t_out = Stager(pipeline_levels).place([(0, t_in)], cost)
@@ -50,19 +79,28 @@ class ReLU(wiring.Component):
                 ),
             }
         )
-        self.registers = self.latency * (BusLayout.of(in_type).width + 1)
+        kept = [
+            int(self.in_type.width[e]) - self.out_drop[e]
+            for e in range(n)
+            if int(self.out_type.width[e]) > 0
+        ]
+        self.registers = self.latency * (1 + sum(kept))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        payload = Delayer(m, f"{self.name}_").at("in", "in", self.i_stream.payload, 0, self.latency)
+        delayer = Delayer(m, f"{self.name}_")
         values: list[Value | None] = []
-        for e, x in enumerate(unpack(payload, self.in_type)):
+        for e, x in enumerate(unpack(self.i_stream.payload, self.in_type)):
             if x is None or int(self.out_type.width[e]) == 0:
                 values.append(None)
-            elif self.in_type.k[e]:
-                values.append(Mux(x[-1], 0, x[: len(x) - 1]))
-            else:
-                values.append(x)
+                continue
+            drop = self.out_drop[e]
+            if drop:
+                x = x >> drop  # arithmetic for a signed x: the sign stays (drop <= width - k)
+            x = delayer.at(e, f"x{e}", x, 0, self.latency)
+            if self.in_type.k[e]:
+                x = Mux(x[-1], 0, x[: len(x) - 1])
+            values.append(x << drop if drop else x)
         m.d.comb += [
             self.o_stream.payload.eq(pack(m, values, self.out_type, f"{self.name}_y")),
             self.o_stream.valid.eq(delay_valid(m, self.i_stream.valid, self.latency, self.name)),

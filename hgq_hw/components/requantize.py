@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Value
+from dataclasses import dataclass
+
+from amaranth.hdl import Const, Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -12,7 +14,7 @@ from hgq_hw.components.timing import MUX_DELAY, Stager, adder_delay
 from hgq_hw.fixed import FixedType, Overflow, Round, TensorType
 from hgq_hw.layout import BusLayout
 
-__all__ = ["Requantize", "requantize_bounds", "requantize_value"]
+__all__ = ["Narrowing", "Requantize", "narrowing", "requantize_bounds", "requantize_value"]
 
 
 def _round_shift(lo: int, hi: int, right: int, round_mode: Round) -> tuple[int, int]:
@@ -76,6 +78,63 @@ def requantize_value(
     return out
 
 
+@dataclass(frozen=True)
+class Narrowing:
+    """Bits of an element that a requantizer still needs: ``x' = (x >> drop)`` then, when
+    ``keep`` is not None, only the low ``keep`` bits of ``x'`` (read as unsigned).
+
+    ``lo``, ``hi`` and ``f`` describe ``x'`` (the interval and fractional bits to pass to
+    :func:`requantize_value`; ``[0, 2**keep - 1]`` with ``keep``); ``shape`` is its shape
+    (width 0: the result does not depend on ``x``).
+    """
+
+    drop: int
+    keep: int | None
+    lo: int
+    hi: int
+    f: int
+
+    @property
+    def shape(self) -> Shape:
+        return shape_for(self.lo, self.hi)
+
+    def apply(self, x: Value) -> Value:
+        """The narrowed value (wiring only: an arithmetic shift and a bit slice)."""
+        v = x >> self.drop if self.drop else x
+        return v.as_unsigned()[: self.keep] if self.keep is not None else v
+
+
+def narrowing(
+    lo: int, hi: int, f_from: int, to: FixedType, round_mode: Round, overflow: Overflow
+) -> Narrowing:
+    """The fewest bits of ``x`` (raw in ``[lo, hi]`` at ``f_from``) that requantizing to ``to``
+    reads, found without logic.
+
+    With ``n = narrowing(...)``, ``requantize_value(n.apply(x), n.lo, n.hi, n.f, to, ...)`` equals
+    ``requantize_value(x, lo, hi, f_from, to, ...)`` bit for bit: TRN drops the fractional bits
+    that go away and RND all but one of them (``(x + 2**(r-1)) >> r ==
+    ((x >> (r-1)) + 1) >> 1``); WRAP, when the value can overflow, keeps only the low bits that
+    the result depends on (``to.width`` after TRN, one more after RND, fewer after a left
+    shift), since carries only travel upwards.
+    """
+    shift = to.f - f_from
+    drop = 0
+    if shift < 0:
+        drop = -shift - (1 if round_mode is Round.RND else 0)
+    n_lo, n_hi, n_f = lo >> drop, hi >> drop, f_from - drop
+    keep = None
+    vlo, vhi = requantize_bounds(lo, hi, f_from, to, round_mode)
+    if overflow is Overflow.WRAP and not (to.raw_min <= vlo and vhi <= to.raw_max):
+        width = max(to.width, 0)
+        if shift >= 0:
+            need = max(width - shift, 0)
+        else:
+            need = width + (1 if round_mode is Round.RND else 0)
+        if need < shape_for(n_lo, n_hi).width:
+            keep, n_lo, n_hi = need, 0, (1 << need) - 1
+    return Narrowing(drop, keep, n_lo, n_hi, n_f)
+
+
 class Requantize(wiring.Component):
     """Round each element of a 1-d tensor to a new per-element type, then handle overflow.
 
@@ -95,7 +154,8 @@ class Requantize(wiring.Component):
     -------
     i_stream: ``In(stream.Signature(in_width, always_ready=True))``
     o_stream: ``Out(stream.Signature(out_width, always_ready=True))``
-    latency: cycles from ``i_stream`` to ``o_stream`` (0 or 1)
+    latency: cycles from ``i_stream`` to ``o_stream`` (0 or 1); with 1, the register holds
+        each element narrowed by :func:`narrowing` (not the whole, often much wider, input)
     t_out: delay used in the last stage at the output
     registers: flip-flops inside (data and valid)
     """
@@ -134,7 +194,19 @@ class Requantize(wiring.Component):
                 "o_stream": Out(stream.Signature(BusLayout.of(out_type).width, always_ready=True)),
             }
         )
-        self.registers = self.latency * (BusLayout.of(in_type).width + 1)
+        self._narrowed = [
+            narrowing(lo, hi, int(in_type.f[e]), out_type.element(e), round_mode, overflow)
+            if self._needs_register(e)
+            else None
+            for e, (lo, hi) in enumerate(self._bounds)
+        ]
+        self.registers = self.latency * (
+            1 + sum(n.shape.width for n in self._narrowed if n is not None)
+        )
+
+    def _needs_register(self, e: int) -> bool:
+        """Element ``e`` is carried through the stage register (it is not constant)."""
+        return bool(self.latency and int(self.in_type.width[e]) and self.out_type.width[e] > 0)
 
     def _element_delay(self, e: int) -> int:
         to = self.out_type.element(e)
@@ -154,18 +226,21 @@ class Requantize(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         delayer = Delayer(m, f"{self.name}_")
-        payload = delayer.at("in", "in", self.i_stream.payload, 0, self.latency)
         values = []
-        for e, x in enumerate(unpack(payload, self.in_type)):
+        for e, x in enumerate(unpack(self.i_stream.payload, self.in_type)):
             lo, hi = self._bounds[e]
+            f_from = int(self.in_type.f[e])
+            narrowed = self._narrowed[e]
+            if narrowed is not None and x is not None:
+                lo, hi, f_from = narrowed.lo, narrowed.hi, narrowed.f
+                if narrowed.shape.width:
+                    sig = Signal(narrowed.shape, name=f"{self.name}_x{e}")
+                    m.d.comb += sig.eq(narrowed.apply(x))
+                    x = delayer.at(e, f"x{e}", sig, 0, self.latency)
+                else:
+                    x = None  # the result does not depend on x
             value = requantize_value(
-                x,
-                lo,
-                hi,
-                int(self.in_type.f[e]),
-                self.out_type.element(e),
-                self.round_mode,
-                self.overflow,
+                x, lo, hi, f_from, self.out_type.element(e), self.round_mode, self.overflow
             )
             values.append(value)
         m.d.comb += [

@@ -34,13 +34,23 @@ def _synth(args: argparse.Namespace) -> int:
     from hgq_hw.synth import synthesize
 
     try:
-        entry = synthesize(args.dir, args.target, clock_mhz=args.clock_mhz, progress=print)
+        entry = synthesize(
+            args.dir,
+            args.target,
+            clock_mhz=args.clock_mhz,
+            wrap=args.wrap,
+            serial_bits=args.serial_bits,
+            pins=args.pins,
+            progress=print,
+        )
     except RuntimeError as err:
         print(f"hgq synth: error: {err}", file=sys.stderr)
         return 1
     print(format_report(read_report(args.dir)))
     if entry.get("pnr_error"):
         print(f"note: place and route gave no timing result: {entry['pnr_error']}")
+        if not entry.get("pnr", {}).get("wrapped"):
+            print("(if the ports have more bits than the package has pins: --wrap always)")
     elif entry.get("timing_met") is False:
         print(
             f"note: timing missed: Fmax {entry['fmax_mhz']:.1f} MHz < {args.clock_mhz:g} MHz "
@@ -88,5 +98,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     synth.add_argument("--target", required=True, choices=["ice40", "ecp5", "xc7"])
     synth.add_argument(
         "--clock-mhz", type=float, default=100.0, metavar="F", help="clock target (default 100)"
+    )
+    synth.add_argument(
+        "--wrap",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="place and route the network inside a serialising wrapper (shift registers load "
+        "the input and shift the output through a few pins; LUT/FF/carry are still the "
+        "network's own): auto when its ports have more bits than the package has pins "
+        "(default auto)",
+    )
+    synth.add_argument(
+        "--serial-bits",
+        type=int,
+        default=1,
+        metavar="K",
+        help="wrapper bits per cycle in and out (default 1)",
+    )
+    synth.add_argument(
+        "--pins",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pin count for --wrap auto (default: the package's: ice40 206, ecp5 365)",
     )
     synth.set_defaults(func=_synth)

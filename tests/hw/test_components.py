@@ -11,11 +11,12 @@ from amaranth.hdl import ClockDomain, Module
 from amaranth.sim import Simulator
 
 from hgq_hw.components import DenseLayer, Network, ReLU, Requantize, relu_type
-from hgq_hw.fixed import Overflow, Round, TensorType, requantize_raw
+from hgq_hw.components.requantize import narrowing
+from hgq_hw.fixed import FixedType, Overflow, Round, TensorType, requantize_raw
 from hgq_hw.layout import BusLayout
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import evaluate, infer_types
-from hgq_hw.spec import DenseSpec, InputSpec, ModelSpec, OutputSpec, RequantizeSpec
+from hgq_hw.spec import DenseSpec, InputSpec, ModelSpec, OutputSpec, ReLUSpec, RequantizeSpec
 from tests.hw.conftest import random_raw_inputs
 
 CONFIGS = {
@@ -109,10 +110,13 @@ TO_TYPES = {
 }
 
 
+@pytest.mark.parametrize("registered", [False, True])
 @pytest.mark.parametrize("overflow", list(Overflow))
 @pytest.mark.parametrize("round_mode", list(Round))
 @pytest.mark.parametrize("to", sorted(TO_TYPES))
-def test_requantize_exhaustive(to: str, round_mode: Round, overflow: Overflow) -> None:
+def test_requantize_exhaustive(
+    to: str, round_mode: Round, overflow: Overflow, registered: bool
+) -> None:
     # every value of each element, element-wise (the other elements held at their minimum)
     lo, _ = IN_TYPE.raw_bounds()
     rows = []
@@ -125,9 +129,39 @@ def test_requantize_exhaustive(to: str, round_mode: Round, overflow: Overflow) -
     x = np.array(rows, dtype=object)
     out_type = TO_TYPES[to]
     y = requantize_raw(x, IN_TYPE.f, out_type, round_mode, overflow)
-    dut = Requantize(IN_TYPE, out_type, round_mode, overflow)
-    assert dut.latency == 0
+    if registered:  # the stage budget is used up on arrival: the narrowed input is registered
+        dut = Requantize(IN_TYPE, out_type, round_mode, overflow, pipeline_levels=1, t_in=32)
+        assert dut.latency == 1 or dut.t_out == 32  # else only wiring: no stage needed
+        assert dut.registers <= dut.latency * (1 + BusLayout.of(IN_TYPE).width)
+    else:
+        dut = Requantize(IN_TYPE, out_type, round_mode, overflow)
+        assert dut.latency == 0
     check_stream(dut, IN_TYPE, out_type, x, y)
+
+
+@pytest.mark.parametrize("overflow", list(Overflow))
+@pytest.mark.parametrize("round_mode", list(Round))
+@pytest.mark.parametrize("f_to", [-3, 0, 2, 5])
+@pytest.mark.parametrize("bits", [(1, 3, 2), (0, 4, 3), (1, -1, 4), (1, 6, -2)])
+def test_narrowing_is_exact(
+    bits: tuple[int, int, int], f_to: int, round_mode: Round, overflow: Overflow
+) -> None:
+    """``narrowing`` keeps every bit the result reads: exhaustive in numpy, every width."""
+    k, i, f = bits
+    t = FixedType(k, i, f)
+    xs = np.arange(t.raw_min, t.raw_max + 1).astype(object).reshape(-1, 1)
+    for to_k, to_w in itertools.product((0, 1), range(0, 6)):
+        to = FixedType(to_k, to_w - to_k - f_to, f_to)
+        to_t = TensorType.uniform((1,), to.k, to.i, to.f)
+        want = requantize_raw(xs, np.array([f]), to_t, round_mode, overflow)
+        n = narrowing(t.raw_min, t.raw_max, f, to, round_mode, overflow)
+        narrowed = xs >> n.drop
+        if n.keep is not None:
+            narrowed = narrowed % (1 << n.keep)
+        assert all(n.lo <= v <= n.hi for v in narrowed.ravel())
+        assert n.shape.width <= max(t.width, 1)
+        got = requantize_raw(narrowed, np.array([n.f]), to_t, round_mode, overflow)
+        assert np.array_equal(got, want), (bits, to, n)
 
 
 def test_relu_exhaustive() -> None:
@@ -218,6 +252,91 @@ def test_dense_layer_cases(case: str, levels: int) -> None:
     x = all_values(types["x"])
     check_stream(dut, types["x"], types["d"], x, evaluate(spec, x))
     assert dut.registers >= dut.latency
+
+
+@pytest.mark.parametrize("levels", [0, 1])
+def test_dense_layer_out_drop_clears_low_bits(levels: int) -> None:
+    """Outputs with ``out_drop`` are ``(y >> d) << d``; their carried registers are narrower."""
+    spec = random_spec(5, depth=1, width=(5, 6), input_bits=(4, 6), f_range=(0, 4), prune=0.2)
+    types = infer_types(spec)
+    layer = spec.dense_layers()[0]
+    t_out = types[layer.name]
+    drops = [min(j % 4, int(t_out.width[j] - t_out.k[j])) for j in range(layer.n_out)]
+    drops[0] = int(t_out.width[0] - t_out.k[0])  # everything but the sign
+    kw = dict(pipeline_levels=levels, t_in=20)
+    dut = DenseLayer(layer, types["x"], t_out, out_drop=drops, **kw)
+    exact = DenseLayer(layer, types["x"], t_out, graph=dut.graph, **kw)
+    x = random_raw_inputs(spec, 40, 5)
+    y = evaluate(spec, x, all_tensors=True)[layer.name]
+    want = np.array([[(v >> d) << d for v, d in zip(row, drops)] for row in y], dtype=object)
+    check_stream(dut, types["x"], t_out, x, want)
+    assert dut.registers <= exact.registers
+    if levels:
+        assert dut.registers < exact.registers
+    with pytest.raises(ValueError, match="out_drop"):
+        DenseLayer(layer, types["x"], t_out, out_drop=[99] * layer.n_out)
+
+
+def test_relu_out_drop_exhaustive() -> None:
+    """Every value of each element (the others at their minimum), registered, bits dropped."""
+    limit = IN_TYPE.width - IN_TYPE.k
+    drops = [int(min(2, lim)) for lim in limit]
+    lo, _ = IN_TYPE.raw_bounds()
+    rows = []
+    for e in range(IN_TYPE.shape[0]):
+        t = IN_TYPE.element(e)
+        for v in range(t.raw_min, t.raw_max + 1):
+            row = lo.copy()
+            row[e] = v
+            rows.append(row)
+    x = np.array(rows, dtype=object)
+    dut = ReLU(IN_TYPE, pipeline_levels=1, t_in=32, out_drop=drops)
+    assert dut.latency == 1
+    want = np.array([[(max(v, 0) >> d) << d for v, d in zip(row, drops)] for row in x])
+    check_stream(dut, IN_TYPE, relu_type(IN_TYPE), x, want.astype(object))
+    assert dut.registers < ReLU(IN_TYPE, pipeline_levels=1, t_in=32).registers
+    with pytest.raises(ValueError, match="out_drop"):
+        ReLU(IN_TYPE, out_drop=[int(v) + 1 for v in limit])
+
+
+def test_unread_low_bits_follow_the_consumer() -> None:
+    from hgq_hw.components.demand import clamp_drop, unread_low_bits
+
+    x_type = TensorType.uniform((2,), 1, 3, 3)
+    layers = [
+        InputSpec(name="x", k=x_type.k, i=x_type.i, f=x_type.f),
+        DenseSpec(
+            name="d",
+            inputs=("x",),
+            weight_raw=np.array([[3, -3], [3, 1]]),
+            weight_f=np.array([[2, 0], [1, 1]]),
+            bias_raw=np.array([0, 0]),
+            bias_f=np.array([0, 0]),
+        ),
+        ReLUSpec(name="r", inputs=("d",)),
+        RequantizeSpec(
+            name="q",
+            inputs=("r",),
+            k=np.array([0, 0]),
+            i=np.array([4, 4]),
+            f=np.array([1, 4]),
+            round=Round.RND,
+            overflow=Overflow.SAT,
+        ),
+        OutputSpec(name="out", inputs=("q",)),
+    ]
+    spec = ModelSpec("demand", layers)
+    types = infer_types(spec)
+    unread = unread_low_bits(spec, types)
+    f_d = types["d"].f
+    want = np.maximum(f_d - np.array([1, 4]) - 1, 0)
+    assert list(unread["d"]) == list(want) == list(unread["r"])
+    assert list(unread["q"]) == [0, 0] and list(unread["x"]) == [0, 0]
+    assert clamp_drop(np.array([0, 0]), types["d"]) is None
+    assert clamp_drop(np.array([99, 1]), types["d"]) == (
+        int(types["d"].width[0] - types["d"].k[0]),
+        1,
+    )
 
 
 def test_dense_layer_rejects_wrong_types() -> None:
@@ -324,8 +443,9 @@ def test_network_reset_clears_valid() -> None:
     assert seen == [0] * (net.latency + 2)
 
 
+@pytest.mark.parametrize("relu", [0.5, 1.0])
 @pytest.mark.parametrize("levels", [1, 2])
-def test_register_count_matches_elaboration(levels: int, monkeypatch) -> None:
+def test_register_count_matches_elaboration(levels: int, relu: float, monkeypatch) -> None:
     """``registers`` (reported before elaboration) equals the flip-flops the design makes."""
     from amaranth.back import rtlil
 
@@ -341,7 +461,8 @@ def test_register_count_matches_elaboration(levels: int, monkeypatch) -> None:
         return result
 
     monkeypatch.setattr(pipeline.Delayer, "at", counting_at)
-    spec = random_spec(31, depth=2, width=(3, 6))
+    # relu=1.0: ReLUs and rounding requantizers whose unread low bits are dropped
+    spec = random_spec(31, depth=2, width=(3, 6), f_range=(0, 4), relu=relu)
     net = Network(spec, pipeline_levels=levels)
     rtlil.convert(net, ports=[net.i_stream.payload, net.i_stream.valid, net.o_stream.valid])
     valid_bits = sum(s.latency for s in net.stages) + 2

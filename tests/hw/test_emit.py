@@ -73,6 +73,38 @@ def test_report_contents(spec) -> None:
     assert "total" in table and str(r["latency"]) in table
 
 
+def test_report_table_labels_wrapped_place_and_route(spec) -> None:
+    """After a wrapped P&R the table says which numbers are the network's own and which come
+    from the network inside the serialising wrapper."""
+    r = build(spec).report
+    res = {"luts": 10, "ffs": 20, "carry": 5}
+    r["synth"] = {
+        "ice40": {
+            "resources": res,
+            "clock_mhz": 50.0,
+            "fmax_mhz": 123.4,
+            "timing_met": True,
+            "pnr": {
+                "wrapped": True,
+                "port_bits": 300,
+                "pins": 206,
+                "serial_bits": 1,
+                "resources": {"luts": 12, "ffs": 60, "carry": 5},
+                "utilisation": {
+                    "ICESTORM_LC": {"used": 40, "available": 7680},
+                    "ICESTORM_RAM": {"used": 0, "available": 32},
+                },
+            },
+        },
+        "ecp5": {"resources": res, "fmax_mhz": 99.0, "timing_met": False, "clock_mhz": 100.0},
+    }
+    table = format_report(r)
+    assert "ice40: luts=10, ffs=20, carry=5 (network alone, Yosys)" in table
+    assert "serial wrapper (300 port bits, 206 pins, 1 bit(s)/cycle): Fmax 123.4 MHz" in table
+    assert "ICESTORM_LC 40/7680" in table and "ICESTORM_RAM" not in table
+    assert "ecp5: luts=10, ffs=20, carry=5, Fmax 99.0 MHz (MISSED 100.0 MHz)" in table
+
+
 def test_zero_width_output_has_no_payload_port() -> None:
     from hgq_hw.fixed import TensorType
     from hgq_hw.spec import InputSpec, ModelSpec, OutputSpec, RequantizeSpec
