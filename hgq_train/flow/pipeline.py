@@ -48,8 +48,8 @@ class FlowOptions:
     pipeline_levels: int = 2
     simulator: str = "verilator"
     samples: int = 200
-    target: str | None = "ice40"
-    clock_mhz: float = 50.0
+    target: str | None = "ecp5"
+    clock_mhz: float = 100.0
     board: str | None = None
     top: str = "selftest"
     resume: bool = False
@@ -277,7 +277,9 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
         clock_mhz=opts.clock_mhz,
         progress=lambda line: print(f"  {line}", flush=True),
     )
-    print(f"  {opts.target}: {entry['resources']}, Fmax {entry.get('fmax_mhz')} MHz")
+    fmax = entry.get("fmax_mhz")
+    timing = f"Fmax {fmax:.1f} MHz" if fmax is not None else "no place-and-route result"
+    print(f"  {opts.target}: {entry['resources']}, {timing}")
     return {"target": opts.target, **{k: v for k, v in entry.items() if k != "cells"}}
 
 

@@ -111,6 +111,13 @@ def write_report(run: Path, results: dict[str, Any]) -> dict[str, Any]:
                         f"{synth['fmax_mhz']:.1f} MHz (target {synth.get('clock_mhz')} MHz {met})",
                     ]
                 )
+            elif synth.get("pnr_error"):
+                rows.append(
+                    [
+                        f"{synth['target']} Fmax",
+                        f"not measured: place and route failed ({synth['pnr_error']})",
+                    ]
+                )
         lines += _table(["", "value"], rows) + [""]
     front_file = run / "front.json"
     if front_file.exists():
