@@ -4,8 +4,8 @@ The only package that imports TensorFlow or Keras. Importing ``hgq_train`` itsel
 Keras parts load on first use, so ``hgq doctor`` or ``hgq gen`` never pay for TensorFlow.
 
 Main entry points (loaded lazily): :func:`export` (model -> spec), :func:`compile_hgq`,
-:func:`build_mlp`, :func:`load_model`, and the modules ``ebops``, ``layers``, ``callbacks``,
-``data``, ``quantizers``.
+:func:`train_dataset`, :func:`build_mlp`, :func:`load_model`, and the modules ``ebops``,
+``layers``, ``callbacks``, ``data``, ``quantizers``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "compile_hgq",
     "export",
     "load_model",
+    "train_dataset",
     "verify",
 ]
 
@@ -27,6 +28,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "verify": ("hgq_train.export", "verify"),
     "compile_hgq": ("hgq_train.training", "compile_hgq"),
     "calibrate": ("hgq_train.training", "calibrate"),
+    "train_dataset": ("hgq_train.training", "train_dataset"),
     "build_mlp": ("hgq_train.models", "build_mlp"),
 }
 

@@ -93,12 +93,15 @@ def ebops_tensor(model: keras.Model) -> Any:
     return total
 
 
-def ebops_per_layer(model: keras.Model, *, exact: bool = False) -> dict[str, float]:
+def ebops_per_layer(
+    model: keras.Model, *, exact: bool = False, weight_sign: bool = True
+) -> dict[str, float]:
     """EBOPs of every dense layer (numpy), by layer name; see :func:`ebops`."""
 
     def dense_cost(layer: QDense, b: np.ndarray) -> float:
         weight_raw, _, _, _ = layer.integer_weights()
-        w_bits = fixed_np.weight_bits(weight_raw, exact=exact).astype(np.float64)
+        w_bits = fixed_np.weight_bits(weight_raw, exact=exact, sign=weight_sign)
+        w_bits = w_bits.astype(np.float64)
         return float(b @ w_bits.sum(axis=1))
 
     def input_bits(q: Quantizer) -> np.ndarray:
@@ -108,12 +111,13 @@ def ebops_per_layer(model: keras.Model, *, exact: bool = False) -> dict[str, flo
     return dict(costs)
 
 
-def ebops(model: keras.Model, *, exact: bool = False) -> float:
+def ebops(model: keras.Model, *, exact: bool = False, weight_sign: bool = True) -> float:
     """EBOPs of ``model`` as a float.
 
     ``exact=False``: activation bits from the running range of the quantizers (what the loss
     sees during training), weight bits from the bit length of each raw weight.
     ``exact=True``: the model must be calibrated; calibrated activation widths and each weight's
     bit span (trailing zeros removed), i.e. what the exported spec costs.
+    ``weight_sign=False``: no sign bit for negative weights (HGQ v1 counts EBOPs that way).
     """
-    return float(sum(ebops_per_layer(model, exact=exact).values()))
+    return float(sum(ebops_per_layer(model, exact=exact, weight_sign=weight_sign).values()))

@@ -1,14 +1,15 @@
 """HGQ v1 (``hgq==0.2.6``, TensorFlow 2.15 / Keras 2) against hgq_train (Keras 3) on digits.
 
     .venv/bin/python benchmarks/peers/hgq1_vs_ours.py [--betas 1e-6,1e-5] [--epochs 60] \\
-        [--hgq1-python .venv-hgq1/bin/python]
+        [--seed 0] [--no-ours-fast] [--hgq1-python .venv-hgq1/bin/python]
 
 Both train the same 64-32-10 MLP (per-weight and per-activation bit widths, initial fractional
 bits 6, input 4, ReLU) on the same digits split (written once to an ``.npz`` that both read),
 with the same beta, epochs, batch size, Adam learning rate and seed. Printed per beta and side:
 test accuracy of the deployable model (ours: the exported spec through the bit-exact
 ``hgq_hw.reference.predict``; HGQ v1: its ``to_proxy_model`` proxy), exact EBOPs after
-calibration on the training split (ours: the export; HGQ v1: ``trace_minmax``), seconds per
+calibration on the training split (ours: the export; HGQ v1: ``trace_minmax``) counted both
+ways (HGQ v1 counts no sign bit for weights, hgq_train one per negative weight), seconds per
 epoch (the median over epochs 2..N, and the first epoch, which includes tracing/compilation),
 and ours / theirs ratios.
 
@@ -18,7 +19,10 @@ Keras 3, so it runs in its own (``benchmarks/peers/README.md`` says how to make 
 
 Known differences, not tuned away: HGQ v1 quantizes the logits too (its ``HDense`` always has an
 output quantizer; ours leaves them exact), adds ``beta * BOPs`` per layer inside the layers
-(ours adds ``beta * EBOPs`` of the model in the loss), and compiles its quantizers with XLA.
+(ours adds ``beta * EBOPs`` of the model in the loss; the same sum), counts no weight sign bits
+in its loss (ours does), and compiles its quantizers with XLA. Ours feeds ``fit`` through
+``hgq_train.training.train_dataset`` (HGQ v1 gets numpy arrays, Keras 2's fast path) and, unless
+``--no-ours-fast``, compiles with ``jit_compile=True, steps_per_execution=8``.
 """
 
 from __future__ import annotations
@@ -61,9 +65,10 @@ def run_ours(data: Any, opts: dict[str, Any]) -> dict[str, Any]:
 
     from hgq_hw.reference import predict
     from hgq_train.callbacks import hgq_callbacks
+    from hgq_train.ebops import ebops
     from hgq_train.export import export_with_model
     from hgq_train.models import MLPConfig, build_mlp
-    from hgq_train.training import compile_hgq
+    from hgq_train.training import compile_hgq, train_dataset
 
     class EpochTimes(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -81,14 +86,14 @@ def run_ours(data: Any, opts: dict[str, Any]) -> dict[str, Any]:
         hidden=tuple(opts["hidden"]), f_init=opts["f_init"], input_f_init=opts["input_f_init"]
     )
     model = build_mlp(config, data.n_features, data.n_classes)
-    compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"])
+    fast = {"jit_compile": True, "steps_per_execution": 8} if opts.get("ours_fast") else {}
+    compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"], **fast)
     timer = EpochTimes()
     start = time.perf_counter()
     model.fit(
-        data.x_train,
-        data.y_train,
+        train_dataset(data.x_train, data.y_train, batch_size=opts["batch_size"]),
+        shuffle=False,  # the dataset reshuffles itself every epoch
         epochs=opts["epochs"],
-        batch_size=opts["batch_size"],
         callbacks=[*hgq_callbacks(str(opts["beta"])), timer],
         verbose=0,
     )
@@ -98,6 +103,7 @@ def run_ours(data: Any, opts: dict[str, Any]) -> dict[str, Any]:
     return {
         "accuracy": float(np.mean(np.argmax(y, axis=1) == data.y_test)),
         "ebops": float(result.ebops),
+        "ebops_nosign": ebops(result.model64, exact=True, weight_sign=False),
         "fit_seconds": fit_seconds,
         "epoch_seconds": timer.seconds,
     }
@@ -106,6 +112,16 @@ def run_ours(data: Any, opts: dict[str, Any]) -> dict[str, Any]:
 def _epoch(r: dict[str, Any]) -> float:
     rest = r["epoch_seconds"][1:] or r["epoch_seconds"]
     return statistics.median(rest)
+
+
+def _nosign(r: dict[str, Any]) -> float:
+    """EBOPs without weight sign bits (HGQ v1's count)."""
+    return float(r.get("ebops_nosign", r["ebops"]))
+
+
+def _sign(r: dict[str, Any]) -> float:
+    """EBOPs with a sign bit per negative weight (hgq_train's count)."""
+    return float(r.get("ebops_sign", r["ebops"]))
 
 
 def _rel(path: str) -> str:
@@ -122,6 +138,13 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden", default="32")
+    parser.add_argument(
+        "--ours-fast",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train ours with jit_compile=True, steps_per_execution=8 (default; "
+        "--no-ours-fast: compile_hgq's defaults, no XLA, one step per execution)",
+    )
     parser.add_argument("--hgq1-python", default=str(ROOT / ".venv-hgq1" / "bin" / "python"))
     args = parser.parse_args()
     print(
@@ -150,6 +173,10 @@ def main() -> int:
     hidden = [int(h) for h in args.hidden.split(",")]
     print(f"{data.summary()}; MLP {data.n_features}-{'-'.join(map(str, hidden))}-10")
     print(f"{args.epochs} epochs, batch {args.batch_size}, Adam lr {args.lr}, seed {args.seed}")
+    print(
+        "ours compiled with "
+        + ("jit_compile=True, steps_per_execution=8" if args.ours_fast else "compile_hgq defaults")
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         split = Path(tmp) / "digits_split.npz"
@@ -171,6 +198,7 @@ def main() -> int:
                 "seed": args.seed,
                 "f_init": 6.0,
                 "input_f_init": 4.0,
+                "ours_fast": args.ours_fast,
             }
             try:
                 theirs = run_hgq1(python, opts)
@@ -180,28 +208,31 @@ def main() -> int:
             ours = run_ours(data, opts)
             rows.append((beta, ours, theirs))
             print(
-                f"beta {beta:g}: ours acc {ours['accuracy']:.4f} EBOPs {ours['ebops']:.0f} "
-                f"{_epoch(ours):.3f} s/epoch; HGQ v1 {theirs['version']} acc "
-                f"{theirs['accuracy']:.4f} EBOPs {theirs['ebops']:.0f} "
+                f"beta {beta:g}: ours acc {ours['accuracy']:.4f} EBOPs {_nosign(ours):.0f} "
+                f"(with sign {_sign(ours):.0f}) {_epoch(ours):.3f} s/epoch; HGQ v1 "
+                f"{theirs['version']} acc {theirs['accuracy']:.4f} EBOPs {_nosign(theirs):.0f} "
+                f"(with sign {_sign(theirs):.0f}) "
                 f"{_epoch(theirs):.3f} s/epoch",
                 flush=True,
             )
 
     print()
     print(
-        "| beta | side | test accuracy (%) | EBOPs | s/epoch (median of 2..N) | first epoch s "
-        "| fit s |"
+        "| beta | side | test accuracy (%) | EBOPs, v1's count (no weight sign bit) | EBOPs, ours "
+        "(sign bit per negative weight) | s/epoch (median of 2..N) | first epoch s | fit s |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for beta, ours, theirs in rows:
         for side, r in (("hgq_train (ours)", ours), (f"HGQ v1 {theirs['version']}", theirs)):
             print(
-                f"| {beta:g} | {side} | {100 * r['accuracy']:.2f} | {r['ebops']:.0f} | "
-                f"{_epoch(r):.3f} | {r['epoch_seconds'][0]:.2f} | {r['fit_seconds']:.1f} |"
+                f"| {beta:g} | {side} | {100 * r['accuracy']:.2f} | {_nosign(r):.0f} | "
+                f"{_sign(r):.0f} | {_epoch(r):.3f} | {r['epoch_seconds'][0]:.2f} | "
+                f"{r['fit_seconds']:.1f} |"
             )
         print(
             f"| {beta:g} | ratio ours/theirs | {ours['accuracy'] / theirs['accuracy']:.3f} | "
-            f"{ours['ebops'] / theirs['ebops']:.3f} | {_epoch(ours) / _epoch(theirs):.2f} | "
+            f"{_nosign(ours) / _nosign(theirs):.3f} | {_sign(ours) / _sign(theirs):.3f} | "
+            f"{_epoch(ours) / _epoch(theirs):.2f} | "
             f"{ours['epoch_seconds'][0] / theirs['epoch_seconds'][0]:.2f} | "
             f"{ours['fit_seconds'] / theirs['fit_seconds']:.2f} |"
         )

@@ -133,10 +133,11 @@ def bit_span(raw: np.ndarray) -> np.ndarray:
     return bit_length(a)
 
 
-def weight_bits(raw: np.ndarray, *, exact: bool = False) -> np.ndarray:
+def weight_bits(raw: np.ndarray, *, exact: bool = False, sign: bool = True) -> np.ndarray:
     """Bits per weight for EBOPs: ``i + f`` (= bit length of ``|raw|``) plus a sign bit where
     the weight is negative; with ``exact=True`` the bit span (trailing zeros removed) instead of
-    the bit length. Pruned weights (raw 0) have 0 bits."""
+    the bit length; with ``sign=False`` no sign bit (HGQ v1's convention). Pruned weights (raw 0)
+    have 0 bits."""
     raw = np.asarray(raw, dtype=np.int64)
     body = bit_span(raw) if exact else bit_length(raw)
-    return body + (raw < 0)
+    return body + (raw < 0) if sign else body

@@ -8,7 +8,8 @@ the quantized value bit for bit:
 
 * straight-through in ``x``: ``d xq / d x = 1``;
 * in the real bit width ``f``: ``d xq / d f = -ln2 * (xq - x) * grad_scale`` (HGQ, arXiv
-  2405.00645), where ``grad_scale = 1/sqrt(n)`` and ``n`` values share one ``f``;
+  2405.00645), where ``grad_scale = 1/sqrt(n)`` and ``n`` values of one sample share one ``f``
+  (the batch is not counted: the loss is a batch mean, so the batch sum is an average);
 * the rounding of ``f`` (:func:`round_bits`) is straight-through as well.
 """
 

@@ -176,8 +176,11 @@ class Quantizer(keras.layers.Layer):
             self.vmin.assign(ops.minimum(self.vmin, ops.min(xq, axis=0)))
             self.vmax.assign(ops.maximum(self.vmax, ops.max(xq, axis=0)))
         if training:
-            batch = ops.cast(ops.shape(x)[0], x.dtype)
-            scale = grad_scale(self.feature_shape, self.granularity) / ops.sqrt(batch)
+            # 1/sqrt(n) over the elements of one sample that share an f; not over the batch:
+            # the task loss is a batch mean, so summing its per-sample gradients into f is
+            # already an average (an extra 1/sqrt(batch) made activation bits ~6x more
+            # sensitive to beta than to the task and cost accuracy at high beta).
+            scale = grad_scale(self.feature_shape, self.granularity)
             return fixed_ops.with_surrogate(x, xq, fr, scale)
         if self.calibrating:
             return xq

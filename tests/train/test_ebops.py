@@ -40,6 +40,9 @@ def test_ebops_by_hand() -> None:
     assert ebops(model) == 3 * (3 + 4) + 2 * (1 + 0)
     # exact: bit spans 6=0b110 -> 2, -4=-0b100 -> 1+sign, 1 -> 1
     assert ebops(model, exact=True) == 3 * (2 + 2) + 2 * 1
+    # HGQ v1's count: no sign bit for the negative weight
+    assert ebops(model, weight_sign=False) == 3 * (3 + 3) + 2 * (1 + 0)
+    assert ebops(model, exact=True, weight_sign=False) == 3 * (2 + 1) + 2 * 1
     assert ebops_per_layer(model) == {"d": 23.0}
     assert float(ebops_tensor(model)) == pytest.approx(23.0)
 

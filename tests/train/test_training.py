@@ -166,3 +166,42 @@ def test_loss_needs_hgq_compile_and_serializes() -> None:
     with pytest.raises(ValueError, match="beta must be >= 0"):
         HGQLoss(beta=-1.0)
     assert BetaSchedule("constant", 1.0, 1.0)(3, 5) == 1.0
+
+
+def test_train_dataset_reshuffles_every_epoch_and_covers_the_data() -> None:
+    from hgq_train.training import train_dataset
+
+    x = np.arange(10, dtype=np.float64)[:, None]
+    ds = train_dataset(x, np.arange(10), batch_size=4, seed=1)
+    epochs = []
+    for _ in range(2):
+        batches = [(bx.numpy(), by.numpy()) for bx, by in ds]
+        assert [len(by) for _, by in batches] == [4, 4, 2]
+        assert all(bx.dtype == np.float32 for bx, _ in batches)
+        order = np.concatenate([by for _, by in batches])
+        np.testing.assert_array_equal(np.concatenate([bx[:, 0] for bx, _ in batches]), order)
+        assert sorted(order.tolist()) == list(range(10))
+        epochs.append(order.tolist())
+    assert epochs[0] != epochs[1]
+    with pytest.raises(ValueError, match="equally long"):
+        train_dataset(x, np.arange(9))
+
+
+def test_fit_on_train_dataset_matches_the_training_setup(digits) -> None:
+    from hgq_train.training import train_dataset
+
+    keras.utils.set_random_seed(0)
+    model = build_mlp(MLPConfig(hidden=(8,)), digits.n_features, digits.n_classes)
+    compile_hgq(model, beta=1e-6, learning_rate=1e-2)
+    ds = train_dataset(digits.x_train[:200], digits.y_train[:200], batch_size=32)
+    history = model.fit(ds, epochs=2, shuffle=False, callbacks=hgq_callbacks("1e-6"), verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.isfinite(history.history["ebops"]).all()
+
+
+def test_several_steps_per_execution_need_xla() -> None:
+    model = build_mlp(MLPConfig(hidden=(4,)), 8, 3)
+    with pytest.raises(ValueError, match="needs jit_compile=True"):
+        compile_hgq(model, steps_per_execution=8)
+    compile_hgq(model, steps_per_execution=8, jit_compile=True)
+    assert model.steps_per_execution == 8
