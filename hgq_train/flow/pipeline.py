@@ -39,7 +39,7 @@ class FlowOptions:
     data: str | None = None
     model: str | None = None
     epochs: int = 60
-    beta: str = "log:1e-7:1e-4"
+    beta: str = "log:1e-7:1e-3"
     seed: int = 0
     batch_size: int = 64
     lr: float = 3e-3

@@ -151,7 +151,11 @@ def write_report(run: Path, results: dict[str, Any]) -> dict[str, Any]:
     lines += ["## Stages", ""]
     lines += _table(
         ["stage", "status", "seconds"],
-        [[s["stage"], s["status"], s["seconds"]] for s in results.get("stages", [])],
+        [
+            [s["stage"], s["status"], s["seconds"]]
+            for s in results.get("stages", [])
+            if s["stage"] != "report"
+        ],
     )
     lines += [
         "",
