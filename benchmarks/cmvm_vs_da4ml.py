@@ -17,6 +17,7 @@ import statistics
 import time
 
 import numpy as np
+from da4ml_ops import count_adders  # benchmarks/da4ml_ops.py, beside this script
 
 from hgq_hw.cmvm import solve
 
@@ -38,28 +39,13 @@ def da4ml_solve(w: np.ndarray, hard_dc: int = -1) -> tuple[int, int, float]:
         w.astype(np.float32), qintervals=[(-128.0, 127.0, 1.0)] * w.shape[0], hard_dc=hard_dc
     )
     seconds = time.perf_counter() - start
-    adders = 0
-    in_depth = [0] * w.shape[0]
-    for sol in pipe.solutions:
-        depth: list[int] = []
-        for op in sol.ops:
-            if op.opcode in (0, 1):  # add / sub of two buffers
-                adders += 1
-                depth.append(max(depth[op.id0], depth[op.id1]) + 1)
-            elif op.opcode == -1:  # copy of an input
-                depth.append(in_depth[op.id0])
-            elif op.opcode == 4:  # constant addition
-                adders += 1
-                depth.append(depth[op.id0] + 1)
-            else:  # negation / others on one operand
-                depth.append(depth[op.id0])
-        in_depth = [depth[i] if i >= 0 else 0 for i in sol.out_idxs]
+    adders, depth = count_adders(pipe, w.shape[0])
     rng = np.random.default_rng(1)
     for x in rng.integers(-128, 128, (3, w.shape[0])):
         got = np.asarray(pipe(x.astype(np.float64)))
         if not np.array_equal(got, x @ w):
             raise RuntimeError("da4ml result differs from x @ w")
-    return adders, max(in_depth, default=0), seconds
+    return adders, depth, seconds
 
 
 def ours(w: np.ndarray, slack: int | None) -> tuple[int, int, float]:

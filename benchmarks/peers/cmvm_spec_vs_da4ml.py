@@ -25,6 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: shared helpers
+from da4ml_ops import count_adders
+
 from hgq_hw.cmvm import solve
 from hgq_hw.reference import dense_effective, infer_types
 from hgq_hw.spec import DenseSpec, ModelSpec, load
@@ -79,29 +82,12 @@ def da4ml_solve(
         hard_dc=hard_dc,
     )
     seconds = time.perf_counter() - start
-    adders = 0
-    in_depth = [0] * w.shape[0]
-    for sol in pipe.solutions:
-        depth: list[int] = []
-        for op in sol.ops:
-            if op.opcode in (0, 1):  # add / sub of two buffers
-                adders += 1
-                depth.append(max(depth[op.id0], depth[op.id1]) + 1)
-            elif op.opcode == -1:  # copy of an input
-                depth.append(in_depth[op.id0])
-            elif op.opcode == 4:  # constant addition
-                adders += 1
-                depth.append(depth[op.id0] + 1)
-            elif op.opcode == 5:  # constant definition
-                depth.append(0)
-            else:  # negation / quantization of one operand
-                depth.append(depth[op.id0])
-        in_depth = [depth[i] if i >= 0 else 0 for i in sol.out_idxs]
+    adders, depth = count_adders(pipe, w.shape[0])
     x = _samples(lo, hi, 20)
     got = np.array([np.asarray(pipe(row.astype(np.float64))) for row in x])
     if not np.array_equal(got, (x.astype(object) @ w).astype(np.float64)):
         raise RuntimeError("da4ml result differs from x @ w")
-    return adders, max(in_depth, default=0), seconds, pipe
+    return adders, depth, seconds, pipe
 
 
 def _rel(path: str) -> str:
