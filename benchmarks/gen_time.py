@@ -22,24 +22,13 @@ import argparse
 import resource
 import time
 
-from hgq_hw import random_spec
+from hgq_hw.random_spec import jet_like_spec
 from hgq_hw.spec import ModelSpec
-
-JET = dict(
-    sizes=[16, 64, 32, 32, 5],
-    input_bits=(8, 8),
-    weight_bits=(1, 4),
-    act_bits=(4, 8),
-    f_range=(0, 4),
-    prune=0.5,
-    zero_width=0.0,
-    relu=1.0,
-)
 
 
 def jet_spec() -> ModelSpec:
-    """The jet-shaped random spec of issue #4."""
-    return random_spec(0, **JET)
+    """The jet-shaped random spec of issue #4 (:data:`hgq_hw.random_spec.JET_LIKE`)."""
+    return jet_like_spec(0)
 
 
 def cpu_seconds() -> float:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hgq_hw.random_spec import random_spec
+from hgq_hw.random_spec import jet_like_spec
 from sim.design import generate_design
 from sim.runner import run_regression, simulator_available
 
@@ -26,18 +26,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pipeline-levels", type=int, default=2)
     args = parser.parse_args()
-    spec = random_spec(
-        args.seed,
-        sizes=[16, 64, 32, 32, 5],
-        input_bits=(8, 8),
-        weight_bits=(1, 4),
-        act_bits=(4, 8),
-        f_range=(0, 4),
-        prune=0.5,
-        zero_width=0.0,
-        relu=1.0,
-        name="jet_like",
-    )
+    spec = jet_like_spec(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         start = time.perf_counter()

@@ -26,7 +26,7 @@ from hgq_hw.spec import (
     RequantizeSpec,
 )
 
-__all__ = ["random_spec"]
+__all__ = ["JET_LIKE", "jet_like_spec", "random_spec"]
 
 
 def _check_range(name: str, pair: tuple[int, int], lowest: int, highest: int) -> None:
@@ -221,3 +221,23 @@ def random_spec(
     return ModelSpec(
         name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}
     )
+
+
+JET_LIKE: dict = {
+    "sizes": [16, 64, 32, 32, 5],
+    "input_bits": (8, 8),
+    "weight_bits": (1, 4),
+    "act_bits": (4, 8),
+    "f_range": (0, 4),
+    "prune": 0.5,
+    "zero_width": 0.0,
+    "relu": 1.0,
+}
+"""Arguments of :func:`random_spec` for a network shaped like the paper's jet tagger
+(16-64-32-32-5) with HGQ-like bit widths: 8-bit inputs, 1-4 bit weights with half pruned,
+4-8 bit activations after ReLU."""
+
+
+def jet_like_spec(seed: int = 0, name: str = "jet_like") -> ModelSpec:
+    """``random_spec(seed, **JET_LIKE)``: the jet-shaped network the benchmarks measure."""
+    return random_spec(seed, name=name, **JET_LIKE)

@@ -86,3 +86,13 @@ def test_sizes_fix_every_layer_width() -> None:
     assert spec.output_shape == (5,)
     with pytest.raises(ValueError, match="sizes"):
         random_spec(0, sizes=[4, 0])
+
+
+def test_jet_like_spec_is_the_preset() -> None:
+    from hgq_hw.random_spec import JET_LIKE, jet_like_spec
+
+    spec = jet_like_spec(3)
+    assert [layer.to_json() for layer in spec.layers] == [
+        layer.to_json() for layer in random_spec(3, **JET_LIKE).layers
+    ]
+    assert [layer.n_out for layer in spec.dense_layers()] == [64, 32, 32, 5]
