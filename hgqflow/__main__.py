@@ -1,7 +1,7 @@
-"""``python -m hgq_train`` runs the ``hgq`` command."""
+"""``python -m hgqflow`` runs the ``hgq`` command."""
 
 import sys
 
-from hgq_train.cli import main
+from hgqflow.cli import main
 
 sys.exit(main())

@@ -31,7 +31,7 @@ def test_hardware_packages_never_import_tensorflow() -> None:
 
 def test_cli_help_does_not_import_tensorflow() -> None:
     probe = (
-        "import sys; from hgq_train.cli import build_parser; build_parser(); "
+        "import sys; from hgqflow.cli import build_parser; build_parser(); "
         "sys.exit(1 if 'tensorflow' in sys.modules else 0)"
     )
     done = subprocess.run(

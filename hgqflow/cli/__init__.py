@@ -17,13 +17,13 @@ from collections.abc import Sequence
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "hgq_train.cli.doctor",
-    "hgq_train.cli.spec_cmds",
-    "hgq_train.cli.hw",
-    "hgq_train.cli.train",
-    "hgq_train.cli.sim_cmd",
-    "hgq_train.cli.flow_cmd",
-    "hgq_train.cli.boards_cmd",
+    "hgqflow.cli.doctor",
+    "hgqflow.cli.spec_cmds",
+    "hgqflow.cli.hw",
+    "hgqflow.cli.train",
+    "hgqflow.cli.sim_cmd",
+    "hgqflow.cli.flow_cmd",
+    "hgqflow.cli.boards_cmd",
 )
 """Modules that add subcommands, in the order ``hgq --help`` lists them."""
 

@@ -9,7 +9,7 @@ __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hgq_train.flow.pipeline import FlowOptions, run_flow
+    from hgqflow.flow.pipeline import FlowOptions, run_flow
 
     opts = FlowOptions(
         out=Path(args.out),
@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    defaults = __import__("hgq_train.flow.pipeline", fromlist=["FlowOptions"]).FlowOptions
+    defaults = __import__("hgqflow.flow.pipeline", fromlist=["FlowOptions"]).FlowOptions
     d = defaults(out=Path("runs/flow"))
     parser = subparsers.add_parser(
         "flow",

@@ -210,7 +210,7 @@ def _export(args: argparse.Namespace) -> int:
     import hgq_train
     from hgq_hw.reference import predict
     from hgq_hw.spec import save
-    from hgq_train.cli.spec_cmds import spec_summary
+    from hgqflow.cli.spec_cmds import spec_summary
     from hgq_train.data import load_dataset
     from hgq_train.export import export_with_model, verify
 

@@ -130,7 +130,7 @@ def choose(front: list[dict[str, Any]], tolerance: float) -> dict[str, Any]:
 
 
 def _train(opts: FlowOptions, run: Path) -> dict[str, Any]:
-    from hgq_train.cli import main
+    from hgqflow.cli import main
 
     args = [
         "train",
@@ -213,7 +213,7 @@ def _front(opts: FlowOptions, run: Path) -> dict[str, Any]:
 
 
 def _export(opts: FlowOptions, run: Path, chosen: dict[str, Any]) -> dict[str, Any]:
-    from hgq_train.cli import main
+    from hgqflow.cli import main
 
     args = [
         "export",
@@ -284,7 +284,7 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
 
 
 def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
-    from hgq_train.cli import main
+    from hgqflow.cli import main
 
     if (
         main(
@@ -308,7 +308,7 @@ def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
 
 def run_flow(opts: FlowOptions) -> dict[str, Any]:
     """Run every stage into ``opts.out``; returns (and writes) the report dict."""
-    from hgq_train.flow.report import write_report
+    from hgqflow.flow.report import write_report
 
     run = Path(opts.out)
     run.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hgq_train.flow.plots import (
+from hgqflow.flow.plots import (
     plot_bitwidth_heatmaps,
     plot_bitwidth_histograms,
     plot_pareto,

@@ -15,7 +15,7 @@ from boards.protocol import NAK, argmax_exact, decode_request, encode_response, 
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import evaluate, infer_types
 from hgq_hw.spec import ModelSpec, save
-from hgq_train.cli import main
+from hgqflow.cli import main
 from tests.boards.conftest import tiny_spec, too_big_spec
 
 

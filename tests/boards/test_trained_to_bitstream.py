@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hgq_train.cli import main
+from hgqflow.cli import main
 from tests.boards.conftest import require_tools
 
 pytestmark = pytest.mark.toolchain

@@ -14,7 +14,7 @@ import pytest
 
 from hgq_hw.reference import evaluate
 from hgq_hw.spec import SpecError, load, loads
-from hgq_train.cli import main
+from hgqflow.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hgq_hw.spec import load
-from hgq_train.cli import main
+from hgqflow.cli import main
 from tests.sim.conftest import require
 
 pytestmark = pytest.mark.sim

@@ -8,7 +8,7 @@ import numpy as np
 
 from hgq_hw.random_spec import random_spec
 from hgq_hw.stats import spec_stats, weight_bit_widths
-from hgq_train.flow.plots import (
+from hgqflow.flow.plots import (
     plot_bitwidth_heatmaps,
     plot_bitwidth_histograms,
     plot_pareto,

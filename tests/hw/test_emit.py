@@ -14,7 +14,7 @@ from hgq_hw.emit import build, format_report, generate, read_report
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import save
-from hgq_train.cli import main
+from hgqflow.cli import main
 
 
 @pytest.fixture(scope="module")

