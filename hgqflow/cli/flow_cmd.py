@@ -29,6 +29,7 @@ def _run(args: argparse.Namespace) -> int:
         top=args.top,
         resume=args.resume,
         verbose=args.verbose,
+        jit=args.jit,
     )
     report = run_flow(opts)
     headline = report.get("headline", {})
@@ -43,8 +44,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    defaults = __import__("hgqflow.flow.pipeline", fromlist=["FlowOptions"]).FlowOptions
-    d = defaults(out=Path("runs/flow"))
+    from hgqflow.cli.train import add_jit_arg
+    from hgqflow.flow.pipeline import FlowOptions
+
+    d = FlowOptions(out=Path("runs/flow"))
     parser = subparsers.add_parser(
         "flow",
         help="data -> HGQ training -> Pareto front -> spec -> Verilog -> cocotb -> synthesis "
@@ -93,4 +96,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=d.verbose,
         help="Keras verbosity (1: progress bars, 2: one line per epoch)",
     )
+    add_jit_arg(parser)
     parser.set_defaults(func=_run)

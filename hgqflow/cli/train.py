@@ -1,20 +1,23 @@
 """``hgq train`` (HGQ training with a beta schedule and a Pareto front) and ``hgq export``
 (trained ``.keras`` model -> spec JSON, verified bit-exact on the calibration data).
 
-A run directory holds ``config.json`` (the settings), ``model.keras`` (latest epoch),
-``history.json`` (per-epoch loss, accuracy, EBOPs, beta), ``state.json`` (epochs done, for
-``--resume``) and ``pareto/*.keras`` with ``pareto/front.json``.
+Both are thin wrappers over :mod:`hgq_train.run` (:func:`~hgq_train.run.run_training`,
+:func:`~hgq_train.run.export_checkpoint`), which documents the run directory. Training uses XLA
+by default (``--no-jit`` turns it off; ``--jit`` is accepted and means the default); when XLA
+cannot compile the model, one line says so and training continues without it. Arguments and
+files are checked before TensorFlow is imported.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from hgq_train.run import TrainOptions
+
+__all__ = ["add_jit_arg", "register", "train_options"]
 
 
 def _add_data_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -24,6 +27,18 @@ def _add_data_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
         help="digits (bundled), jets (hls4ml HLF) or a path to an .npz file with x and y",
     )
     parser.add_argument("--data", help="data file for --dataset jets (.npz or .csv)")
+
+
+def add_jit_arg(parser: argparse.ArgumentParser) -> None:
+    """``--jit`` / ``--no-jit`` (default on): XLA training, with an automatic fallback."""
+    parser.add_argument(
+        "--jit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="XLA and 8 steps per execution (default; about half the time per epoch after a "
+        "few seconds of compilation; if XLA cannot compile the model, training continues "
+        "without it). --no-jit: plain TensorFlow. --jit is accepted and is the default",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,12 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras verbosity")
-    train.add_argument(
-        "--jit",
-        action="store_true",
-        help="XLA and 8 steps per execution: about half the time per epoch after 5-10 s of "
-        "compilation (worth it for long runs)",
-    )
+    add_jit_arg(train)
     train.set_defaults(func=_train)
 
     export = subparsers.add_parser(
@@ -75,182 +85,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- hgq train ----------------------------------------------------------------------------------
 
 
-def _read_json(path: Path, default: Any) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+def train_options(args: argparse.Namespace) -> TrainOptions:
+    """The :class:`~hgq_train.run.TrainOptions` of parsed ``hgq train`` arguments."""
+    from hgq_train.run import TrainOptions
 
-
-def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    return TrainOptions(
+        out=Path(args.out),
+        dataset=args.dataset,
+        data=args.data,
+        model=args.model,
+        epochs=args.epochs,
+        beta=args.beta,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        resume=args.resume,
+        verbose=args.verbose,
+        jit=args.jit,
+    )
 
 
 def _train(args: argparse.Namespace) -> int:
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
-    from hgq_train.callbacks import parse_beta_schedule
+    options = train_options(args)
+    options.check()  # before TensorFlow loads
+    from hgq_train.run import run_training
 
-    schedule = parse_beta_schedule(args.beta)  # fail early on a bad schedule
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    import hgq_train
-    from hgq_train.callbacks import hgq_callbacks
-    from hgq_train.data import load_dataset
-    from hgq_train.ebops import ebops
-    from hgq_train.models import build_mlp, resolve_model_config
-    from hgq_train.training import compile_hgq, train_dataset
-
-    run = Path(args.out)
-    state_path, history_path = run / "state.json", run / "history.json"
-    config_path, model_path = run / "config.json", run / "model.keras"
-    done = 0
-    if args.resume and state_path.exists() and model_path.exists():
-        config = _read_json(config_path, {})
-        done = int(_read_json(state_path, {}).get("epochs_done", 0))
-        for key in ("dataset", "data", "model", "seed", "batch_size", "lr", "beta"):
-            setattr(args, key, config.get(key, getattr(args, key)))
-        schedule = parse_beta_schedule(args.beta)
-    elif run.exists() and any(run.iterdir()) and not args.resume:
-        raise ValueError(f"run directory {run} is not empty (use --resume or a new --out)")
-    print(f"seed {args.seed}")
-    keras.utils.set_random_seed(args.seed + done)
-    data = load_dataset(args.dataset, args.data, seed=args.seed)
-    print(data.summary())
-    model_config = resolve_model_config(args.model, data.n_features, data.n_classes)
-    run.mkdir(parents=True, exist_ok=True)
-    if done:
-        print(f"resuming {run} after epoch {done}")
-        model = hgq_train.load_model(str(model_path), compile=True)
-    else:
-        model = build_mlp(model_config, data.n_features, data.n_classes)
-        _write_json(
-            config_path,
-            {
-                "dataset": args.dataset,
-                "data": args.data,
-                "model": args.model,
-                "model_config": model_config.to_dict(),
-                "epochs": args.epochs,
-                "beta": args.beta,
-                "seed": args.seed,
-                "batch_size": args.batch_size,
-                "lr": args.lr,
-            },
-        )
-    optimizer = model.optimizer if done else None  # resume keeps the optimizer state
-    fast = {"jit_compile": True, "steps_per_execution": 8} if args.jit else {}
-    loss = compile_hgq(
-        model,
-        beta=schedule(done, args.epochs),
-        learning_rate=args.lr,
-        optimizer=optimizer,
-        **fast,
-    )
-    if done:
-        state = _read_json(state_path, {})
-        if "beta" in state:
-            loss.beta.assign(state["beta"])
-    if done >= args.epochs:
-        print(f"{run}: already trained for {done} epochs")
-        return 0
-    history = _read_json(history_path, [])
-
-    class RunCheckpoint(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            entry = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
-            history.append(entry)
-            self.model.save(model_path)
-            _write_json(history_path, history)
-            _write_json(
-                state_path,
-                {"epochs_done": epoch + 1, "beta": float(keras.ops.convert_to_numpy(loss.beta))},
-            )
-
-    callbacks = [
-        *hgq_callbacks(schedule, pareto_dir=run / "pareto", epochs=args.epochs),
-        RunCheckpoint(),
-    ]
-    model.fit(
-        train_dataset(
-            data.x_train, data.y_train, batch_size=args.batch_size, seed=args.seed + done
-        ),
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        validation_data=(data.x_val, data.y_val),
-        epochs=args.epochs,
-        initial_epoch=done,
-        callbacks=callbacks,
-        verbose=args.verbose,
-    )
-    _, test_acc = model.evaluate(data.x_test, data.y_test, verbose=0)
-    print(
-        f"done: test accuracy {test_acc:.4f}, EBOPs (training estimate) {ebops(model):.0f}; "
-        f"wrote {model_path}, {history_path}, {run / 'pareto'}"
-    )
+    run_training(options)
     return 0
 
 
 # -- hgq export ---------------------------------------------------------------------------------
 
 
-def _run_config(model_path: Path) -> dict[str, Any]:
-    for directory in (model_path.parent, model_path.parent.parent):
-        path = directory / "config.json"
-        if path.exists():
-            return _read_json(path, {})
-    return {}
-
-
 def _export(args: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    model_path = Path(args.model)
+    if not model_path.is_file():  # before TensorFlow loads
+        raise FileNotFoundError(f"model file {model_path} does not exist")
+    if args.data is not None and not Path(args.data).exists():
+        raise FileNotFoundError(f"data file {args.data} does not exist")
+    if args.dataset and args.dataset.endswith(".npz") and not Path(args.dataset).exists():
+        raise FileNotFoundError(f"dataset file {args.dataset} does not exist")
     import numpy as np
 
-    import hgq_train
-    from hgq_hw.reference import predict
-    from hgq_hw.spec import save
+    from hgq_train.run import export_checkpoint
     from hgqflow.cli.spec_cmds import spec_summary
-    from hgq_train.data import load_dataset
-    from hgq_train.export import export_with_model, verify
 
-    model_path = Path(args.model)
-    if not model_path.exists():
-        raise FileNotFoundError(f"model file {model_path} does not exist")
-    run_config = _run_config(model_path)
-    dataset = args.dataset or run_config.get("dataset")
-    if dataset is None:
-        raise ValueError("no calibration data: pass --dataset (no config.json next to the model)")
-    data_file = args.data or (run_config.get("data") if not args.dataset else None)
-    seed = args.seed if args.seed is not None else int(run_config.get("seed", 0))
-    data = load_dataset(dataset, data_file, seed=seed)
-    print(f"{data.summary()} (split seed {seed}); calibrating on the training split")
-    model = hgq_train.load_model(str(model_path))
-    metadata = {
-        "dataset": dataset,
-        "seed": seed,
-        **{
-            k: run_config[k]
-            for k in ("epochs", "beta", "model", "lr", "batch_size")
-            if k in run_config
-        },
-        "source": model_path.name,
-    }
-    result = export_with_model(
-        model, data.x_train, overflow=args.overflow, name=args.name, metadata=metadata
+    result = export_checkpoint(
+        model_path,
+        args.output,
+        dataset=args.dataset,
+        data=args.data,
+        seed=args.seed,
+        overflow=args.overflow,
+        name=args.name,
     )
-    checked = verify(result.model64, result.spec, data.x_train)
-    out = save(result.spec, args.output)
     dense = result.spec.dense_layers()
     weights = sum(layer.weight_raw.size for layer in dense)
     pruned = sum(int(np.count_nonzero(layer.weight_raw == 0)) for layer in dense)
-    print(spec_summary(out))
-    y_real = predict(result.spec, data.x_test)
-    accuracy = float(np.mean(np.argmax(y_real, axis=1) == data.y_test))
+    print(spec_summary(result.path))
     print(
         f"EBOPs {result.ebops:.0f}; pruned {pruned}/{weights} weights "
-        f"({pruned / max(weights, 1):.1%}); spec test accuracy {accuracy:.4f}"
+        f"({pruned / max(weights, 1):.1%}); spec test accuracy {result.test_accuracy:.4f}"
     )
-    print(f"bit-exact against the Keras model (float64) on {checked} calibration samples")
-    print(f"wrote {out}")
+    print(f"bit-exact against the Keras model (float64) on {result.checked} calibration samples")
+    print(f"wrote {result.path}")
     return 0

@@ -54,6 +54,7 @@ class FlowOptions:
     top: str = "selftest"
     resume: bool = False
     verbose: int = 2
+    jit: bool = True
 
 
 @dataclass
@@ -130,37 +131,26 @@ def choose(front: list[dict[str, Any]], tolerance: float) -> dict[str, Any]:
 
 
 def _train(opts: FlowOptions, run: Path) -> dict[str, Any]:
-    from hgqflow.cli import main
+    from hgq_train.run import TrainOptions, run_training
 
-    args = [
-        "train",
-        "--dataset",
-        opts.dataset,
-        "--epochs",
-        str(opts.epochs),
-        "--beta",
-        opts.beta,
-        "--out",
-        str(run / "train"),
-        "--seed",
-        str(opts.seed),
-        "--batch-size",
-        str(opts.batch_size),
-        "--lr",
-        str(opts.lr),
-        "--verbose",
-        str(opts.verbose),
-    ]
-    if opts.data:
-        args += ["--data", opts.data]
-    if opts.model:
-        args += ["--model", opts.model]
-    if opts.resume and (run / "train").exists():
-        args.append("--resume")
-    if main(args) != 0:
-        raise RuntimeError("hgq train failed")
-    history = json.loads((run / "train" / "history.json").read_text())
-    return {"epochs": len(history), "history": str(run / "train" / "history.json")}
+    result = run_training(
+        TrainOptions(
+            out=run / "train",
+            dataset=opts.dataset,
+            data=opts.data,
+            model=opts.model,
+            epochs=opts.epochs,
+            beta=opts.beta,
+            seed=opts.seed,
+            batch_size=opts.batch_size,
+            lr=opts.lr,
+            resume=opts.resume and (run / "train").exists(),
+            verbose=opts.verbose,
+            jit=opts.jit,
+        )
+    )
+    history = json.loads(result.history_path.read_text())
+    return {"epochs": len(history), "history": str(result.history_path)}
 
 
 def _front(opts: FlowOptions, run: Path) -> dict[str, Any]:
@@ -213,18 +203,19 @@ def _front(opts: FlowOptions, run: Path) -> dict[str, Any]:
 
 
 def _export(opts: FlowOptions, run: Path, chosen: dict[str, Any]) -> dict[str, Any]:
-    from hgqflow.cli import main
+    from hgq_train.run import export_checkpoint
+    from hgqflow.cli.spec_cmds import spec_summary
 
-    args = [
-        "export",
-        str(run / "train" / "pareto" / chosen["file"]),
-        "-o",
-        str(run / "spec.json"),
-        "--name",
-        f"{opts.dataset}_hgq" if opts.dataset in ("digits", "jets") else "hgq_model",
-    ]
-    if main(args) != 0:
-        raise RuntimeError("hgq export failed")
+    result = export_checkpoint(
+        run / "train" / "pareto" / chosen["file"],
+        run / "spec.json",
+        name=f"{opts.dataset}_hgq" if opts.dataset in ("digits", "jets") else "hgq_model",
+    )
+    print(spec_summary(result.path))
+    print(
+        f"EBOPs {result.ebops:.0f}; spec test accuracy {result.test_accuracy:.4f}; bit-exact "
+        f"against the Keras model (float64) on {result.checked} calibration samples"
+    )
     return {"spec": str(run / "spec.json")}
 
 
@@ -284,26 +275,18 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
 
 
 def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
-    from hgqflow.cli import main
+    from boards.build import BuildError, DoesNotFit, build_board, format_build_report
+    from boards.registry import get_board
+    from hgq_hw.spec import load
 
-    if (
-        main(
-            [
-                "build",
-                "--board",
-                opts.board,
-                "--top",
-                opts.top,
-                str(run / "spec.json"),
-                "-o",
-                str(run / "board"),
-            ]
-        )
-        != 0
-    ):
-        raise RuntimeError("hgq build failed")
-    report = run / "board" / "report.json"
-    return json.loads(report.read_text()) if report.exists() else {}
+    target = get_board(opts.board)
+    print(f"building the {opts.top} top for the {target.description} in {run / 'board'}")
+    try:
+        report = build_board(load(run / "spec.json"), target, opts.top, run / "board")
+    except (DoesNotFit, BuildError) as err:
+        raise RuntimeError(f"hgq build failed: {err}") from err
+    print(format_build_report(report))
+    return report
 
 
 def run_flow(opts: FlowOptions) -> dict[str, Any]:
