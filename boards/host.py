@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -32,7 +31,6 @@ __all__ = [
     "RunSummary",
     "open_serial",
     "random_raw_inputs",
-    "read_real_data",
     "run_samples",
 ]
 
@@ -79,25 +77,6 @@ class RunSummary:
         lines += [f"  {p}" for p in self.problems[:MAX_REPORTED]]
         lines.append("PASS" if self.passed else "FAIL")
         return "\n".join(lines)
-
-
-def read_real_data(path: str | Path) -> np.ndarray:
-    """Real-valued inputs from ``.npz`` (array ``x``, ``x_test`` or ``x_val``), ``.npy`` or
-    ``.csv`` (comma-separated, one sample per row)."""
-    path = Path(path)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            for key in ("x", "x_test", "x_val"):
-                if key in data:
-                    return np.asarray(data[key], dtype=np.float64)
-            raise ValueError(
-                f"{path}: no array 'x', 'x_test' or 'x_val' (found {sorted(data.files)})"
-            )
-    if path.suffix == ".npy":
-        return np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
-    if path.suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", ndmin=2)
-    raise ValueError(f"{path}: data must be .npz (array 'x'), .npy or .csv")
 
 
 def random_raw_inputs(spec: ModelSpec, count: int, seed: int = 0) -> np.ndarray:

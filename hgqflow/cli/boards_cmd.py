@@ -86,7 +86,8 @@ def program(args: argparse.Namespace) -> int:
 def board_run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from boards.host import open_serial, random_raw_inputs, read_real_data, run_samples
+    from boards.host import open_serial, random_raw_inputs, run_samples
+    from hgq_hw.inputs import read_real_inputs
     from hgq_hw.reference import quantize_inputs
     from hgq_hw.spec import load
 
@@ -94,7 +95,7 @@ def board_run(args: argparse.Namespace) -> int:
     if (args.data is None) == (args.random is None):
         raise ValueError("give exactly one of --data FILE and --random N")
     if args.data is not None:
-        x_raw = quantize_inputs(spec, read_real_data(args.data))
+        x_raw = quantize_inputs(spec, read_real_inputs(args.data, input_shape=spec.input_shape))
     else:
         x_raw = random_raw_inputs(spec, args.random, seed=args.seed)
     if args.max is not None:
@@ -159,7 +160,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
     r.add_argument("--spec", required=True, help="spec JSON file the board was built from")
-    r.add_argument("--data", help="real inputs: .npz (array 'x'), .npy or .csv")
+    r.add_argument(
+        "--data",
+        help="real inputs: .npz (first of arrays x, x_test, x_val), .npy, .csv or .txt",
+    )
     r.add_argument("--random", type=int, help="send N random raw inputs instead of --data")
     r.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="UART baud rate (default 115200)")
     r.add_argument("--max", type=int, help="send at most N samples")

@@ -9,22 +9,6 @@ from pathlib import Path
 __all__ = ["register", "run"]
 
 
-def _read_real(path: Path):
-    import numpy as np
-
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            for key in ("x_test", "x", "x_val"):
-                if key in data:
-                    return data[key]
-            raise ValueError(f"{path}: no array 'x' or 'x_test' (found {sorted(data.files)})")
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if path.suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", ndmin=2)
-    raise ValueError(f"{path}: --data must be .npz (array 'x'), .npy or .csv")
-
-
 def _dataset_from_metadata(spec):
     """Test samples of the dataset a trained spec names in its metadata, when they can be had
     offline (the bundled digits, or an .npz file that exists); None otherwise."""
@@ -41,6 +25,7 @@ def _dataset_from_metadata(spec):
 
 
 def run(args: argparse.Namespace) -> int:
+    from hgq_hw.inputs import read_real_inputs
     from hgq_hw.spec import load
     from sim.design import design_from_dir, generate_design
     from sim.runner import run_regression
@@ -55,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"generated {design.verilog} (latency {design.latency} cycles)")
     data = None
     if args.data:
-        data = _read_real(Path(args.data))
+        data = read_real_inputs(args.data, input_shape=spec.input_shape)
     elif not args.no_data:
         data = _dataset_from_metadata(spec)
     if data is not None and args.max_data is not None:
@@ -97,7 +82,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="random vectors on top of corners and overflow edges (default 200)",
     )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", 0)))
-    parser.add_argument("--data", help="real-valued samples (.npz with 'x', .npy, .csv) to add")
+    parser.add_argument(
+        "--data",
+        help="real-valued samples to add: .npz (first of arrays x, x_test, x_val), .npy, .csv "
+        "or .txt",
+    )
     parser.add_argument("--max-data", type=int, default=None, help="use at most N data rows")
     parser.add_argument(
         "--no-data",

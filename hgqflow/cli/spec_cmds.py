@@ -42,27 +42,19 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_inputs(path: Path) -> np.ndarray:
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            if "x" not in data:
-                raise ValueError(f"{path}: no array named 'x' (found {sorted(data.files)})")
-            return data["x"]
-    if path.suffix in (".csv", ".txt"):
-        return np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
-    raise ValueError(f"{path}: unsupported input file type (use .npy, .npz with 'x', or .csv)")
-
-
 def _eval(args: argparse.Namespace) -> int:
+    from hgq_hw.inputs import read_raw_inputs, read_real_inputs
     from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
     from hgq_hw.spec import load
 
     spec = load(args.spec)
     if args.inputs is not None:
-        x = _read_inputs(Path(args.inputs))
-        x_raw = quantize_inputs(spec, x) if args.real else x.astype(np.int64)
+        if args.real:
+            x_raw = quantize_inputs(
+                spec, read_real_inputs(args.inputs, input_shape=spec.input_shape)
+            )
+        else:
+            x_raw = read_raw_inputs(args.inputs, input_shape=spec.input_shape)
     else:
         rng = np.random.default_rng(args.seed)
         print(f"random raw inputs: {args.random} samples, seed {args.seed}")
@@ -106,7 +98,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev = subparsers.add_parser("eval", help="run the bit-exact integer reference on inputs")
     ev.add_argument("spec", help="spec JSON file")
     source = ev.add_mutually_exclusive_group()
-    source.add_argument("--inputs", help=".npy / .npz (array 'x') / .csv of inputs")
+    source.add_argument(
+        "--inputs",
+        help="inputs: .npz (first of arrays x, x_test, x_val), .npy, .csv or .txt; raw "
+        "integers unless --real",
+    )
     source.add_argument(
         "--random",
         type=int,
