@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from hgqflow.cli.checks import existing_dir, existing_file
+
 __all__ = ["register"]
 
 
@@ -24,6 +26,7 @@ def _error(command: str, err: BaseException) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
+    existing_file(args.spec, "spec file")
     from boards.build import BuildError, DoesNotFit, build_board, format_build_report
     from boards.registry import get_board
     from hgq_hw.spec import load
@@ -55,6 +58,7 @@ def build(args: argparse.Namespace) -> int:
 
 
 def program(args: argparse.Namespace) -> int:
+    existing_dir(args.dir, "build folder")
     from boards.build import read_build_report
     from boards.program import ProgramError, program_board, program_command
     from boards.registry import get_board
@@ -84,6 +88,11 @@ def program(args: argparse.Namespace) -> int:
 
 
 def board_run(args: argparse.Namespace) -> int:
+    existing_file(args.spec, "spec file")
+    if (args.data is None) == (args.random is None):
+        raise ValueError("give exactly one of --data FILE and --random N")
+    if args.data is not None:
+        existing_file(args.data, "data file")
     import numpy as np
 
     from boards.host import open_serial, random_raw_inputs, run_samples
@@ -92,8 +101,6 @@ def board_run(args: argparse.Namespace) -> int:
     from hgq_hw.spec import load
 
     spec = load(args.spec)
-    if (args.data is None) == (args.random is None):
-        raise ValueError("give exactly one of --data FILE and --random N")
     if args.data is not None:
         x_raw = quantize_inputs(spec, read_real_inputs(args.data, input_shape=spec.input_shape))
     else:

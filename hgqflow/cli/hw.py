@@ -6,15 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from hgqflow.cli.checks import existing_file, gen_folder
+
 __all__ = ["register"]
 
 
 def _gen(args: argparse.Namespace) -> int:
+    existing_file(args.spec, "spec file")
+    if args.pipeline_levels < 0:
+        raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
     from hgq_hw.emit import format_report, generate
     from hgq_hw.spec import load
 
-    if args.pipeline_levels < 0:
-        raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
     spec = load(args.spec)
     design = generate(
         spec,
@@ -30,6 +33,9 @@ def _gen(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    gen_folder(args.dir)
+    if args.serial_bits < 1:
+        raise ValueError(f"--serial-bits must be >= 1, got {args.serial_bits}")
     from hgq_hw.emit import format_report, read_report
     from hgq_hw.synth import synthesize
 

@@ -1,4 +1,12 @@
-"""``hgq sim``: generate the Verilog of a spec and prove it bit-exact in cocotb."""
+"""``hgq sim``: generate the Verilog of a spec and prove it bit-exact in cocotb.
+
+The vectors are corners, overflow edges and ``--samples`` random inputs, plus real samples: those
+of ``--data FILE`` or, without it (and without ``--no-data``), the test split of the dataset the
+spec's metadata names. That dataset is read only when the training extra (``hgq_train`` and
+scikit-learn) is installed; in a hardware-only install one line says so and the regression runs
+on corner, edge and random vectors only (exit status as usual), so ``--data`` is the way to add
+real samples there.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,31 @@ import argparse
 import os
 from pathlib import Path
 
+from hgqflow.cli.checks import existing_file, gen_folder
+
 __all__ = ["register", "run"]
 
 
 def _dataset_from_metadata(spec):
     """Test samples of the dataset a trained spec names in its metadata, when they can be had
-    offline (the bundled digits, or an .npz file that exists); None otherwise."""
-    from hgq_train.data import load_dataset
-
+    offline (the bundled digits, or an .npz file that exists) and the training extra
+    (``hgq_train`` with scikit-learn) is installed; None otherwise. Without the training extra
+    one line says so: the regression then runs on corner, edge and random vectors only."""
     name = spec.metadata.get("dataset")
     if not isinstance(name, str):
         return None
     if name != "digits" and not (name.endswith(".npz") and Path(name).exists()):
+        return None
+    try:
+        import sklearn  # noqa: F401  (the dataset loaders need it)
+
+        from hgq_train.data import load_dataset
+    except ImportError as err:
+        print(
+            f"note: the spec names dataset {name!r}, but the training extra is not installed "
+            f"({err.name or err}): checking corner, edge and random vectors only; pass --data "
+            "FILE to add real samples (or pip install 'hgqflow[train]')"
+        )
         return None
     data = load_dataset(name, seed=int(spec.metadata.get("seed", 0)))
     print(f"adding the {len(data.x_test)} test samples of {name!r} named in the spec's metadata")
@@ -25,6 +46,11 @@ def _dataset_from_metadata(spec):
 
 
 def run(args: argparse.Namespace) -> int:
+    existing_file(args.spec, "spec file")
+    if args.design:
+        gen_folder(args.design)
+    if args.data:
+        existing_file(args.data, "data file")
     from hgq_hw.inputs import read_real_inputs
     from hgq_hw.spec import load
     from sim.design import design_from_dir, generate_design

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hgqflow.cli.checks import existing_file
+
 __all__ = ["register", "spec_summary"]
 
 
@@ -38,11 +40,15 @@ def spec_summary(spec_path: str | Path) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    existing_file(args.spec, "spec file")
     print(spec_summary(args.spec))
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
+    existing_file(args.spec, "spec file")
+    if args.inputs is not None:
+        existing_file(args.inputs, "input file")
     from hgq_hw.inputs import read_raw_inputs, read_real_inputs
     from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
     from hgq_hw.spec import load

@@ -14,6 +14,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hgqflow.cli.checks import existing_file
+
 if TYPE_CHECKING:
     from hgq_train.run import TrainOptions
 
@@ -118,13 +120,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    model_path = Path(args.model)
-    if not model_path.is_file():  # before TensorFlow loads
-        raise FileNotFoundError(f"model file {model_path} does not exist")
-    if args.data is not None and not Path(args.data).exists():
-        raise FileNotFoundError(f"data file {args.data} does not exist")
-    if args.dataset and args.dataset.endswith(".npz") and not Path(args.dataset).exists():
-        raise FileNotFoundError(f"dataset file {args.dataset} does not exist")
+    model_path = existing_file(args.model, "model file")  # before TensorFlow loads
+    if args.data is not None:
+        existing_file(args.data, "data file")
+    if args.dataset and args.dataset.endswith(".npz"):
+        existing_file(args.dataset, "dataset file")
     import numpy as np
 
     from hgq_train.run import export_checkpoint

@@ -1,0 +1,39 @@
+"""Checks every command runs on its arguments before it imports its stage.
+
+A command that is given a file that does not exist fails in a fraction of a second with one line
+naming the file, before TensorFlow, Amaranth or cocotb load (the CLI turns these errors into
+``hgq COMMAND: error: ...`` and exit status 1).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["existing_dir", "existing_file", "gen_folder"]
+
+
+def existing_file(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a ``Path``; ``FileNotFoundError`` naming ``what`` if it is not a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise FileNotFoundError(f"{what} {path} is a folder, not a file")
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    return path
+
+
+def existing_dir(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a ``Path``; ``FileNotFoundError`` naming ``what`` if it is not a folder."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    return path
+
+
+def gen_folder(path: str | os.PathLike[str]) -> Path:
+    """A folder written by ``hgq gen`` (it holds ``report.json``)."""
+    path = existing_dir(path, "design folder")
+    if not (path / "report.json").is_file():
+        raise FileNotFoundError(f"{path} is not an 'hgq gen' folder: it has no report.json")
+    return path
