@@ -1,7 +1,9 @@
-"""hgq_hw (and sim, boards) never import TensorFlow or Keras: the spec is the only coupling."""
+"""hgq_hw (and sim, boards) never import TensorFlow or Keras: the spec is the only coupling;
+hgq_train never imports the hardware side or the CLI; ``hgq --help`` loads no stage."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -31,10 +33,37 @@ def test_hardware_packages_never_import_tensorflow() -> None:
 
 def test_cli_help_does_not_import_tensorflow() -> None:
     probe = (
-        "import sys; from hgqflow.cli import build_parser; build_parser(); "
-        "sys.exit(1 if 'tensorflow' in sys.modules else 0)"
+        "import contextlib, io, sys; from hgqflow.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "heavy = ('tensorflow', 'keras', 'sklearn', 'matplotlib', 'amaranth', 'cocotb', "
+        "'hgq_train')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(heavy))\n"
+        "print('imported:', loaded); sys.exit(1 if loaded else 0)"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_hgq_train_imports_no_hardware_side_and_no_cli() -> None:
+    sources = sorted((ROOT / "hgq_train").rglob("*.py"))
+    assert sources, "no hgq_train sources found"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(found)
+        for path in sources
+        if (found := _imported_packages(path) & {"sim", "boards", "hgqflow"})
+    }
+    assert offenders == {}
