@@ -1,0 +1,97 @@
+"""hgq_train.run: the XLA fallback (pure logic, then through a real run) and options checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hgq_train.run import TrainOptions, fit_with_xla_fallback
+
+
+class CompileError(RuntimeError):
+    pass
+
+
+def _fallback(fit, *, jit=True, started=False):
+    said: list[str] = []
+    recompiled: list[bool] = []
+    result = fit_with_xla_fallback(
+        fit,
+        lambda: recompiled.append(True),
+        jit=jit,
+        started=lambda: started,
+        is_compile_error=lambda err: isinstance(err, CompileError),
+        say=said.append,
+    )
+    return result, said, recompiled
+
+
+def test_fallback_only_for_a_compile_error_before_any_step() -> None:
+    assert _fallback(lambda: "fit") == (("fit", True), [], [])
+
+    calls: list[int] = []
+
+    def fails_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise CompileError("Detected unsupported operations on XLA_CPU_JIT\nmore detail")
+        return "fit"
+
+    result, said, recompiled = _fallback(fails_once)
+    assert result == ("fit", False) and recompiled == [True] and len(calls) == 2
+    assert said == [
+        "XLA could not compile the model (CompileError: Detected unsupported operations on "
+        "XLA_CPU_JIT); training without it"
+    ]
+
+    def always(err: Exception):
+        def fit() -> str:
+            raise err
+
+        return fit
+
+    with pytest.raises(CompileError):  # training had started: never restart silently
+        _fallback(always(CompileError("late")), started=True)
+    with pytest.raises(KeyError):  # not a compile error
+        _fallback(always(KeyError("data")))
+    with pytest.raises(CompileError):  # XLA was off: nothing to fall back from
+        _fallback(always(CompileError("x")), jit=False)
+
+
+def test_options_are_checked_before_training(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--epochs must be >= 1, got 0"):
+        TrainOptions(out=tmp_path, epochs=0).check()
+    with pytest.raises(ValueError, match="--batch-size must be >= 1"):
+        TrainOptions(out=tmp_path, batch_size=0).check()
+    with pytest.raises(FileNotFoundError, match=r"dataset file .*none\.npz does not exist"):
+        TrainOptions(out=tmp_path, dataset=str(tmp_path / "none.npz")).check()
+    with pytest.raises(FileNotFoundError, match=r"model file .*m\.toml does not exist"):
+        TrainOptions(out=tmp_path, model=str(tmp_path / "m.toml")).check()
+
+
+def test_run_falls_back_when_xla_fails(tmp_path: Path, monkeypatch, capsys) -> None:
+    import keras
+    import tensorflow as tf
+
+    from hgq_train.run import run_training
+
+    original = keras.Model.fit
+    seen: list[bool] = []
+
+    def fit(self, *args, **kwargs):
+        seen.append(bool(self.jit_compile))
+        if self.jit_compile:  # what a model XLA cannot compile does at its first step
+            raise tf.errors.InvalidArgumentError(None, None, "unsupported op on XLA_CPU_JIT")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    result = run_training(
+        TrainOptions(out=tmp_path / "run", model="digits", epochs=1, seed=1, verbose=0)
+    )
+    out = capsys.readouterr().out
+    assert seen == [True, False]
+    assert "XLA could not compile the model (InvalidArgumentError: unsupported op" in out
+    assert result.jit is False and result.epochs_done == 1 and result.resumed_from == 0
+    assert result.model_path.exists() and result.history_path.exists()
+    assert result.test_accuracy is not None and 0.0 < result.test_accuracy <= 1.0
