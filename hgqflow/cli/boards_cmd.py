@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_dir, existing_file
+from hgqflow.cli.checks import existing_file, read_spec
 
 __all__ = ["register"]
 
@@ -26,13 +26,11 @@ def _error(command: str, err: BaseException) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    existing_file(args.spec, "spec file")
+    spec = read_spec(args.spec)
     from boards.build import BuildError, DoesNotFit, build_board, format_build_report
     from boards.registry import get_board
-    from hgq_hw.spec import load
 
     target = get_board(args.board)
-    spec = load(args.spec)
     out = Path(args.output or Path("runs") / "board" / f"{spec.name}-{target.name}-{args.top}")
     print(
         f"building the {args.top} top of {spec.name!r} for the {target.description} in {out}",
@@ -58,7 +56,11 @@ def build(args: argparse.Namespace) -> int:
 
 
 def program(args: argparse.Namespace) -> int:
-    existing_dir(args.dir, "build folder")
+    if not (Path(args.dir) / "report.json").is_file():  # before boards.build loads
+        raise FileNotFoundError(
+            f"{Path(args.dir) / 'report.json'} not found: run 'hgq build --board ... SPEC -o "
+            f"{args.dir}' first"
+        )
     from boards.build import read_build_report
     from boards.program import ProgramError, program_board, program_command
     from boards.registry import get_board
@@ -88,7 +90,7 @@ def program(args: argparse.Namespace) -> int:
 
 
 def board_run(args: argparse.Namespace) -> int:
-    existing_file(args.spec, "spec file")
+    spec = read_spec(args.spec)
     if (args.data is None) == (args.random is None):
         raise ValueError("give exactly one of --data FILE and --random N")
     if args.data is not None:
@@ -98,9 +100,7 @@ def board_run(args: argparse.Namespace) -> int:
     from boards.host import open_serial, random_raw_inputs, run_samples
     from hgq_hw.inputs import read_real_inputs
     from hgq_hw.reference import quantize_inputs
-    from hgq_hw.spec import load
 
-    spec = load(args.spec)
     if args.data is not None:
         x_raw = quantize_inputs(spec, read_real_inputs(args.data, input_shape=spec.input_shape))
     else:

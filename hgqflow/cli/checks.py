@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["existing_dir", "existing_file", "gen_folder"]
+if TYPE_CHECKING:
+    from hgq_hw.spec import ModelSpec
+
+__all__ = ["existing_dir", "existing_file", "gen_folder", "read_spec"]
 
 
 def existing_file(path: str | os.PathLike[str], what: str) -> Path:
@@ -37,3 +41,11 @@ def gen_folder(path: str | os.PathLike[str]) -> Path:
     if not (path / "report.json").is_file():
         raise FileNotFoundError(f"{path} is not an 'hgq gen' folder: it has no report.json")
     return path
+
+
+def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
+    """The spec in ``path``, validated (``hgq_hw.spec`` is numpy and the standard library only,
+    so this is cheap); its ``SpecError`` names the file, the layer and the field."""
+    from hgq_hw.spec import load
+
+    return load(path)

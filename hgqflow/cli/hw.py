@@ -6,19 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, gen_folder
+from hgqflow.cli.checks import gen_folder, read_spec
 
 __all__ = ["register"]
 
 
 def _gen(args: argparse.Namespace) -> int:
-    existing_file(args.spec, "spec file")
+    spec = read_spec(args.spec)
     if args.pipeline_levels < 0:
         raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
     from hgq_hw.emit import format_report, generate
-    from hgq_hw.spec import load
 
-    spec = load(args.spec)
     design = generate(
         spec,
         args.output,

@@ -14,7 +14,7 @@ import argparse
 import os
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, gen_folder
+from hgqflow.cli.checks import existing_file, gen_folder, read_spec
 
 __all__ = ["register", "run"]
 
@@ -46,17 +46,15 @@ def _dataset_from_metadata(spec):
 
 
 def run(args: argparse.Namespace) -> int:
-    existing_file(args.spec, "spec file")
+    spec = read_spec(args.spec)
     if args.design:
         gen_folder(args.design)
     if args.data:
         existing_file(args.data, "data file")
     from hgq_hw.inputs import read_real_inputs
-    from hgq_hw.spec import load
     from sim.design import design_from_dir, generate_design
     from sim.runner import run_regression
 
-    spec = load(args.spec)
     work = Path(args.work or Path("runs") / "sim" / spec.name)
     if args.design:
         design = design_from_dir(args.design)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hgqflow.cli.checks import existing_file
+from hgqflow.cli.checks import existing_file, read_spec
 
 __all__ = ["register", "spec_summary"]
 
@@ -40,20 +40,17 @@ def spec_summary(spec_path: str | Path) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    existing_file(args.spec, "spec file")
     print(spec_summary(args.spec))
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    existing_file(args.spec, "spec file")
+    spec = read_spec(args.spec)
     if args.inputs is not None:
         existing_file(args.inputs, "input file")
     from hgq_hw.inputs import read_raw_inputs, read_real_inputs
     from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
-    from hgq_hw.spec import load
 
-    spec = load(args.spec)
     if args.inputs is not None:
         if args.real:
             x_raw = quantize_inputs(
