@@ -1,8 +1,14 @@
 """The ``hgq`` command: one subcommand per pipeline stage.
 
-Each stage lives in its own module with ``register(subparsers)``, which adds its parser and sets
-``func`` (called with the parsed arguments, returns the exit status). Heavy imports (TensorFlow,
-Amaranth, cocotb) happen inside the command functions, so ``hgq --help`` stays fast.
+Each command group lives in its own module with ``register(subparsers)``, which adds its parser
+and sets ``func`` (called with the parsed arguments, returns the exit status). A command first
+checks its arguments and files (:mod:`hgqflow.cli.checks`), then imports its stage (TensorFlow,
+Amaranth, cocotb), so ``hgq --help`` and a mistyped file name cost a fraction of a second. The
+commands call library functions; none of them, and nothing in :mod:`hgqflow.flow`, drives
+another command through argv.
+
+Errors of bad input (``SpecError``, ``FileNotFoundError``, ``ValueError``) become one line,
+``hgq COMMAND: error: ...``, and exit status 1.
 """
 
 from __future__ import annotations
