@@ -234,6 +234,8 @@ def run_training(options: TrainOptions) -> RunResult:
             loss.beta.assign(saved_beta)
 
     compile_model(options.jit)
+    if options.jit:
+        print(f"training with XLA ({XLA_STEPS_PER_EXECUTION} steps per execution; --no-jit: off)")
     if done >= epochs:
         print(f"{run}: already trained for {done} epochs")
         return RunResult(run, done, done, None, None, options.jit)

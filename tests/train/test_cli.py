@@ -67,3 +67,13 @@ def test_cli_import_stays_light() -> None:
         "sys.exit(1 if 'tensorflow' in sys.modules or 'keras' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", probe], timeout=120).returncode == 0
+
+
+@pytest.mark.parametrize("command", [["train", "--out", "run"], ["flow"]])
+def test_xla_is_the_default_and_jit_is_an_alias(command: list[str]) -> None:
+    from hgqflow.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(command).jit is True
+    assert parser.parse_args([*command, "--jit"]).jit is True
+    assert parser.parse_args([*command, "--no-jit"]).jit is False
