@@ -123,19 +123,22 @@ def run_tool(
     stream: TextIO | None = None,
     live: bool | None = None,
     env: dict[str, str] | None = None,
+    purpose: str | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``cwd``; its stdout and stderr go to ``cwd/log_name``.
 
     ``expected_s`` (see :mod:`hgq_hw.toolchain.expected`) feeds the live line; ``say`` gets
-    the final line. Raises :class:`ToolError` when the tool is missing, cannot start or, with
-    ``check``, exits non-zero (the message names tool, command, exit status and log, and shows
-    the log's last lines).
+    the final line; ``purpose`` (e.g. ``"synthesis"``) labels the live line and the error.
+    Raises :class:`ToolError` when the tool is missing, cannot start or, with ``check``, exits
+    non-zero (the message names tool, command, exit status and log, and shows the log's last
+    lines).
     """
     path = require_tool(name)
     cwd = Path(cwd)
     log_path = cwd / log_name
     command = (path, *map(str, args))
-    line = ProgressLine(name, expected_s, stream=stream, live=live)
+    label = name if purpose is None else f"{purpose} ({name})"
+    line = ProgressLine(label, expected_s, stream=stream, live=live)
     start = time.monotonic()
     try:
         with open(log_path, "w", encoding="utf-8") as log:
@@ -167,5 +170,8 @@ def run_tool(
     if say is not None:
         say(run.summary())
     if check and rc != 0:
-        raise ToolError.from_log(name, "failed", command=command, exit_code=rc, log=log_path)
+        reason = "failed" if purpose is None else f"{purpose} failed"
+        raise ToolError.from_log(
+            name, f"{reason} after {run.seconds:.1f} s", command=command, exit_code=rc, log=log_path
+        )
     return run

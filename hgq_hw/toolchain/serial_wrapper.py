@@ -20,6 +20,24 @@ from amaranth.lib.wiring import In, Out
 __all__ = ["SerialWrapper", "serial_wrapper_verilog"]
 
 
+def _check_arguments(in_width: int, out_width: int, serial_bits: int, network: Any) -> None:
+    for name, value, low in (
+        ("in_width", in_width, 0),
+        ("out_width", out_width, 0),
+        ("serial_bits", serial_bits, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if isinstance(network, str):
+        if not network.isidentifier():
+            raise ValueError(f"network {network!r} is not a Verilog module name")
+    elif not (hasattr(network, "i_stream") and hasattr(network, "o_stream")):
+        raise TypeError(
+            f"network must be a Verilog module name or a component with i_stream / o_stream, "
+            f"got {type(network).__name__}"
+        )
+
+
 class SerialWrapper(wiring.Component):
     """Shift registers around a network with ``in_width`` input and ``out_width`` output bits.
 
@@ -48,22 +66,14 @@ class SerialWrapper(wiring.Component):
         ``k_out``. Both registers start at 0 and are not reset (as the wrapper's Verilog was).
     """
 
+    def __new__(
+        cls, in_width: int, out_width: int, serial_bits: int = 1, *, network: Any
+    ) -> SerialWrapper:
+        # Checked before the object exists: a refused wrapper leaves no unused-design warning.
+        _check_arguments(in_width, out_width, serial_bits, network)
+        return super().__new__(cls, in_width, out_width, serial_bits, network=network)
+
     def __init__(self, in_width: int, out_width: int, serial_bits: int = 1, *, network: Any):
-        for name, value, low in (
-            ("in_width", in_width, 0),
-            ("out_width", out_width, 0),
-            ("serial_bits", serial_bits, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if isinstance(network, str):
-            if not network.isidentifier():
-                raise ValueError(f"network {network!r} is not a Verilog module name")
-        elif not (hasattr(network, "i_stream") and hasattr(network, "o_stream")):
-            raise TypeError(
-                f"network must be a Verilog module name or a component with i_stream / "
-                f"o_stream, got {type(network).__name__}"
-            )
         self.in_width, self.out_width, self.serial_bits = in_width, out_width, serial_bits
         self.k_in = min(serial_bits, max(in_width, 1))
         self.k_out = min(serial_bits, max(out_width, 1))
