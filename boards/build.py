@@ -185,7 +185,8 @@ def _timing(nextpnr: Any, clock_mhz: float) -> BoardTiming | None:
     if clock is None:
         return None
     timing = nextpnr.clocks[clock]
-    target_mhz = timing.constraint_mhz if timing.constraint_mhz is not None else clock_mhz
+    # nextpnr keeps MHz in single precision (12 MHz is 12.0000477): 0.01 MHz, as its log prints
+    target_mhz = round(timing.constraint_mhz if timing.constraint_mhz is not None else clock_mhz, 2)
     fmax = round(timing.achieved_mhz, 2)
     return BoardTiming(clock, fmax, target_mhz, fmax >= target_mhz)
 

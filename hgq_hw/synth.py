@@ -45,9 +45,9 @@ from hgq_hw.toolchain import (
     get_device,
     parse_nextpnr_report,
     read_yosys_stat,
-    run_tool,
     stat_json_command,
 )
+from hgq_hw.toolchain import run_tool as _run
 from hgq_hw.toolchain.expected import expected_seconds
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "Target",
     "Wrap",
     "port_bits",
+    "run_tool",
     "serial_wrapper",
     "synthesize",
     "synthesize_entry",
@@ -158,7 +159,7 @@ def _yosys(
         + (f" -json {stem}.json" if netlist else "")
         + f"; {stat_json_command(stat)}"
     )
-    run_tool(
+    _run(
         "yosys",
         ["-q", "-p", script],
         out,
@@ -275,7 +276,7 @@ def synthesize_entry(
     say(f"{target}: {t.nextpnr} on {t.device.key} at {clock_mhz:g} MHz")
     args = ["--json", netlist, "--freq", f"{clock_mhz:g}", *t.nextpnr_args]
     args += ["--report", report_name]
-    run = run_tool(
+    run = _run(
         t.nextpnr,
         args,
         out,
@@ -315,6 +316,19 @@ def synthesize_entry(
     )
     report.with_synth(target, entry).write(out)
     return entry
+
+
+def run_tool(
+    name: str,
+    args: list[str],
+    cwd: Path,
+    log_name: str,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[int, str]:
+    """The old interface, ``(exit status, log text)``, over :func:`hgq_hw.toolchain.run_tool`
+    (kept for ``benchmarks/xc7_luts.py``; new code calls the toolchain's directly)."""
+    run = _run(name, args, cwd, log_name, say=progress, check=False)
+    return run.exit_code, run.text()
 
 
 def synthesize(out_dir: str | os.PathLike[str], target: str, **options: Any) -> dict[str, Any]:
