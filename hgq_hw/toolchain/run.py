@@ -2,9 +2,9 @@
 
 :func:`run_tool` starts tool ``name`` (found by :func:`hgq_hw.toolchain.find.require_tool`, in
 :func:`hgq_hw.toolchain.find.tool_env`), sends its combined output to a log file and, while it
-runs, shows ONE live line (tqdm, on ``sys.stderr`` when that is a terminal) with the elapsed time
-against the expected time. When the stream is not a terminal (CI, pytest, a pipe) nothing is
-drawn while it runs. Either way the ``say`` callback gets one final line (tool, seconds,
+runs, shows ONE live line (tqdm, on ``sys.stderr``, redrawn in place) with the elapsed time
+against the expected time. When stdout or the stream is not a terminal (CI, pytest, a pipe)
+nothing is drawn while it runs. Either way the ``say`` callback gets one final line (tool, seconds,
 expected, log). A non-zero exit raises :class:`~hgq_hw.toolchain.errors.ToolError` unless the
 caller asks for the exit status (``check=False``), e.g. nextpnr missing a timing target.
 """
@@ -37,11 +37,20 @@ def _seconds(value: float) -> str:
     return f"{minutes} min {seconds:02d} s"
 
 
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 class ProgressLine:
     """One live line ``<label>: [bar] <elapsed> elapsed, expected ~<expected>`` (tqdm).
 
-    ``stream`` defaults to ``sys.stderr``; ``live`` (default: ``stream.isatty()``) says whether
-    the line is drawn at all. :meth:`update` redraws it in place (``\\r``, never a new line);
+    ``stream`` defaults to ``sys.stderr``; ``live`` says whether the line is drawn at all
+    (default: when both ``stream`` and ``sys.stdout`` are terminals, so ``hgq synth > log``,
+    CI and pytest draw nothing). :meth:`update` redraws it in place (``\\r``, never a new line);
     :meth:`close` removes it. Without an expected time the bar is left out.
     """
 
@@ -57,8 +66,7 @@ class ProgressLine:
         self.expected_s = expected_s if expected_s and expected_s > 0 else None
         self.stream = sys.stderr if stream is None else stream
         if live is None:
-            isatty = getattr(self.stream, "isatty", None)
-            live = bool(isatty and isatty())
+            live = _is_terminal(self.stream) and _is_terminal(sys.stdout)
         self.live = live
         self._bar = None
         if self.live:

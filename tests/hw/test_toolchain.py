@@ -256,3 +256,22 @@ def test_expected_time_grows_with_the_design() -> None:
         assert expected_seconds(tool, family, 10_000) >= expected_seconds(tool, family, 10) > 0
     assert expected_seconds("nextpnr-ice40", "ice40", 2439) == pytest.approx(0.9 + 5.5e-3 * 2439)
     assert expected_seconds("verilator", "ice40", 10) is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_draws_only_when_stdout_and_its_stream_are_terminals(monkeypatch) -> None:
+    from hgq_hw.toolchain import ProgressLine
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert ProgressLine("yosys", 1.0, stream=_Terminal()).live is False  # hgq synth > log
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    assert ProgressLine("yosys", 1.0, stream=io.StringIO()).live is False  # 2> log
+    line = ProgressLine("yosys", None, stream=_Terminal())
+    assert line.live is True
+    line.update(2.0)
+    line.close()
+    assert "yosys: 00:0" in line.stream.getvalue() and "expected" not in line.stream.getvalue()
