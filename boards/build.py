@@ -2,14 +2,17 @@
 
 :func:`build_board` checks that the design fits (an estimate from the generator before anything
 runs, then Yosys' cell counts before place-and-route), lets Amaranth's platform write the build
-files (``platform.build(..., do_build=False)``), runs each command of the build script itself,
-with the YoWASP tools unless ``YOSYS`` / ``NEXTPNR_ICE40`` / ``ICEPACK`` / ``NEXTPNR_ECP5`` /
-``ECPPACK`` name others, printing the stage and elapsed time, and writes ``DIR/report.json``
-with the device utilisation and Fmax that nextpnr reported.
+files (``platform.build(..., do_build=False)``), runs each command of the build script itself
+through :func:`hgq_hw.toolchain.run_tool` (the YoWASP tools unless ``YOSYS`` / ``NEXTPNR_ICE40``
+/ ``ICEPACK`` / ``NEXTPNR_ECP5`` / ``ECPPACK`` name others; one live progress line per stage on
+a terminal, one line per finished stage always), and writes ``DIR/report.json``
+(:class:`~hgq_hw.reports.BoardBuildReport`) with the device utilisation and Fmax that nextpnr
+reported (its ``--report`` JSON; Yosys' cells from ``stat -json``).
 
 Tools run in ``DIR/build`` with relative file names (YoWASP cannot open absolute ``/tmp`` paths).
 nextpnr gets ``--timing-allow-fail``: a missed clock target is reported (``timing_met: false``),
-not fatal.
+not fatal. A tool that is missing or fails raises :class:`~hgq_hw.toolchain.ToolError`
+(``BuildError`` is the same class).
 """
 
 from __future__ import annotations
@@ -17,17 +20,32 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from boards.target import DEFAULT_BAUD, DEFAULT_PIPELINE_LEVELS, BoardTarget
+from hgq_hw.reports import (
+    BOARD_BUILD_FORMAT,
+    BelUse,
+    BoardBuildReport,
+    BoardTiming,
+    ReportError,
+    ResourceEstimate,
+)
 from hgq_hw.spec import ModelSpec
+from hgq_hw.toolchain import (
+    FAMILIES,
+    ToolError,
+    YosysStat,
+    parse_nextpnr_report,
+    read_yosys_stat,
+    run_tool,
+    stat_json_command,
+)
+from hgq_hw.toolchain.expected import expected_seconds
 
 __all__ = [
     "REPORT_NAME",
@@ -38,45 +56,33 @@ __all__ = [
     "check_fit",
     "estimate_resources",
     "format_build_report",
-    "parse_fmax",
-    "parse_utilisation",
-    "parse_yosys_cells",
+    "load_build_report",
     "read_build_report",
 ]
 
 REPORT_NAME = "report.json"
-HEARTBEAT_S = 30.0
 
-# Where each build command's tool is found (hgq_hw.tools names) and how its stage is called.
+# The tools a build script may call (hgq_hw.toolchain names) and how their stage is called.
 _STAGES = {
-    "yosys": ("yosys", "synthesis"),
-    "nextpnr-ice40": ("nextpnr-ice40", "place and route"),
-    "nextpnr-ecp5": ("nextpnr-ecp5", "place and route"),
-    "icepack": ("icepack", "bitstream"),
-    "ecppack": ("ecppack", "bitstream"),
+    "yosys": "synthesis",
+    "nextpnr-ice40": "place and route",
+    "nextpnr-ecp5": "place and route",
+    "icepack": "bitstream",
+    "ecppack": "bitstream",
 }
 
 # Block RAM geometry used by the estimate: (depth, width) of one block in its widest mode.
 _BRAM_SHAPE = {"ice40": (256, 16), "ecp5": (512, 36)}
 
+BuildError = ToolError
+"""A tool of the build is missing or failed (the one tool error type, under its old name)."""
 
-class BuildError(RuntimeError):
-    """A tool failed; the message names the stage and its log file."""
+Estimate = ResourceEstimate
+"""Resources a design is expected to take (or, from Yosys, takes before packing)."""
 
 
 class DoesNotFit(ValueError):
     """The design needs more logic than the board has."""
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """Resources a design is expected to take (or, from Yosys, takes before packing)."""
-
-    luts: int
-    ffs: int
-    brams: int
-    source: str
-    """``"estimate"`` (from the generator, before synthesis) or ``"yosys"``."""
 
 
 def _rom_brams(family: str, depth: int, width: int) -> int:
@@ -158,129 +164,31 @@ def _boards() -> dict[str, BoardTarget]:
     return BOARDS
 
 
-# -- parsing tool output ----------------------------------------------------------------------
-
-_UTIL_RE = re.compile(r"^Info:\s+(\w+):\s+(\d+)\s*/\s*(\d+)\s+(\d+)%", re.M)
-_FMAX_RE = re.compile(
-    r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz \((PASS|FAIL) at ([\d.]+) MHz\)"
-)
-_CELL_NEW_RE = re.compile(r"^\s+(\d+)\s+((?:SB_|LUT|TRELLIS|CCU2|DP16|PDPW|MULT|ALU)\w*)\s*$")
-_CELL_OLD_RE = re.compile(r"^\s+((?:SB_|LUT|TRELLIS|CCU2|DP16|PDPW|MULT|ALU)\w*)\s+(\d+)\s*$")
+def _yosys_estimate(stat: YosysStat, family: str) -> Estimate:
+    """Yosys' cells as the fit check counts them (an ECP5 CCU2C holds two LUT4s)."""
+    counted = stat.resources(FAMILIES[family])
+    luts = counted.luts + (2 * counted.carry if family == "ecp5" else 0)
+    return Estimate(luts, counted.ffs, counted.brams, "yosys")
 
 
-def parse_utilisation(text: str) -> dict[str, dict[str, int]]:
-    """nextpnr's "Device utilisation" block: ``{cell: {"used", "available", "percent"}}``
-    (the last block in the log wins)."""
-    start = text.rfind("Device utilisation")
-    if start < 0:
-        return {}
-    block = text[start:].split("\n\n", 1)[0]
-    rows: dict[str, dict[str, int]] = {}
-    for line in block.splitlines()[1:]:
-        found = _UTIL_RE.match(line)
-        if not found:
-            if rows:
-                break
-            continue
-        name, used, avail, pct = found.groups()
-        rows[name] = {"used": int(used), "available": int(avail), "percent": int(pct)}
-    return rows
+def _stage_units(tool: str, estimate: Estimate, synth: YosysStat | None) -> float:
+    """The size :func:`hgq_hw.toolchain.expected.expected_seconds` wants for ``tool``."""
+    if tool == "yosys":
+        return estimate.luts + estimate.ffs
+    if tool.startswith("nextpnr") and synth is not None:
+        return synth.n_cells
+    return 1
 
 
-def parse_fmax(text: str) -> dict[str, Any] | None:
-    """The last "Max frequency" line of a nextpnr log: clock, MHz, target MHz, met."""
-    found = _FMAX_RE.findall(text)
-    if not found:
+def _timing(nextpnr: Any, clock_mhz: float) -> BoardTiming | None:
+    clock = nextpnr.critical_clock
+    if clock is None:
         return None
-    clock, mhz, verdict, target = found[-1]
-    return {
-        "clock": clock,
-        "fmax_mhz": float(mhz),
-        "target_mhz": float(target),
-        "timing_met": verdict == "PASS",
-    }
-
-
-def parse_yosys_cells(text: str) -> dict[str, int]:
-    """Cell counts of the last ``stat`` in a Yosys log (``{cell type: count}``; the design
-    hierarchy totals when Yosys printed them). Reads both the ``count type`` layout of recent
-    Yosys and the older ``type count`` one."""
-    start = max(text.rfind("=== design hierarchy ==="), text.rfind("Printing statistics"))
-    if start < 0:
-        return {}
-    cells: dict[str, int] = {}
-    for line in text[start:].splitlines():
-        found = _CELL_NEW_RE.match(line)
-        if found:
-            cells[found[2]] = int(found[1])
-            continue
-        found = _CELL_OLD_RE.match(line)
-        if found:
-            cells[found[1]] = int(found[2])
-    return cells
-
-
-def _yosys_estimate(cells: dict[str, int], family: str) -> Estimate:
-    def total(prefixes: tuple[str, ...]) -> int:
-        return sum(n for cell, n in cells.items() if cell.startswith(prefixes))
-
-    if family == "ice40":
-        return Estimate(total(("SB_LUT4",)), total(("SB_DFF",)), total(("SB_RAM40",)), "yosys")
-    return Estimate(
-        total(("LUT4",)) + 2 * total(("CCU2C",)),
-        total(("TRELLIS_FF",)),
-        total(("DP16KD", "PDPW16KD")),
-        "yosys",
-    )
-
-
-# -- running the build ------------------------------------------------------------------------
-
-
-def _tool_env() -> dict[str, str]:
-    from hgq_hw.tools import tool_env
-
-    return tool_env()
-
-
-def _resolve(tool: str) -> str:
-    from hgq_hw.tools import TOOLS, find_tool
-
-    path = find_tool(tool)
-    if path is None:
-        t = TOOLS[tool]
-        raise BuildError(
-            f"{tool} not found (looked for {os.environ.get(t.env_var, t.default)!r}; "
-            f"set {t.env_var} or {t.install_hint})"
-        )
-    return path
-
-
-def _run_stage(
-    argv: list[str], cwd: Path, stage: str, log_name: str, say: Callable[[str], None], t0: float
-) -> float:
-    start = time.perf_counter()
-    say(f"[{start - t0:7.1f}s] {stage}: {Path(argv[0]).name} ...")
-    out_path = cwd / f"{log_name}.out"
-    with out_path.open("w") as out:
-        proc = subprocess.Popen(
-            argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=_tool_env()
-        )
-        while True:
-            try:
-                proc.wait(timeout=HEARTBEAT_S)
-                break
-            except subprocess.TimeoutExpired:
-                say(f"[{time.perf_counter() - t0:7.1f}s] {stage}: still running")
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        tail = out_path.read_text(errors="replace").strip().splitlines()[-15:]
-        raise BuildError(
-            f"{stage} ({Path(argv[0]).name}) failed with exit status {proc.returncode} after "
-            f"{seconds:.1f} s; see {out_path}\n" + "\n".join(tail)
-        )
-    say(f"[{time.perf_counter() - t0:7.1f}s] {stage}: done in {seconds:.1f} s")
-    return seconds
+    timing = nextpnr.clocks[clock]
+    # nextpnr keeps MHz in single precision (12 MHz is 12.0000477): 0.01 MHz, as its log prints
+    target_mhz = round(timing.constraint_mhz if timing.constraint_mhz is not None else clock_mhz, 2)
+    fmax = round(timing.achieved_mhz, 2)
+    return BoardTiming(clock, fmax, target_mhz, fmax >= target_mhz)
 
 
 def build_board(
@@ -296,13 +204,14 @@ def build_board(
     name: str = "top",
     force: bool = False,
     say: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
+) -> BoardBuildReport:
     """Build the bitstream of ``spec`` inside the ``top_kind`` wrapper for ``target``.
 
     Writes ``out_dir/<name><suffix>`` (the bitstream), ``out_dir/build/`` (tool files and logs)
     and ``out_dir/report.json``; returns the report. Raises :class:`DoesNotFit` (before any tool
-    runs, or after synthesis and before place-and-route) and :class:`BuildError`. ``force``
-    skips the (conservative) estimate check; Yosys' cell counts are still checked.
+    runs, or after synthesis and before place-and-route) and
+    :class:`~hgq_hw.toolchain.ToolError`. ``force`` skips the (conservative) estimate check;
+    Yosys' cell counts are still checked.
     """
     from boards.board_top import BoardTop
     from boards.tops import make_top
@@ -311,6 +220,10 @@ def build_board(
     if say is None:
         say = _print_flushed
     t0 = time.perf_counter()
+
+    def stamp() -> str:
+        return f"[{time.perf_counter() - t0:7.1f}s]"
+
     out = Path(out_dir).resolve()
     build_dir = out / "build"
     divisor = baud_divisor(target.clock_hz, baud)
@@ -325,7 +238,7 @@ def build_board(
     )
     estimate = estimate_resources(core.network, top_kind, target.family, n_vectors)
     say(
-        f"[{time.perf_counter() - t0:7.1f}s] estimate: {estimate.luts} LUTs, {estimate.ffs} FFs, "
+        f"{stamp()} estimate: {estimate.luts} LUTs, {estimate.ffs} FFs, "
         f"{estimate.brams} BRAMs (capacity {target.capacity.luts} / {target.capacity.ffs} / "
         f"{target.capacity.brams})"
     )
@@ -338,13 +251,17 @@ def build_board(
                 f"{err}; the estimate is conservative: --force synthesizes anyway and checks "
                 "Yosys' count before place-and-route"
             ) from None
-        say(f"[{time.perf_counter() - t0:7.1f}s] over capacity by the estimate; going on (force)")
+        say(f"{stamp()} over capacity by the estimate; going on (force)")
 
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
     platform = target.platform()
-    overrides: dict[str, Any] = {"nextpnr_opts": list(target.nextpnr_opts)}
+    stat_name, pnr_name = f"{name}_stat.json", f"{name}_nextpnr.json"
+    overrides: dict[str, Any] = {
+        "nextpnr_opts": [*target.nextpnr_opts, "--report", pnr_name],
+        "script_after_synth": stat_json_command(stat_name),
+    }
     plan = platform.build(
         BoardTop(core, target),
         name=name,
@@ -354,99 +271,117 @@ def build_board(
     )
     plan.extract(str(build_dir))
     commands = json.loads((build_dir / f"build_{name}.json").read_text())["commands"]
-    say(f"[{time.perf_counter() - t0:7.1f}s] elaborated: {build_dir}")
+    say(f"{stamp()} elaborated: {build_dir}")
 
     stages: dict[str, float] = {}
+    synth_stat: YosysStat | None = None
     synth: Estimate | None = None
     for argv in commands:
-        tool, stage = _STAGES.get(argv[0], (None, argv[0]))
-        if tool is None:
-            raise BuildError(f"unexpected command in the build script: {argv}")
-        path = _resolve(tool)
-        stages[stage] = _run_stage([path, *argv[1:]], build_dir, stage, tool, say, t0)
+        tool = argv[0]
+        stage = _STAGES.get(tool)
+        if stage is None:
+            raise ToolError(tool, "unexpected command in the build script", command=argv)
+        expected = expected_seconds(tool, target.family, _stage_units(tool, estimate, synth_stat))
+        say(f"{stamp()} {stage}: {tool} ...")
+        run = run_tool(
+            tool,
+            argv[1:],
+            build_dir,
+            f"{tool}.out",
+            expected_s=expected,
+            purpose=stage,
+        )
+        stages[stage] = run.seconds
+        tail = "" if expected is None else f" (expected ~{expected:.0f} s)"
+        say(f"{stamp()} {stage}: done in {run.seconds:.1f} s{tail}")
         if tool == "yosys":
-            cells = parse_yosys_cells((build_dir / f"{name}.rpt").read_text(errors="replace"))
-            synth = _yosys_estimate(cells, target.family)
+            synth_stat = read_yosys_stat(build_dir / stat_name)
+            synth = _yosys_estimate(synth_stat, target.family)
             say(
-                f"[{time.perf_counter() - t0:7.1f}s] after synthesis: {synth.luts} LUTs, "
-                f"{synth.ffs} FFs, {synth.brams} BRAMs"
+                f"{stamp()} after synthesis: {synth.luts} LUTs, {synth.ffs} FFs, "
+                f"{synth.brams} BRAMs"
             )
             check_fit(synth, target)
 
     bitstream = build_dir / target.bitstream_name(name)
     if not bitstream.exists():
-        raise BuildError(f"the build finished without writing {bitstream}")
+        packer = FAMILIES[target.family].packer or "packer"
+        raise ToolError(packer, f"the build finished without writing {bitstream}")
     final = out / bitstream.name
     shutil.copyfile(bitstream, final)
-    tim = (build_dir / f"{name}.tim").read_text(errors="replace")
-    report: dict[str, Any] = {
-        "format": "hgqflow-board-build",
-        "version": 1,
-        "board": target.name,
-        "device": target.device,
-        "top": top_kind,
-        "spec": spec.name,
-        "name": name,
-        "bitstream": final.name,
-        "clock_mhz": target.clock_hz / 1e6,
-        "baud": baud,
-        "uart_divisor": divisor,
-        "latency": core.latency,
-        "in_width": core.in_width,
-        "out_width": core.out_width,
-        "vectors": n_vectors if top_kind == "selftest" else None,
-        "seed": seed,
-        "pipeline_levels": pipeline_levels,
-        "estimate": asdict(estimate),
-        "synthesis": asdict(synth) if synth else None,
-        "utilisation": parse_utilisation(tim),
-        "timing": parse_fmax(tim),
-        "stage_seconds": stages,
-        "seconds": time.perf_counter() - t0,
-    }
-    (out / REPORT_NAME).write_text(json.dumps(report, indent=2) + "\n")
-    say(f"[{report['seconds']:7.1f}s] wrote {final} and {out / REPORT_NAME}")
+    nextpnr = parse_nextpnr_report(build_dir / pnr_name, build_dir / f"{name}.tim")
+    report = BoardBuildReport(
+        format=BOARD_BUILD_FORMAT,
+        version=1,
+        board=target.name,
+        device=target.device,
+        top=top_kind,
+        spec=spec.name,
+        name=name,
+        bitstream=final.name,
+        clock_mhz=target.clock_hz / 1e6,
+        baud=baud,
+        uart_divisor=divisor,
+        latency=core.latency,
+        in_width=core.in_width,
+        out_width=core.out_width,
+        vectors=n_vectors if top_kind == "selftest" else None,
+        seed=seed,
+        pipeline_levels=pipeline_levels,
+        estimate=estimate,
+        synthesis=synth,
+        utilisation={
+            bel: BelUse(u.used, u.available, u.percent) for bel, u in nextpnr.utilisation.items()
+        },
+        timing=_timing(nextpnr, target.clock_hz / 1e6),
+        stage_seconds=stages,
+        seconds=time.perf_counter() - t0,
+        part=target.part,
+    )
+    report.save(out / REPORT_NAME)
+    say(f"[{report.seconds:7.1f}s] wrote {final} and {out / REPORT_NAME}")
     return report
+
+
+def load_build_report(out_dir: str | os.PathLike[str]) -> BoardBuildReport:
+    """``report.json`` of an ``hgq build`` folder, checked (``ValueError`` when absent, foreign
+    or malformed, naming the file and the field)."""
+    path = Path(out_dir) / REPORT_NAME
+    if not path.is_file():
+        raise ReportError(
+            f"not found: run 'hgq build --board ... SPEC -o {out_dir}' first", file=str(path)
+        )
+    return BoardBuildReport.load(path)
 
 
 def read_build_report(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """``report.json`` of an ``hgq build`` folder (``ValueError`` when absent or foreign)."""
-    path = Path(out_dir) / REPORT_NAME
-    try:
-        report = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(
-            f"{path} not found: run 'hgq build --board ... SPEC -o {out_dir}' first"
-        ) from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(report, dict) or report.get("format") != "hgqflow-board-build":
-        raise ValueError(f"{path} is not an hgq build report")
-    return report
+    """:func:`load_build_report` as the JSON dict (for callers that read keys)."""
+    return load_build_report(out_dir).to_dict()
 
 
-def format_build_report(report: dict[str, Any]) -> str:
+def format_build_report(report: BoardBuildReport) -> str:
     """A table of the utilisation, Fmax and build times of a build report."""
     lines = [
-        f"{report['top']} top of spec {report['spec']!r} on {report['board']} "
-        f"({report['device']}): {report['bitstream']}",
-        f"  UART {report['baud']} baud (divisor {report['uart_divisor']}), network latency "
-        f"{report['latency']} cycles, {report['in_width']} -> {report['out_width']} bits",
+        f"{report.top} top of spec {report.spec!r} on {report.board} "
+        f"({report.device}): {report.bitstream}",
+        f"  UART {report.baud} baud (divisor {report.uart_divisor}), network latency "
+        f"{report.latency} cycles, {report.in_width} -> {report.out_width} bits",
     ]
-    util = report.get("utilisation") or {}
     rows = [
-        (cell, u["used"], u["available"], u["percent"]) for cell, u in util.items() if u["used"]
+        (cell, u.used, u.available, u.percent if u.percent is not None else 0)
+        for cell, u in report.utilisation.items()
+        if u.used
     ]
     if rows:
         width = max(len(r[0]) for r in rows)
         lines.append(f"  {'resource'.ljust(width)}  {'used':>7}  {'available':>9}  {'%':>4}")
         lines += [f"  {c.ljust(width)}  {u:>7}  {a:>9}  {p:>3}%" for c, u, a, p in rows]
-    timing = report.get("timing")
+    timing = report.timing
     if timing:
-        verdict = "met" if timing["timing_met"] else "MISSED"
+        verdict = "met" if timing.timing_met else "MISSED"
         lines.append(
-            f"  Fmax {timing['fmax_mhz']:.2f} MHz (clock {timing['target_mhz']:.2f} MHz: {verdict})"
+            f"  Fmax {timing.fmax_mhz:.2f} MHz (clock {timing.target_mhz:.2f} MHz: {verdict})"
         )
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in report.get("stage_seconds", {}).items())
-    lines.append(f"  build time {report['seconds']:.1f} s ({stages})")
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in report.stage_seconds.items())
+    lines.append(f"  build time {report.seconds:.1f} s ({stages})")
     return "\n".join(lines)

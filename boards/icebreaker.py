@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boards.target import BoardTarget, Capacity
+from boards.target import BoardTarget
 
 __all__ = ["ICEBREAKER"]
 
@@ -10,10 +10,7 @@ ICEBREAKER = BoardTarget(
     name="icebreaker",
     description="iCEBreaker (iCE40UP5K-SG48, 12 MHz)",
     platform_class="amaranth_boards.icebreaker:ICEBreakerPlatform",
-    family="ice40",
-    device="iCE40UP5K",
-    # 5280 LUT4 + 5280 DFF, 30 EBR of 4 kbit (the 4 SPRAMs are not used).
-    capacity=Capacity(luts=5280, ffs=5280, brams=30),
+    part="iCE40UP5K-SG48",  # 5280 LUT4 + 5280 DFF, 30 EBR of 4 kbit (SPRAMs not used)
     clock_hz=12e6,
     led_green=("led_g", 0),
     led_red=("led_r", 0),

@@ -3,28 +3,32 @@
 :func:`program_command` gives the exact argument list (``openFPGALoader -b BOARD BITSTREAM``,
 SRAM: the design is lost at power-off; ``flash=True`` adds ``-f`` to write the SPI flash);
 :func:`program_board` runs it and turns every failure (tool missing, no board attached, cable
-error) into a :class:`ProgramError` with a message that says what to check.
+error) into a :class:`ProgramError` (a :class:`~hgq_hw.toolchain.ToolError`) with a message
+that says what to check. The tool is found like every other (:func:`hgq_hw.toolchain.find_tool`).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 from boards.target import BoardTarget
+from hgq_hw.toolchain import TOOLS, ToolError, find_tool, tool_env
 
 __all__ = ["ProgramError", "loader_command", "program_board", "program_command"]
 
+LOADER = "openFPGALoader"
 
-class ProgramError(RuntimeError):
+
+class ProgramError(ToolError):
     """Programming failed; the message says why and what to check."""
 
 
 def loader_command() -> str:
-    """The openFPGALoader command: ``$OPENFPGALOADER`` or ``openFPGALoader``."""
-    return os.environ.get("OPENFPGALOADER", "openFPGALoader")
+    """The openFPGALoader command as given: ``$OPENFPGALOADER`` or ``openFPGALoader``."""
+    tool = TOOLS[LOADER]
+    return os.environ.get(tool.env_var) or tool.default
 
 
 def program_command(
@@ -51,28 +55,35 @@ def program_board(
     """Run :func:`program_command`; returns the tool's output, raises :class:`ProgramError`."""
     bitstream = Path(bitstream)
     if not bitstream.is_file():
-        raise ProgramError(f"bitstream {bitstream} does not exist: run 'hgq build' first")
+        raise ProgramError(LOADER, f"bitstream {bitstream} does not exist: run 'hgq build' first")
     argv = program_command(target, bitstream, flash=flash, loader_board=loader_board)
-    tool = shutil.which(argv[0])
+    tool = find_tool(LOADER)
     if tool is None:
         raise ProgramError(
-            f"openFPGALoader not found (command {argv[0]!r}); install it "
-            "(sudo apt-get install openfpgaloader) or set OPENFPGALOADER to its path"
+            LOADER,
+            f"not found (command {argv[0]!r}); install it ({TOOLS[LOADER].install_hint}) or "
+            f"set {TOOLS[LOADER].env_var} to its path",
         )
     try:
         done = subprocess.run(
-            [tool, *argv[1:]], capture_output=True, text=True, timeout=timeout, check=False
+            [tool, *argv[1:]],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=tool_env(),
         )
     except subprocess.TimeoutExpired:
-        raise ProgramError(f"{' '.join(argv)} did not finish within {timeout:.0f} s") from None
+        raise ProgramError(LOADER, f"did not finish within {timeout:.0f} s", command=argv) from None
     except OSError as err:
-        raise ProgramError(f"cannot run {argv[0]!r}: {err}") from None
+        raise ProgramError(LOADER, f"cannot run {argv[0]!r}: {err}", command=argv) from None
     output = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
-        tail = "\n".join(output.splitlines()[-8:])
         raise ProgramError(
-            f"programming the {target.description} failed (exit status {done.returncode}): is the "
-            f"board plugged in over USB, and may this user open it (udev rules)?\n"
-            f"command: {' '.join(argv)}\n{tail}"
+            LOADER,
+            f"programming the {target.description} failed (exit status {done.returncode}): is "
+            "the board plugged in over USB, and may this user open it (udev rules)?",
+            command=argv,
+            tail="\n".join(output.splitlines()[-8:]),
         )
     return output

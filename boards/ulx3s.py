@@ -6,7 +6,7 @@ the silkscreen D0-D7): green is ``led`` 2, red ``led`` 0.
 
 from __future__ import annotations
 
-from boards.target import BoardTarget, Capacity
+from boards.target import BoardTarget
 
 __all__ = ["ULX3S_85F"]
 
@@ -14,10 +14,7 @@ ULX3S_85F = BoardTarget(
     name="ulx3s-85f",
     description="ULX3S 85F (LFE5U-85F-6BG381, 25 MHz)",
     platform_class="amaranth_boards.ulx3s:ULX3S_85F_Platform",
-    family="ecp5",
-    device="LFE5U-85F",
-    # 83640 LUT4 (41820 slices x 2), as many flip-flops, 208 EBR of 18 kbit.
-    capacity=Capacity(luts=83640, ffs=83640, brams=208),
+    part="LFE5U-85F-CABGA381",  # 83640 LUT4, as many flip-flops, 208 EBR of 18 kbit
     clock_hz=25e6,
     led_green=("led", 2),
     led_red=("led", 0),

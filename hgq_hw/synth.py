@@ -1,56 +1,69 @@
 """Synthesis and place-and-route reports with the open tools (YoWASP Yosys / nextpnr).
 
-:func:`synthesize` reads a ``hgq gen`` folder, runs Yosys (``synth_ice40``, ``synth_ecp5`` or
-``synth_xilinx -family xc7``) and, for iCE40 and ECP5, nextpnr with a clock target, and stores LUT,
-flip-flop and carry counts and Fmax under ``report["synth"][target]`` in ``report.json``. Missing
-the clock target is a result (``timing_met: false``), not an error; so is a place-and-route run
-that stops without a timing result (``pnr_error``, e.g. more ports than the package has pins:
-the Yosys numbers are still recorded). A failing Yosys raises ``RuntimeError`` naming its log.
+:func:`synthesize_entry` reads a ``hgq gen`` folder, runs Yosys (``synth_ice40``, ``synth_ecp5``
+or ``synth_xilinx -family xc7``) and, for iCE40 and ECP5, nextpnr with a clock target, and stores
+LUT, flip-flop and carry counts and Fmax as a :class:`~hgq_hw.reports.SynthEntry` under
+``report["synth"][target]`` in ``report.json``. Missing the clock target is a result
+(``timing_met: false``), not an error; so is a place-and-route run that stops without a timing
+result (``pnr_error``, e.g. more ports than the package has pins: the Yosys numbers are still
+recorded). A failing Yosys raises :class:`~hgq_hw.toolchain.ToolError` naming its log.
 
-A network whose ports have more bits than the package has pins (``Target.pins``) cannot be placed
-as it is. With ``wrap`` (:class:`Wrap`; ``AUTO`` wraps exactly those), place and route runs on
-:func:`serial_wrapper`: shift registers that load the input word ``serial_bits`` bits per cycle
-from pins and shift the output word out, ``valid`` passing through, so every register and gate
-of the network stays (its inputs really come from pins, its outputs really reach pins). The
-headline ``resources`` are then still the network's own, from a Yosys run without the wrapper;
-``fmax_mhz`` and ``pnr`` (utilisation, the wrapped design's cell counts) come from the wrapped run.
+Each ``--target`` places on one device of :data:`hgq_hw.toolchain.DEVICES`
+(:data:`~hgq_hw.toolchain.SYNTH_DEFAULTS`: iCE40HX8K-CT256, LFE5U-85F-CABGA756, and for xc7,
+which has no place and route here, XC7A35T-CSG324); ``device=`` picks another of the family.
 
-Tools run with the output folder as working directory and relative paths (YoWASP's WebAssembly
-sandbox cannot open absolute ``/tmp`` paths). Their first call compiles WebAssembly (30-50 s).
+A network whose ports have more bits than the device has pins cannot be placed as it is. With
+``wrap`` (:class:`Wrap`; ``AUTO`` wraps exactly those), place and route runs on the
+:class:`~hgq_hw.toolchain.serial_wrapper.SerialWrapper` around it, so every register and gate
+of the network stays. The headline ``resources`` are then still the network's own, from a
+Yosys run without the wrapper; ``fmax_mhz`` and ``pnr`` (utilisation, the wrapped design's cell
+counts) come from the wrapped run.
+
+Yosys figures come from ``stat -json``, nextpnr's from its ``--report`` JSON (Fmax rounded to
+0.01 MHz, as nextpnr's log prints it). Tools run with the output folder as working directory and
+relative paths (YoWASP's WebAssembly sandbox cannot open absolute ``/tmp`` paths).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from hgq_hw.emit import read_report, write_report
-from hgq_hw.tools import TOOLS, find_tool, tool_env
+from hgq_hw.reports import BelUse, GenReport, PnrInfo, SynthEntry, SynthResources
+from hgq_hw.toolchain import (
+    DEVICES,
+    FAMILIES,
+    SYNTH_DEFAULTS,
+    Device,
+    YosysStat,
+    get_device,
+    parse_nextpnr_report,
+    read_yosys_stat,
+    stat_json_command,
+)
+from hgq_hw.toolchain import run_tool as _run
+from hgq_hw.toolchain.expected import expected_seconds
 
 __all__ = [
     "TARGETS",
     "Target",
     "Wrap",
-    "parse_fmax",
-    "parse_utilisation",
     "port_bits",
     "run_tool",
     "serial_wrapper",
     "synthesize",
+    "synthesize_entry",
 ]
 
 
 class Wrap(str, Enum):
-    """When place and route runs on the network inside :func:`serial_wrapper`."""
+    """When place and route runs on the network inside the serial wrapper."""
 
     AUTO = "auto"
     """Only when the ports have more bits than the package has pins."""
@@ -61,179 +74,70 @@ class Wrap(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """One FPGA family: Yosys command, nextpnr tool and arguments, and cell names to count.
-
-    ``pins`` is the user I/O count of the package that ``nextpnr_args`` names (0 without P&R).
-    """
+    """One ``hgq synth --target``: its family's Yosys command, nextpnr and cells to count, and
+    the device it places on (``nextpnr_args``, ``pins``: from :data:`DEVICES`)."""
 
     name: str
-    yosys_command: str
-    nextpnr: str | None
-    nextpnr_args: tuple[str, ...]
-    luts: tuple[str, ...]
-    ffs: tuple[str, ...]
-    carry: tuple[str, ...]
-    pins: int = 0
+    device: Device
+
+    @property
+    def yosys_command(self) -> str:
+        return FAMILIES[self.device.family].yosys_command
+
+    @property
+    def nextpnr(self) -> str | None:
+        return FAMILIES[self.device.family].nextpnr
+
+    @property
+    def nextpnr_args(self) -> tuple[str, ...]:
+        return self.device.pnr_args() if self.nextpnr else ()
+
+    @property
+    def luts(self) -> tuple[str, ...]:
+        return FAMILIES[self.device.family].luts
+
+    @property
+    def ffs(self) -> tuple[str, ...]:
+        return FAMILIES[self.device.family].ffs
+
+    @property
+    def carry(self) -> tuple[str, ...]:
+        return FAMILIES[self.device.family].carry
+
+    @property
+    def pins(self) -> int:
+        """User I/O of the package (0 without place and route)."""
+        return self.device.pins if self.nextpnr else 0
 
 
 TARGETS: dict[str, Target] = {
-    t.name: t
-    for t in (
-        Target(
-            "ice40",
-            "synth_ice40",
-            "nextpnr-ice40",
-            ("--hx8k", "--package", "ct256", "--pcf-allow-unconstrained"),
-            ("SB_LUT4",),
-            ("SB_DFF",),
-            ("SB_CARRY",),
-            206,  # iCE40HX8K-CT256 user I/O (Lattice iCE40 LP/HX family data sheet)
-        ),
-        Target(
-            "ecp5",
-            "synth_ecp5",
-            "nextpnr-ecp5",
-            ("--85k", "--package", "CABGA756", "--lpf-allow-unconstrained"),
-            ("LUT4",),
-            ("TRELLIS_FF",),
-            ("CCU2C",),
-            365,  # LFE5U-85F CABGA756 user I/O (Lattice ECP5 family data sheet)
-        ),
-        Target(
-            "xc7",
-            "synth_xilinx -family xc7 -flatten",
-            None,
-            (),
-            ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"),
-            ("FD",),
-            ("CARRY4", "CARRY8"),
-        ),
-    )
+    name: Target(name, DEVICES[key]) for name, key in SYNTH_DEFAULTS.items()
 }
-"""Supported ``--target`` values."""
-
-_FMAX_RE = re.compile(r"Max frequency for clock\s+'?([^':]*)'?:\s*([0-9.]+)\s*MHz")
+"""Supported ``--target`` values, each on its default device."""
 
 
-def parse_fmax(log: str) -> float | None:
-    """Fmax in MHz from nextpnr's log: the last "Max frequency" line (None if there is none)."""
-    found = _FMAX_RE.findall(log)
-    return float(found[-1][1]) if found else None
+def port_bits(report: GenReport) -> int:
+    """Pins the bare network needs: the total width of its ports."""
+    return report.port_bits
 
 
-def run_tool(
-    name: str,
-    args: list[str],
-    cwd: Path,
-    log_name: str,
-    progress: Callable[[str], None] | None = None,
-    every_s: float = 10.0,
-) -> tuple[int, str]:
-    """Run tool ``name`` (see :mod:`hgq_hw.tools`) in ``cwd``; returns ``(exit status, log)``.
+def serial_wrapper(report: GenReport, serial_bits: int = 1, name: str | None = None) -> str:
+    """Verilog of the serial wrapper around the network of ``report`` (module ``name``,
+    default ``<network>_wrap``); see :class:`~hgq_hw.toolchain.serial_wrapper.SerialWrapper`."""
+    from hgq_hw.toolchain.serial_wrapper import serial_wrapper_verilog
 
-    The combined output goes to ``cwd / log_name``; ``progress`` gets an elapsed-time line every
-    ``every_s`` seconds while the tool runs.
-    """
-    path = find_tool(name)
-    if path is None:
-        raise RuntimeError(f"{name} not found; {TOOLS[name].install_hint}")
-    start = time.monotonic()
-    log_path = cwd / log_name
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [path, *args], cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=tool_env()
-        )
-        while True:
-            try:
-                rc = proc.wait(timeout=every_s)
-                break
-            except subprocess.TimeoutExpired:
-                if progress is not None:
-                    progress(f"  {name}: {time.monotonic() - start:.0f} s ...")
-    if progress is not None:
-        progress(f"  {name}: done in {time.monotonic() - start:.1f} s (log {log_name})")
-    return rc, log_path.read_text(encoding="utf-8", errors="replace")
+    return serial_wrapper_verilog(
+        report.name,
+        report.port_width("i_stream__payload"),
+        report.port_width("o_stream__payload"),
+        serial_bits,
+        name,
+    )
 
 
-_UTIL_RE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+\d+%")
-
-
-def parse_utilisation(log: str) -> dict[str, dict[str, int]]:
-    """nextpnr's last "Device utilisation" block: ``{bel type: {"used": n, "available": m}}``."""
-    lines = log.splitlines()
-    starts = [n for n, line in enumerate(lines) if "Device utilisation" in line]
-    found: dict[str, dict[str, int]] = {}
-    for line in lines[starts[-1] + 1 :] if starts else []:
-        match = _UTIL_RE.match(line)
-        if match is None:
-            if found:
-                break
-            continue
-        used, available = int(match.group(2)), int(match.group(3))
-        found[match.group(1)] = {"used": used, "available": available}
-    return found
-
-
-def port_bits(report: dict[str, Any]) -> int:
-    """Pins the bare network needs: the total width of its ports (from ``report["ports"]``)."""
-    return sum(int(p["width"]) for p in report["ports"])
-
-
-def serial_wrapper(report: dict[str, Any], serial_bits: int = 1, name: str | None = None) -> str:
-    """Verilog of a top module that feeds the network of ``report`` through shift registers.
-
-    Ports: ``clk``, ``rst``, ``si[serial_bits]``, ``i_shift`` and ``i_valid`` in,
-    ``so[serial_bits]`` and ``o_valid`` out. In each cycle with ``i_shift`` the input shift
-    register takes ``serial_bits`` new bits from ``si`` (the network's input payload is its
-    whole content); ``i_valid`` goes to the network unchanged and the network's ``valid`` comes
-    out as ``o_valid``. The output shift register loads the output payload when it is valid and
-    otherwise shifts it out towards ``so``, LSB first. The network's inputs thus depend on pins
-    and its outputs all reach pins: synthesis can remove none of its logic. (The shift enable
-    keeps the network's input registers from being merged into the shift register, as they
-    would be if it shifted every cycle.) The module is called ``name`` (default
-    ``<network>_wrap``).
-    """
-    if not isinstance(serial_bits, int) or serial_bits < 1:
-        raise ValueError(f"serial_bits must be an int >= 1, got {serial_bits!r}")
-    top = report["name"]
-    name = f"{top}_wrap" if name is None else name
-    widths = {p["name"]: int(p["width"]) for p in report["ports"]}
-    w_in = widths.get("i_stream__payload", 0)
-    w_out = widths.get("o_stream__payload", 0)
-    k_in, k_out = min(serial_bits, max(w_in, 1)), min(serial_bits, max(w_out, 1))
-    lines = [
-        f"// Serialising wrapper of {top} for place and route ({serial_bits} bit(s) per cycle).",
-        f"module {name} (",
-        "  input clk,",
-        "  input rst,",
-        f"  input [{k_in - 1}:0] si,",
-        "  input i_shift,",
-        "  input i_valid,",
-        f"  output [{k_out - 1}:0] so,",
-        "  output o_valid",
-        ");",
-    ]
-    conns = [".clk(clk)", ".rst(rst)", ".i_stream__valid(i_valid)", ".o_stream__valid(o_valid)"]
-    if w_in:
-        lines.append(f"  reg [{w_in - 1}:0] in_sr = 0;")
-        shifted = f"{{in_sr[{w_in - k_in - 1}:0], si}}" if w_in > k_in else "si"
-        lines.append(f"  always @(posedge clk) if (i_shift) in_sr <= {shifted};")
-        conns.append(".i_stream__payload(in_sr)")
-    if w_out:
-        lines += [f"  wire [{w_out - 1}:0] out_payload;", f"  reg [{w_out - 1}:0] out_sr = 0;"]
-        lines.append(
-            f"  always @(posedge clk) out_sr <= o_valid ? out_payload : (out_sr >> {k_out});"
-        )
-        lines.append(f"  assign so = out_sr[{k_out - 1}:0];")
-        conns.append(".o_stream__payload(out_payload)")
-    else:
-        lines.append("  assign so = 0;")
-    lines += [f"  {top} dut ({', '.join(conns)});", "endmodule", ""]
-    return "\n".join(lines)
-
-
-def _count(cells: dict[str, int], prefixes: tuple[str, ...]) -> int:
-    return sum(n for cell, n in cells.items() if cell.startswith(prefixes))
+def _resources(stat: YosysStat, t: Target) -> SynthResources:
+    counted = stat.resources(FAMILIES[t.device.family])
+    return SynthResources(counted.luts, counted.ffs, counted.carry)
 
 
 def _yosys(
@@ -243,31 +147,46 @@ def _yosys(
     top: str,
     stem: str,
     netlist: bool,
+    logic_bits: int,
     progress: Callable[[str], None] | None,
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Yosys on ``files`` with top ``top``: ``(resources, cells)``; files named after ``stem``."""
+) -> YosysStat:
+    """Yosys on ``files`` with top ``top``; files named after ``stem``."""
     stat = f"{stem}_stat.json"
+    (out / stat).unlink(missing_ok=True)
     script = (
         "; ".join(f"read_verilog {f}" for f in files)
         + f"; {t.yosys_command} -top {top}"
         + (f" -json {stem}.json" if netlist else "")
-        + f"; tee -q -o {stat} stat -json"
+        + f"; {stat_json_command(stat)}"
     )
-    rc, _ = run_tool("yosys", ["-q", "-p", script], out, f"{stem}_yosys.log", progress)
-    if rc != 0:
-        raise RuntimeError(f"yosys failed (exit {rc}); see {out / f'{stem}_yosys.log'}")
-    stats = json.loads((out / stat).read_text(encoding="utf-8"))
-    cells = {k: int(v) for k, v in stats["design"]["num_cells_by_type"].items()}
-    cells = {k: v for k, v in sorted(cells.items()) if not k.startswith("$scopeinfo")}
-    resources = {
-        "luts": _count(cells, t.luts),
-        "ffs": _count(cells, t.ffs),
-        "carry": _count(cells, t.carry),
-    }
-    return resources, cells
+    _run(
+        "yosys",
+        ["-q", "-p", script],
+        out,
+        f"{stem}_yosys.log",
+        expected_s=expected_seconds("yosys", t.device.family, logic_bits),
+        say=progress,
+    )
+    return read_yosys_stat(out / stat)
 
 
-def synthesize(
+def _target(target: str, device: str | None) -> Target:
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r} (known: {sorted(TARGETS)})")
+    t = TARGETS[target]
+    if device is None:
+        return t
+    chosen = get_device(device)
+    if chosen.family != t.device.family:
+        same = ", ".join(k for k, d in DEVICES.items() if d.family == t.device.family)
+        raise ValueError(
+            f"device {device!r} is {chosen.family}, not of target {target!r} "
+            f"({t.device.family}: {same})"
+        )
+    return Target(target, chosen)
+
+
+def synthesize_entry(
     out_dir: str | os.PathLike[str],
     target: str,
     *,
@@ -275,63 +194,60 @@ def synthesize(
     wrap: Wrap | str = Wrap.AUTO,
     serial_bits: int = 1,
     pins: int | None = None,
+    device: str | None = None,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
+) -> SynthEntry:
     """Synthesize (and for iCE40 / ECP5 place and route) the design in ``out_dir``.
 
-    ``wrap`` says when place and route runs on :func:`serial_wrapper` (``serial_bits`` bits per
-    cycle) instead of the bare network: :attr:`Wrap.AUTO` when the ports have more bits than
-    ``pins`` (default: the package's, ``Target.pins``). xc7 has no place and route: no wrapper.
+    ``wrap`` says when place and route runs inside the serial wrapper (``serial_bits`` bits
+    per cycle) instead of the bare network: :attr:`Wrap.AUTO` when the ports have more bits
+    than ``pins`` (default: the device's). ``device`` is a :data:`DEVICES` key of the target's
+    family (default: :data:`SYNTH_DEFAULTS`). xc7 has no place and route: no wrapper.
+    ``progress`` gets one line per stage and per finished tool run.
 
-    Returns the new ``report["synth"][target]`` entry, also written to ``report.json``:
-    ``resources`` (``luts``, ``ffs``, ``carry`` of the network alone), ``cells`` (its Yosys cell
-    counts by type), ``logs``; for iCE40 / ECP5 also ``clock_mhz``, ``fmax_mhz``, ``timing_met``
-    (None with ``pnr_error`` when nextpnr gave no timing result), ``nextpnr_exit`` and ``pnr``:
-    ``wrapped`` (bool), ``port_bits``, ``pins``, ``utilisation`` (nextpnr's, by bel type) and,
-    when wrapped, ``serial_bits`` and ``resources`` / ``cells`` of the wrapped design.
+    Returns the new :class:`~hgq_hw.reports.SynthEntry`, also written to ``report.json`` under
+    ``synth[target]``. Raises ``ValueError`` for bad arguments or a missing / foreign
+    ``report.json`` and :class:`~hgq_hw.toolchain.ToolError` when Yosys fails.
     """
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r} (known: {sorted(TARGETS)})")
+    t = _target(target, device)
     if not clock_mhz > 0:
         raise ValueError(f"clock_mhz must be > 0, got {clock_mhz}")
     try:
         wrap = Wrap(wrap)
     except ValueError:
         raise ValueError(f"wrap must be one of {[w.value for w in Wrap]}, got {wrap!r}") from None
-    if not isinstance(serial_bits, int) or serial_bits < 1:
+    if isinstance(serial_bits, bool) or not isinstance(serial_bits, int) or serial_bits < 1:
         raise ValueError(f"serial_bits must be an int >= 1, got {serial_bits!r}")
-    t = TARGETS[target]
     if pins is None:
         pins = t.pins
-    elif not isinstance(pins, int) or pins < 1:
+    elif isinstance(pins, bool) or not isinstance(pins, int) or pins < 1:
         raise ValueError(f"pins must be an int >= 1, got {pins!r}")
     out = Path(out_dir)
-    report = read_report(out)
-    top = report["name"]
-    verilog = report["verilog"]
+    report = GenReport.read(out)
+    top = report.name
+    verilog = report.verilog
     if not (out / verilog).exists():
         raise ValueError(f"{out / verilog} not found: run 'hgq gen' again")
-    needed = port_bits(report)
+    needed = report.port_bits
     wrapped = t.nextpnr is not None and (
         wrap is Wrap.ALWAYS or (wrap is Wrap.AUTO and needed > pins)
     )
     say = progress or (lambda line: None)
     stem = f"{top}_{target}"
+    logic_bits = report.adder_bits + report.registers
     say(f"{target}: yosys {t.yosys_command} on {verilog}")
-    resources, cells = _yosys(
-        out, t, [verilog], top, stem, t.nextpnr is not None and not wrapped, progress
+    stat = _yosys(
+        out, t, [verilog], top, stem, t.nextpnr is not None and not wrapped, logic_bits, progress
     )
-    entry: dict[str, Any] = {
-        "resources": resources,
-        "cells": cells,
-        "logs": [f"{stem}_yosys.log"],
-    }
+    logs = [f"{stem}_yosys.log"]
+    resources, cells = _resources(stat, t), stat.cells
     if t.nextpnr is None:
-        report.setdefault("synth", {})[target] = entry
-        write_report(report, out)
+        entry = SynthEntry(resources, cells, logs, device=t.device.key)
+        report.with_synth(target, entry).write(out)
         return entry
-    pnr: dict[str, Any] = {"wrapped": wrapped, "port_bits": needed, "pins": pins}
     netlist = f"{stem}.json"
+    pnr_stat = stat
+    wrap_fields: dict[str, Any] = {}
     if wrapped:
         wrapper = f"{top}_wrap"
         (out / f"{wrapper}.v").write_text(serial_wrapper(report, serial_bits), encoding="utf-8")
@@ -342,36 +258,87 @@ def synthesize(
             else f"{target}: place and route inside {wrapper}.v ({serial_bits} bit(s) per cycle)"
         )
         stem_w = f"{stem}_wrapped"
-        pnr["serial_bits"] = serial_bits
-        pnr["wrapper"] = f"{wrapper}.v"
-        pnr["resources"], pnr["cells"] = _yosys(
-            out, t, [verilog, f"{wrapper}.v"], wrapper, stem_w, True, progress
+        bits_w = logic_bits + 2 * needed
+        pnr_stat = _yosys(
+            out, t, [verilog, f"{wrapper}.v"], wrapper, stem_w, True, bits_w, progress
         )
-        entry["logs"].append(f"{stem_w}_yosys.log")
+        wrap_fields = dict(
+            serial_bits=serial_bits,
+            wrapper=f"{wrapper}.v",
+            resources=_resources(pnr_stat, t),
+            cells=pnr_stat.cells,
+        )
+        logs.append(f"{stem_w}_yosys.log")
         netlist = f"{stem_w}.json"
     log_name = f"{stem}_nextpnr.log"
-    say(f"{target}: {t.nextpnr} at {clock_mhz:g} MHz")
+    report_name = f"{stem}_nextpnr.json"
+    (out / report_name).unlink(missing_ok=True)
+    say(f"{target}: {t.nextpnr} on {t.device.key} at {clock_mhz:g} MHz")
     args = ["--json", netlist, "--freq", f"{clock_mhz:g}", *t.nextpnr_args]
-    rc, log = run_tool(t.nextpnr, args, out, log_name, progress)
-    fmax = parse_fmax(log)
-    pnr["utilisation"] = parse_utilisation(log)
-    entry.update(clock_mhz=clock_mhz, fmax_mhz=fmax, timing_met=None, nextpnr_exit=rc, pnr=pnr)
-    entry["logs"].append(log_name)
+    args += ["--report", report_name]
+    run = _run(
+        t.nextpnr,
+        args,
+        out,
+        log_name,
+        expected_s=expected_seconds(t.nextpnr, t.device.family, pnr_stat.n_cells),
+        say=progress,
+        check=False,
+    )
+    pnr_report = parse_nextpnr_report(out / report_name, out / log_name)
+    logs.append(log_name)
+    fmax = pnr_report.fmax_mhz
+    fmax = None if fmax is None else round(fmax, 2)
+    pnr = PnrInfo(
+        wrapped,
+        needed,
+        pins,
+        **wrap_fields,
+        utilisation={b: BelUse(u.used, u.available) for b, u in pnr_report.utilisation.items()},
+    )
+    pnr_error = None
     if fmax is None:
         # No timing result at all (e.g. more ports than package pins and wrap="never"): keep
         # the Yosys numbers and say why place and route stopped.
-        errors = [line for line in log.splitlines() if line.startswith("ERROR")]
-        entry["pnr_error"] = (errors[-1] if errors else f"exit {rc}") + f" (see {log_name})"
-    else:
-        entry["timing_met"] = fmax >= clock_mhz
-    report.setdefault("synth", {})[target] = entry
-    write_report(report, out)
+        errors = pnr_report.errors
+        pnr_error = (errors[-1] if errors else f"exit {run.exit_code}") + f" (see {log_name})"
+    entry = SynthEntry(
+        resources,
+        cells,
+        logs,
+        clock_mhz=clock_mhz,
+        fmax_mhz=fmax,
+        timing_met=None if fmax is None else fmax >= clock_mhz,
+        nextpnr_exit=run.exit_code,
+        pnr=pnr,
+        pnr_error=pnr_error,
+        device=t.device.key,
+    )
+    report.with_synth(target, entry).write(out)
     return entry
 
 
+def run_tool(
+    name: str,
+    args: list[str],
+    cwd: Path,
+    log_name: str,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[int, str]:
+    """The old interface, ``(exit status, log text)``, over :func:`hgq_hw.toolchain.run_tool`
+    (kept for ``benchmarks/xc7_luts.py``; new code calls the toolchain's directly)."""
+    run = _run(name, args, cwd, log_name, say=progress, check=False)
+    return run.exit_code, run.text()
+
+
+def synthesize(out_dir: str | os.PathLike[str], target: str, **options: Any) -> dict[str, Any]:
+    """:func:`synthesize_entry` as the JSON dict it writes (for callers that read keys)."""
+    return synthesize_entry(out_dir, target, **options).to_dict()
+
+
 def _main(argv: list[str]) -> int:  # python -m hgq_hw.synth DIR TARGET (debugging aid)
-    entry = synthesize(argv[0], argv[1], progress=print)
-    print(json.dumps(entry, indent=2))
+    entry = synthesize_entry(argv[0], argv[1], progress=print)
+    print(json.dumps(entry.to_dict(), indent=2))
     return 0
 
 

