@@ -93,7 +93,7 @@ def ours_solve(
     else:
         graphs = [solve(w, lo_l, hi_l, depth_slack=s) for s in (None, 0)]
         fits = [g for g in graphs if g.depth <= max_depth]
-        graphs = [min(fits or graphs, key=lambda g: (g.n_adders if fits else g.depth))]
+        graphs = [min(fits or graphs, key=lambda g: g.n_adders if fits else g.depth)]
     g = graphs[0]
     x = _samples(lo, hi, 20).astype(object)
     if not np.array_equal(g(x), x @ w.astype(object)):
@@ -131,16 +131,19 @@ def random_problems(family: str, seed: int) -> list[Problem]:
                 w_eff, _, _ = dense_effective(layer, x_type)
                 lo_t, hi_t = x_type.raw_bounds()
                 out.append((f"{seed} {layer.name}", w_eff, np.asarray(lo_t), np.asarray(hi_t)))
-        return [(label, w.astype(np.int64), lo.astype(np.int64), hi.astype(np.int64))
-                for label, w, lo, hi in out]
+        return [
+            (label, w.astype(np.int64), lo.astype(np.int64), hi.astype(np.int64))
+            for label, w, lo, hi in out
+        ]
     else:
         raise ValueError(f"unknown family {family!r} (16x64, 32x32, 128x128, dense128, jet)")
     return [(str(seed), w.astype(np.int64), lo.astype(np.int64), hi.astype(np.int64))]
 
 
-def _timed(fn: Callable[[], tuple[int, int]]) -> tuple[int, int, float]:
+def _timed(fn: Callable[..., tuple[int, int]], *args: object) -> tuple[int, int, float]:
+    """``fn(*args)`` and the CPU seconds this process spent on it."""
     start = time.process_time()
-    a, d = fn()
+    a, d = fn(*args)
     return a, d, time.process_time() - start
 
 
@@ -155,17 +158,17 @@ def run_family(family: str, seeds: int, have_da: bool) -> Iterator[str]:
     t_da = 0.0
     for seed in range(seeds):
         for label, w, lo, hi in random_problems(family, seed):
-            a, d, t = _timed(lambda: ours_solve(w, lo, hi, None))
+            a, d, t = _timed(ours_solve, w, lo, hi, None)
             t_ours.append(t)
             line = f"{label:>10}  {f'{a}/{d}':>10}"
             if have_da:
                 for mode, dc in DA4ML_MODES.items():
-                    da, dd, dt = _timed(lambda: da4ml_solve(w, lo, hi, dc))
+                    da, dd, dt = _timed(da4ml_solve, w, lo, hi, dc)
                     t_da += dt
                     if mode == "free":
                         oa, od = a, d
                     else:
-                        oa, od, ot = _timed(lambda: ours_solve(w, lo, hi, dd))
+                        oa, od, ot = _timed(ours_solve, w, lo, hi, dd)
                         t_ours.append(ot)
                     ratio = oa / da if da else 1.0
                     ratios[mode].append(ratio)
@@ -187,8 +190,10 @@ def main() -> None:
     have_da = da4ml_available()
     if not have_da:
         print("da4ml is not installed (pip install da4ml): printing our numbers only")
-    print("(adders/depth; ours@M: ours at max_depth = da4ml's depth in mode M; "
-          "ratio = ours / da4ml adders; free: ours depth_slack=None vs da4ml hard_dc=-1)")
+    print(
+        "(adders/depth; ours@M: ours at max_depth = da4ml's depth in mode M; "
+        "ratio = ours / da4ml adders; free: ours depth_slack=None vs da4ml hard_dc=-1)"
+    )
     for family in args.families.split(","):
         print(f"\n## {family}, seeds 0..{args.seeds - 1}", flush=True)
         for line in run_family(family, args.seeds, have_da):
