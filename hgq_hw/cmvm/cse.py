@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Sequence
+from enum import Enum
 
 import numpy as np
 
@@ -35,7 +36,16 @@ from hgq_hw.cmvm.csd import csd_digits
 from hgq_hw.cmvm.decompose import ColumnTree
 from hgq_hw.cmvm.graph import AdderGraph, Op, Output, interval_width, prune
 
-__all__ = ["MAX_NODES", "MAX_WEIGHT_BITS", "greedy_graph"]
+__all__ = ["MAX_NODES", "MAX_WEIGHT_BITS", "Tie", "greedy_graph"]
+
+
+class Tie(Enum):
+    """Which of the equally frequent patterns the CSE takes first."""
+
+    SHALLOWEST = "shallowest"  # the shallowest new node, then the smallest pattern
+    DEEPEST = "deepest"  # the deepest new node, then the smallest pattern
+    NEWEST = "newest"  # the pattern of the most recently made nodes (deeper reuse)
+
 
 # A pattern ``x[a] +- (x[b] << ds)`` (a <= b, and ds > 0 when a == b) packed into one int:
 # bit 0 "negated", bits 1..12 ``ds + _DS_OFFSET``, bits 13..33 ``b``, bits 34.. ``a``.
@@ -60,7 +70,14 @@ def _trailing_zeros(n: int) -> int:
 
 
 class _Solver:
-    def __init__(self, lo: Sequence[int], hi: Sequence[int], tie_seed: int | None = None) -> None:
+    def __init__(
+        self,
+        lo: Sequence[int],
+        hi: Sequence[int],
+        tie: Tie = Tie.SHALLOWEST,
+        tie_seed: int | None = None,
+    ) -> None:
+        self.tie = tie
         self.tie_seed = tie_seed
         self.input_lo = tuple(int(v) for v in lo)
         self.input_hi = tuple(int(v) for v in hi)
@@ -83,6 +100,7 @@ class _Solver:
         self.touched: list[_Key] = []
         self.heap: list[tuple[int, _Key]] = []
         self.blocked: set[_Key] = set()
+        self.bound_hit = False  # did the depth bound ever turn an occurrence down?
         self.track = False
 
     # -- nodes --------------------------------------------------------------------------------
@@ -117,12 +135,16 @@ class _Solver:
         return interval_width(self.lo[node], self.hi[node])[1]
 
     def priority(self, key: _Key, count: int) -> int:
-        """Heap order (smallest first): most pairs, then the shallower new node, then a salt
-        (``0`` without ``tie_seed``, so the smallest pattern wins; else a fixed hash)."""
+        """Heap order (smallest first): most pairs first, then by :class:`Tie`; equal
+        priorities go to the smaller key. The count is ``-(priority >> 56)``."""
+        if self.tie is Tie.NEWEST:
+            return (-count << 56) | ((1 << 55) - 1 - key)
         a, b = key >> 34, (key >> 13) & (MAX_NODES - 1)
         depth = max(self.depth[a], self.depth[b]) + 1
+        if self.tie is Tie.DEEPEST:
+            depth = 0xFFFF - depth
         salt = 0 if self.tie_seed is None else hash((self.tie_seed, key)) & 0xFFFFFFFF
-        return (-count << 48) | (depth << 32) | salt
+        return (-count << 56) | (depth << 40) | salt
 
     # -- columns ------------------------------------------------------------------------------
 
@@ -190,6 +212,7 @@ class _Solver:
                 if bound is not None:
                     after = ps - (1 << self.depth[a]) - (1 << self.depth[b]) + (1 << new_depth)
                     if (after - 1).bit_length() > bound:
+                        self.bound_hit = True
                         continue
                     ps = after
                 used.add((a, s1))
@@ -228,10 +251,10 @@ class _Solver:
             count = self.plus[key] - self.minus.get(key, 0)
             if count < 2 or key in self.blocked:
                 continue
-            pushed = -(prio >> 48)
+            pushed = -(prio >> 56)
             if count != pushed:
                 if count < pushed:  # went down since pushed: requeue at its true count
-                    heapq.heappush(self.heap, (prio + ((pushed - count) << 48), key))
+                    heapq.heappush(self.heap, (prio + ((pushed - count) << 56), key))
                 continue
             self.apply(key)
         self.track = False
@@ -303,14 +326,20 @@ def greedy_graph(
     live: list[bool],
     slack: int | None = None,
     tree: ColumnTree | None = None,
+    tie: Tie = Tie.SHALLOWEST,
     tie_seed: int | None = None,
-) -> AdderGraph:
+) -> tuple[AdderGraph, bool]:
     """One greedy run: CSE over the (residual) columns, then each column's adder tree.
+
+    Returns the graph and whether ``slack`` ever turned an occurrence down (when not, the run
+    is the same as with any larger slack).
 
     ``slack`` bounds each residual column's depth estimate during CSE (``None``: unbounded);
     ``tree`` adds ``sign * y_parent`` to the columns that have a parent (``None``: no parents).
+    ``tie`` orders equally frequent patterns; ``tie_seed`` (not with ``Tie.NEWEST``) breaks the
+    remaining ties by a fixed hash instead of the smallest pattern.
     """
-    s = _Solver(input_lo, input_hi, tie_seed)
+    s = _Solver(input_lo, input_hi, tie, tie_seed)
     n_in, n_out = w.shape
     cols = w if tree is None else tree.residual
     for j in range(n_out):
@@ -342,4 +371,4 @@ def greedy_graph(
         outputs = [done[j] for j in range(n_out)]
     graph = prune(AdderGraph(s.input_lo, s.input_hi, tuple(s.ops), tuple(outputs)))
     graph.check()
-    return graph
+    return graph, s.bound_hit

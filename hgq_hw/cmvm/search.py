@@ -1,17 +1,18 @@
 """Which greedy runs :func:`hgq_hw.cmvm.solve` tries, and which result it keeps.
 
-The plan (:func:`plan`) is written down here in one place, in this order:
+The plan is written down here in one place (:data:`RANKED`), most useful first:
 
-1. plain greedy CSE (:func:`hgq_hw.cmvm.cse.greedy_graph`) at inner slacks 0, 1, 2 and
-   unbounded: the minimum-depth solutions;
-2. CSE over the residuals of column trees (:func:`hgq_hw.cmvm.decompose.spanning_tree`), for
-   chain lengths 1, 2, 3, 4, 6, 8 and unbounded, each with link costs 2, 1 and 3: every chain
-   link adds about one adder of depth and can save adders, so each depth gets its own candidates;
-3. for small problems, the same again with other tie-breaks of the CSE (seeded hashes).
+1. plain greedy CSE (:func:`hgq_hw.cmvm.cse.greedy_graph`) at inner slack 0 and unbounded,
+   with the :class:`~hgq_hw.cmvm.cse.Tie` rules: the minimum-depth solutions;
+2. CSE over the residuals of column trees (:func:`hgq_hw.cmvm.decompose.spanning_tree`) of
+   chain lengths 1, 2, 4 and unbounded: every chain link adds about one adder of depth and can
+   save adders, so each depth gets its own candidates;
+3. more chain lengths (3, 6, 8), other link costs, inner slacks 1 and 2, seeded tie-breaks.
 
-Large problems (many term pairs) get a shorter plan so one solve stays within seconds. The plan
-only grows with the allowed depth (a candidate is planned for a bound only when it is planned
-for every looser bound), so more slack never gives more adders.
+:func:`plan` takes the first candidates of that list that fit a work budget (runs times term
+pairs, so large matrices get few runs), then drops those that the depth bounds rule out. The
+budget cut does not depend on the bounds and the bound filter only lets more through as a bound
+is relaxed, so more slack never gives more adders.
 
 :func:`best` keeps the fewest adders among the results that meet the bounds; ties go to the
 smaller depth, then to fewer adder bits.
@@ -22,17 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hgq_hw.cmvm.cse import Tie
 from hgq_hw.cmvm.graph import AdderGraph
 
-__all__ = ["Candidate", "best", "output_depths", "plan"]
+__all__ = ["RANKED", "Candidate", "best", "output_depths", "plan"]
 
-_INNER_SLACKS: tuple[int | None, ...] = (0, 1, 2, None)
-_TREE_LEVELS: tuple[int | None, ...] = (1, 2, 3, 4, 6, 8, None)
-_LINK_COSTS: tuple[int, ...] = (2, 1, 3)
-_TIE_SEEDS: tuple[int, ...] = (1, 2, 3)
-# Term pairs (sum over columns of terms**2 / 2) up to which a problem counts as small / medium.
-_SMALL_PAIRS = 60_000
-_MEDIUM_PAIRS = 400_000
+# Term pairs times runs that one solve may spend (about 4 s of CPU), and the runs always made.
+WORK_BUDGET = 1_200_000
+_ALWAYS = 2
 
 
 @dataclass(frozen=True)
@@ -41,12 +39,13 @@ class Candidate:
 
     ``slack``: inner CSE depth bound (``None``: unbounded). ``tree_level``: ``0`` plain CSE,
     else the longest chain of column parents (``None``: unbounded). ``link_cost``: adders
-    charged for using a parent column. ``tie_seed``: CSE tie-break (``None``: smallest pattern).
+    charged for using a parent column. ``tie`` and ``tie_seed``: CSE tie-breaks.
     """
 
     slack: int | None = None
     tree_level: int | None = 0
     link_cost: int = 2
+    tie: Tie = Tie.SHALLOWEST
     tie_seed: int | None = None
 
     @property
@@ -55,35 +54,49 @@ class Candidate:
         return self.tree_level == 0 and self.slack is not None
 
 
+def _ranked() -> tuple[Candidate, ...]:
+    out = [Candidate(slack=0), Candidate(), Candidate(tie=Tie.NEWEST)]
+    out.append(Candidate(slack=0, tie=Tie.NEWEST))
+    for level in (1, 2, 4, None):
+        out += [Candidate(tree_level=level), Candidate(tree_level=level, tie=Tie.NEWEST)]
+    out += [Candidate(slack=1), Candidate(slack=2), Candidate(tie=Tie.DEEPEST)]
+    for level in (3, 6, 8):
+        out += [Candidate(tree_level=level), Candidate(tree_level=level, tie=Tie.NEWEST)]
+    for cost in (3, 1):
+        for level in (1, 2, 4, None):
+            out.append(Candidate(tree_level=level, link_cost=cost, tie=Tie.NEWEST))
+    for seed in (1, 2, 3):
+        out.append(Candidate(tie_seed=seed))
+        out += [Candidate(tree_level=level, tie_seed=seed) for level in (1, 2, 4, None)]
+    return tuple(out)
+
+
+RANKED: tuple[Candidate, ...] = _ranked()
+
+
 def _within(level: int | None, bound: int | None) -> bool:
     """``level`` (``None``: unbounded) is at most ``bound`` (``None``: unbounded)."""
     return bound is None or (level is not None and level <= bound)
 
 
-def plan(pairs: int, depth_slack: int | None, max_depth: int | None) -> list[Candidate]:
+def plan(
+    pairs: int, depth_slack: int | None, max_depth: int | None, effort: float = 1.0
+) -> list[Candidate]:
     """The candidates for a problem with ``pairs`` term pairs under the given bounds.
 
-    A chain of ``L`` parents adds at least ``L`` adders of depth, so trees deeper than the
-    bounds allow are not planned; the plan only grows as a bound is relaxed.
+    ``effort`` scales :data:`WORK_BUDGET`. A plain run at a finite inner slack above
+    ``depth_slack`` is not planned; a chain of ``L`` parents adds at least ``L`` adders of
+    depth, so trees deeper than ``depth_slack`` or ``max_depth - 1`` allow are not planned.
     """
-    size = 0 if pairs <= _SMALL_PAIRS else 1 if pairs <= _MEDIUM_PAIRS else 2
-    out = [
-        Candidate(slack=t)
-        for t in _INNER_SLACKS
-        if _within(t, depth_slack) and (size < 2 or t in (0, None))
-    ]
-    levels = _TREE_LEVELS if size < 2 else (1, 2, 4, None)
-    costs = _LINK_COSTS if size == 0 else (2,)
-    depth_room = None if max_depth is None else max_depth - 1
-    for cost in costs:
-        for level in levels:
-            if _within(level, depth_slack) and _within(level, depth_room):
-                out.append(Candidate(tree_level=level, link_cost=cost))
-    if size == 0:
-        out += [Candidate(tie_seed=s) for s in _TIE_SEEDS]
-        for level in (2, 4, None):
-            if _within(level, depth_slack) and _within(level, depth_room):
-                out += [Candidate(tree_level=level, tie_seed=s) for s in _TIE_SEEDS]
+    runs = max(_ALWAYS, int(effort * WORK_BUDGET) // max(pairs, 1))
+    room = None if max_depth is None else max_depth - 1
+    out = []
+    for c in RANKED[:runs]:
+        if c.tree_level == 0:
+            if c.slack is None or _within(c.slack, depth_slack):
+                out.append(c)
+        elif _within(c.tree_level, depth_slack) and _within(c.tree_level, room):
+            out.append(c)
     return out
 
 

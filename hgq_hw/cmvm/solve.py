@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hgq_hw.cmvm.cse import MAX_NODES, MAX_WEIGHT_BITS, greedy_graph
+from hgq_hw.cmvm.cse import MAX_NODES, MAX_WEIGHT_BITS, Tie, greedy_graph
 from hgq_hw.cmvm.decompose import ColumnTree, csd_weight, spanning_tree
 from hgq_hw.cmvm.graph import AdderGraph, prune
 from hgq_hw.cmvm.search import Candidate, best, plan
@@ -27,6 +27,7 @@ def solve(
     *,
     depth_slack: int | None = None,
     max_depth: int | None = None,
+    effort: float = 1.0,
 ) -> AdderGraph:
     """Adder graph for ``y_raw = x_raw @ matrix + bias`` (all integers, exact).
 
@@ -52,6 +53,9 @@ def solve(
         ``None``: no bound. Otherwise the graph's adder depth is at most ``max_depth`` when
         any candidate reaches it; when none does, the shallowest candidate is returned (check
         ``graph.depth``).
+    effort:
+        Scales how many greedy runs are tried (:data:`hgq_hw.cmvm.search.WORK_BUDGET`); the
+        result is deterministic for a given ``effort``.
     """
     w = np.asarray(matrix, dtype=object)
     if w.ndim != 2:
@@ -70,6 +74,8 @@ def solve(
         raise ValueError(f"depth_slack must be None or >= 0, got {depth_slack}")
     if max_depth is not None and max_depth < 0:
         raise ValueError(f"max_depth must be None or >= 0, got {max_depth}")
+    if not effort > 0:
+        raise ValueError(f"effort must be > 0, got {effort}")
 
     if any(abs(int(v)).bit_length() > MAX_WEIGHT_BITS for v in w.ravel()):
         raise ValueError(f"matrix entries must have at most {MAX_WEIGHT_BITS} bits")
@@ -87,20 +93,27 @@ def solve(
 
     results: list[tuple[Candidate, AdderGraph]] = []
     trees: dict[tuple[int | None, int], ColumnTree] = {}
-    seen: set[tuple[tuple[int, ...], int | None, int | None]] = set()
-    for cand in plan(pairs, depth_slack, max_depth):
+    seen: set[tuple[tuple[int, ...], Tie, int | None]] = set()
+    # a plain run whose inner slack never turned an occurrence down equals the unbounded run
+    unbounded: dict[tuple[Tie, int | None], AdderGraph] = {}
+    for cand in plan(pairs, depth_slack, max_depth, effort):
         tree = None
         if cand.tree_level != 0:
             index = (cand.tree_level, cand.link_cost)
             if index not in trees:
                 trees[index] = spanning_tree(w_live, cand.tree_level, cand.link_cost)
             tree = trees[index]
-            if tree.n_linked == 0:
-                continue
             shape = tree.parent + tree.sign
-            if (shape, cand.slack, cand.tie_seed) in seen:  # same tree as an earlier candidate
-                continue
-            seen.add((shape, cand.slack, cand.tie_seed))
-        graph = greedy_graph(w_live, lo_t, hi_t, b, live, cand.slack, tree, cand.tie_seed)
+            if tree.n_linked == 0 or (shape, cand.tie, cand.tie_seed) in seen:
+                continue  # no tree, or the same tree as an earlier candidate
+            seen.add((shape, cand.tie, cand.tie_seed))
+        elif (cand.tie, cand.tie_seed) in unbounded:
+            results.append((cand, unbounded[cand.tie, cand.tie_seed]))
+            continue
+        graph, bound_hit = greedy_graph(
+            w_live, lo_t, hi_t, b, live, cand.slack, tree, cand.tie, cand.tie_seed
+        )
+        if tree is None and not bound_hit:
+            unbounded[cand.tie, cand.tie_seed] = graph
         results.append((cand, graph))
     return best(results, limit, max_depth)
