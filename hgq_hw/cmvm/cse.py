@@ -44,7 +44,7 @@ class Tie(Enum):
 
     SHALLOWEST = "shallowest"  # the shallowest new node, then the smallest pattern
     DEEPEST = "deepest"  # the deepest new node, then the smallest pattern
-    NEWEST = "newest"  # the pattern of the most recently made nodes (deeper reuse)
+    NEWEST = "newest"  # the pattern of the most recently made nodes (reuse of big sums)
 
 
 # A pattern ``x[a] +- (x[b] << ds)`` (a <= b, and ds > 0 when a == b) packed into one int:
@@ -137,9 +137,12 @@ class _Solver:
     def priority(self, key: _Key, count: int) -> int:
         """Heap order (smallest first): most pairs first, then by :class:`Tie`; equal
         priorities go to the smaller key. The count is ``-(priority >> 56)``."""
-        if self.tie is Tie.NEWEST:
-            return (-count << 56) | ((1 << 55) - 1 - key)
         a, b = key >> 34, (key >> 13) & (MAX_NODES - 1)
+        if self.tie is Tie.NEWEST:
+            if self.tie_seed is None:
+                return (-count << 56) | ((1 << 55) - 1 - key)
+            salt = hash((self.tie_seed, key)) & 0xFFFFFFFF
+            return (-count << 56) | ((MAX_NODES - 1 - max(a, b)) << 32) | salt
         depth = max(self.depth[a], self.depth[b]) + 1
         if self.tie is Tie.DEEPEST:
             depth = 0xFFFF - depth
@@ -336,8 +339,8 @@ def greedy_graph(
 
     ``slack`` bounds each residual column's depth estimate during CSE (``None``: unbounded);
     ``tree`` adds ``sign * y_parent`` to the columns that have a parent (``None``: no parents).
-    ``tie`` orders equally frequent patterns; ``tie_seed`` (not with ``Tie.NEWEST``) breaks the
-    remaining ties by a fixed hash instead of the smallest pattern.
+    ``tie`` orders equally frequent patterns; ``tie_seed`` breaks the remaining ties by a fixed
+    hash instead of the smallest (for ``Tie.NEWEST``: the largest) pattern.
     """
     s = _Solver(input_lo, input_hi, tie, tie_seed)
     n_in, n_out = w.shape

@@ -7,7 +7,8 @@ The plan is written down here in one place (:data:`RANKED`), most useful first:
 2. CSE over the residuals of column trees (:func:`hgq_hw.cmvm.decompose.spanning_tree`) of
    chain lengths 1, 2, 4 and unbounded: every chain link adds about one adder of depth and can
    save adders, so each depth gets its own candidates;
-3. more chain lengths (3, 6, 8), other link costs, inner slacks 1 and 2, seeded tie-breaks.
+3. more chain lengths (3, 6, 8), other link costs, inner slacks 1 and 2, seeded tie-breaks
+   (most with ``Tie.NEWEST``, which usually needs the fewest adders).
 
 :func:`plan` takes the first candidates of that list that fit a work budget (runs times term
 pairs, so large matrices get few runs), then drops those that the depth bounds rule out. The
@@ -66,8 +67,10 @@ def _ranked() -> tuple[Candidate, ...]:
         for level in (1, 2, 4, None):
             out.append(Candidate(tree_level=level, link_cost=cost, tie=Tie.NEWEST))
     for seed in (1, 2, 3):
-        out.append(Candidate(tie_seed=seed))
-        out += [Candidate(tree_level=level, tie_seed=seed) for level in (1, 2, 4, None)]
+        out.append(Candidate(tie=Tie.NEWEST, tie_seed=seed))
+        for level in (1, 2, 4, None):
+            out.append(Candidate(tree_level=level, tie=Tie.NEWEST, tie_seed=seed))
+    out += [Candidate(tie_seed=seed) for seed in (1, 2, 3)]
     return tuple(out)
 
 
@@ -86,7 +89,8 @@ def plan(
 
     ``effort`` scales :data:`WORK_BUDGET`. A plain run at a finite inner slack above
     ``depth_slack`` is not planned; a chain of ``L`` parents adds at least ``L`` adders of
-    depth, so trees deeper than ``depth_slack`` or ``max_depth - 1`` allow are not planned.
+    depth, so chains longer than ``depth_slack`` or ``max_depth - 1`` allow are not planned
+    (unbounded chains still are under ``max_depth``: they often stay shallow enough).
     """
     runs = max(_ALWAYS, int(effort * WORK_BUDGET) // max(pairs, 1))
     room = None if max_depth is None else max_depth - 1
@@ -95,7 +99,9 @@ def plan(
         if c.tree_level == 0:
             if c.slack is None or _within(c.slack, depth_slack):
                 out.append(c)
-        elif _within(c.tree_level, depth_slack) and _within(c.tree_level, room):
+        elif _within(c.tree_level, depth_slack) and (
+            c.tree_level is None or _within(c.tree_level, room)
+        ):
             out.append(c)
     return out
 

@@ -94,8 +94,9 @@ def solve(
     results: list[tuple[Candidate, AdderGraph]] = []
     trees: dict[tuple[int | None, int], ColumnTree] = {}
     seen: set[tuple[tuple[int, ...], Tie, int | None]] = set()
-    # a plain run whose inner slack never turned an occurrence down equals the unbounded run
-    unbounded: dict[tuple[Tie, int | None], AdderGraph] = {}
+    # A plain run at inner slack t that never turned an occurrence down equals the runs at any
+    # larger slack (and unbounded) with the same tie-breaks: (t, graph) per tie-break.
+    unbounded: dict[tuple[Tie, int | None], tuple[int, AdderGraph]] = {}
     for cand in plan(pairs, depth_slack, max_depth, effort):
         tree = None
         if cand.tree_level != 0:
@@ -108,12 +109,14 @@ def solve(
                 continue  # no tree, or the same tree as an earlier candidate
             seen.add((shape, cand.tie, cand.tie_seed))
         elif (cand.tie, cand.tie_seed) in unbounded:
-            results.append((cand, unbounded[cand.tie, cand.tie_seed]))
-            continue
+            t, same = unbounded[cand.tie, cand.tie_seed]
+            if cand.slack is None or cand.slack >= t:
+                results.append((cand, same))
+                continue
         graph, bound_hit = greedy_graph(
             w_live, lo_t, hi_t, b, live, cand.slack, tree, cand.tie, cand.tie_seed
         )
-        if tree is None and not bound_hit:
-            unbounded[cand.tie, cand.tie_seed] = graph
+        if tree is None and cand.slack is not None and not bound_hit:
+            unbounded.setdefault((cand.tie, cand.tie_seed), (cand.slack, graph))
         results.append((cand, graph))
     return best(results, limit, max_depth)
