@@ -34,7 +34,8 @@ def solve(
     Several greedy solutions are built (:func:`hgq_hw.cmvm.search.plan`: plain CSE at several
     inner depth bounds, CSE over column-tree decompositions, other tie-breaks); the one with
     the fewest adders that meets both depth bounds is returned (ties: smaller depth, then fewer
-    adder bits). More ``depth_slack`` or ``max_depth`` never gives more adders.
+    adder bits). More ``depth_slack`` or ``max_depth`` never gives more adders (as long as
+    ``max_depth`` is reached at all). Large matrices get fewer runs (see ``effort``).
 
     Parameters
     ----------
