@@ -120,4 +120,21 @@ def solve(
         if tree is None and cand.slack is not None and not bound_hit:
             unbounded.setdefault((cand.tie, cand.tie_seed), (cand.slack, graph))
         results.append((cand, graph))
-    return best(results, limit, max_depth)
+    chosen = best(results, limit, max_depth)
+    _self_check(chosen, w_live, b, lo_t, hi_t)
+    return chosen
+
+
+def _self_check(
+    graph: AdderGraph, w: np.ndarray, bias: list[int], lo: tuple[int, ...], hi: tuple[int, ...]
+) -> None:
+    """Evaluate ``graph`` on the input box's two extreme corners and two fixed random points
+    and compare with ``x @ w + bias`` exactly; a mismatch is a bug in hgq_hw.cmvm."""
+    rng = np.random.default_rng(0)
+    points = [list(lo), list(hi)]
+    for _ in range(2):
+        points.append([a + int(rng.integers(0, 1 << 62)) % (b - a + 1) for a, b in zip(lo, hi)])
+    x = np.array(points, dtype=object).reshape(len(points), len(lo))
+    want = x @ w + np.array(bias, dtype=object)
+    if not np.array_equal(graph(x), want):
+        raise RuntimeError("adder graph differs from x @ matrix + bias (a bug in hgq_hw.cmvm)")
