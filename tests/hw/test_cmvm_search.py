@@ -10,10 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hgq_hw.cmvm import AdderGraph, csd_digits, solve
+from hgq_hw.cmvm import AdderGraph, csd_digits, dense_graph, solve
 from hgq_hw.cmvm.cse import Tie, greedy_graph
 from hgq_hw.cmvm.decompose import csd_weight, spanning_tree
 from hgq_hw.cmvm.search import RANKED, output_depths, plan
+from hgq_hw.random_spec import random_spec
+from hgq_hw.reference import evaluate, infer_types
+from tests.hw.conftest import random_raw_inputs
 
 SLACKS = (0, 1, 2, 4, None)
 
@@ -186,3 +189,23 @@ def test_solve_rejects_bad_search_options() -> None:
         solve(w, [0, 0], [1, 1], effort=0)
     with pytest.raises(ValueError, match="at most 1024 bits"):
         solve(np.array([[1 << 1100]], dtype=object), [0], [1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_graph_passes_depth_options(seed: int) -> None:
+    spec = random_spec(seed, depth=1, width=(4, 10), weight_bits=(2, 8))
+    layer = spec.dense_layers()[0]
+    types = infer_types(spec)
+    tensors = evaluate(spec, random_raw_inputs(spec, 8, seed), all_tensors=True)
+    x = np.asarray(tensors[layer.inputs[0]], dtype=object)
+    shallow = dense_graph(layer, types[layer.inputs[0]], depth_slack=0)
+    for options in (
+        {"max_depth": shallow.depth},
+        {"max_depth": shallow.depth + 2},
+        {"effort": 0.1},
+    ):
+        g = dense_graph(layer, types[layer.inputs[0]], **options)
+        assert np.array_equal(g(x), np.asarray(tensors[layer.name], dtype=object)), options
+        if "max_depth" in options:
+            assert g.depth <= options["max_depth"]
+            assert g.n_adders <= shallow.n_adders
