@@ -176,7 +176,16 @@ class _Solver:
             if existing == sign:  # x + x = x << 1
                 self.add_term(j, node, shift + 1, sign)
             return  # x - x = 0
-        keys = self.pair_keys(col, node, shift, sign)
+        if node == len(self.depth) - 1 and node not in col:
+            # the newest node pairs with older nodes only: every key is (other, node, ...)
+            hi = (node << 13) | ((shift + _DS_OFFSET) << 1)
+            keys = [
+                (n2 << 34) | (hi - (s2 << 1)) | (sign != g2)
+                for n2, terms in col.items()
+                for s2, g2 in terms.items()
+            ]
+        else:
+            keys = self.pair_keys(col, node, shift, sign)
         self.plus.update(keys)
         if self.track:
             self.touched.extend(keys)
