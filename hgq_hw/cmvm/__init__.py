@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from hgq_hw.cmvm.csd import csd_digits, csd_value
 from hgq_hw.cmvm.dense import dense_graph
-from hgq_hw.cmvm.graph import AdderGraph, Op, Output, interval_width
-from hgq_hw.cmvm.solve import prune, solve
+from hgq_hw.cmvm.graph import AdderGraph, Op, Output, interval_width, prune
+from hgq_hw.cmvm.solve import solve
 
 __all__ = [
     "AdderGraph",

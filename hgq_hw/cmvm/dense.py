@@ -14,13 +14,19 @@ __all__ = ["dense_graph"]
 
 
 def dense_graph(
-    layer: DenseSpec, x_type: TensorType, *, depth_slack: int | None = None
+    layer: DenseSpec,
+    x_type: TensorType,
+    *,
+    depth_slack: int | None = None,
+    max_depth: int | None = None,
+    effort: float = 1.0,
 ) -> AdderGraph:
     """Adder graph with ``graph(x_raw) == x_raw @ w_eff + b_eff`` for ``layer`` on ``x_type``.
 
     Output ``j`` is the raw value at the fractional bits ``f_out[j]`` of
     :func:`hgq_hw.reference.dense_effective`, and its interval gives exactly the type that
     :func:`hgq_hw.reference.infer_types` infers (checked here; a mismatch is a bug).
+    ``depth_slack``, ``max_depth`` and ``effort`` go to :func:`hgq_hw.cmvm.solve`.
     """
     if x_type.shape != (layer.n_in,):
         raise ValueError(
@@ -28,7 +34,15 @@ def dense_graph(
         )
     w_eff, b_eff, _ = dense_effective(layer, x_type)
     lo, hi = x_type.raw_bounds()
-    graph = solve(w_eff, list(lo), list(hi), list(b_eff), depth_slack=depth_slack)
+    graph = solve(
+        w_eff,
+        list(lo),
+        list(hi),
+        list(b_eff),
+        depth_slack=depth_slack,
+        max_depth=max_depth,
+        effort=effort,
+    )
     for j, o in enumerate(graph.outputs):
         ref_lo = ref_hi = int(b_eff[j])
         for i in np.flatnonzero(w_eff[:, j] != 0):

@@ -23,7 +23,7 @@ import numpy as np
 
 from hgq_hw.fixed import signed_bits
 
-__all__ = ["AdderGraph", "Op", "Output", "interval_width"]
+__all__ = ["AdderGraph", "Op", "Output", "interval_width", "prune"]
 
 
 def interval_width(lo: int, hi: int) -> tuple[int, int]:
@@ -181,3 +181,42 @@ class AdderGraph:
         )
         graph.check()
         return graph
+
+
+def prune(graph: AdderGraph) -> AdderGraph:
+    """The same graph without ops that no output needs (renumbered, order kept)."""
+    n = graph.n_in
+    needed = [False] * graph.n_adders
+    for o in graph.outputs:
+        if o.node >= n:
+            needed[o.node - n] = True
+    for index in range(graph.n_adders - 1, -1, -1):
+        if needed[index]:
+            op = graph.ops[index]
+            for node in (op.a, op.b):
+                if node >= n:
+                    needed[node - n] = True
+    if all(needed):
+        return graph
+    new_id: dict[int, int] = {i: i for i in range(n)}
+    new_id[-1] = -1
+    ops = []
+    for index, op in enumerate(graph.ops):
+        if needed[index]:
+            new_id[n + index] = n + len(ops)
+            ops.append(
+                Op(
+                    new_id[op.a],
+                    new_id[op.b],
+                    op.shift_a,
+                    op.shift_b,
+                    op.sign_a,
+                    op.sign_b,
+                    op.const,
+                    op.lo,
+                    op.hi,
+                    op.depth,
+                )
+            )
+    outputs = tuple(Output(new_id[o.node], o.shift, o.const, o.lo, o.hi) for o in graph.outputs)
+    return AdderGraph(graph.input_lo, graph.input_hi, tuple(ops), outputs)

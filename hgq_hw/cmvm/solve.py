@@ -1,260 +1,22 @@
 """Build an :class:`AdderGraph` for ``y = x @ matrix + bias`` without multipliers.
 
-Steps (in this order, see :func:`solve`):
-
-1. **Digits.** Every nonzero ``matrix[i, j]`` becomes its canonical signed digits; column ``j``
-   is the multiset of terms ``sign * (x[i] << shift)``. Zero weights and inputs whose interval is
-   ``[0, 0]`` give no terms.
-2. **Common subexpressions.** Count, over all columns, every pair of terms by its *pattern*
-   ``(a, b, ds, negated)``: the value ``x[a] +- (x[b] << ds)`` up to an overall shift and sign.
-   Repeatedly take the most frequent pattern, make it one adder, and replace its non-overlapping
-   occurrences by a term of the new node, so each later pattern may reuse earlier ones
-   (greedy pairwise CSE, in the spirit of Hcub / RAG-n / da4ml). Ties go to the shallower new
-   node, then to the smallest pattern, so the result is deterministic.
-3. **Adder trees.** Each column's remaining terms (and its bias, as one constant) are summed by
-   always adding the two shallowest terms first, which reaches the smallest possible depth
-   ``ceil(log2(sum_t 2**depth_t))`` for the given terms.
-
-``depth_slack`` trades adders for depth: an occurrence is only replaced when the column's depth
-estimate stays within ``depth_slack`` adders of the column's minimum (``None``: no limit, fewest
-adders; ``0``: minimum depth).
-
-Every node keeps its exact value as a linear form of the inputs, so its interval -- and hence
-its bit width -- is exact, also when one input appears several times in a node.
+:func:`solve` checks its input, runs the greedy solver of :mod:`hgq_hw.cmvm.cse` on the plan of
+:mod:`hgq_hw.cmvm.search` (plain CSE and column-tree decompositions of
+:mod:`hgq_hw.cmvm.decompose`) and keeps the fewest adders within the depth bounds.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
 
 import numpy as np
 
-from hgq_hw.cmvm.csd import csd_digits
-from hgq_hw.cmvm.graph import AdderGraph, Op, Output, interval_width
+from hgq_hw.cmvm.cse import MAX_NODES, MAX_WEIGHT_BITS, Tie, greedy_graph
+from hgq_hw.cmvm.decompose import ColumnTree, csd_weight, spanning_tree
+from hgq_hw.cmvm.graph import AdderGraph, prune
+from hgq_hw.cmvm.search import Candidate, best, plan
 
 __all__ = ["prune", "solve"]
-
-_Key = tuple[int, int, int, bool]
-
-
-def _pair_key(n1: int, s1: int, g1: int, n2: int, s2: int, g2: int) -> _Key:
-    if (n2, s2) < (n1, s1):
-        n1, s1, g1, n2, s2, g2 = n2, s2, g2, n1, s1, g1
-    return (n1, n2, s2 - s1, g1 != g2)
-
-
-def _trailing_zeros(n: int) -> int:
-    return (n & -n).bit_length() - 1 if n else 0
-
-
-class _Solver:
-    def __init__(self, lo: Sequence[int], hi: Sequence[int]) -> None:
-        self.input_lo = tuple(int(v) for v in lo)
-        self.input_hi = tuple(int(v) for v in hi)
-        n = len(self.input_lo)
-        self.coef: list[dict[int, int]] = [{i: 1} for i in range(n)]
-        self.const: list[int] = [0] * n
-        self.lo: list[int] = list(self.input_lo)
-        self.hi: list[int] = list(self.input_hi)
-        self.depth: list[int] = [0] * n
-        self.ops: list[Op] = []
-        self.made: dict[_Key, int] = {}
-        # CSE state
-        self.cols: list[dict[int, dict[int, int]]] = []
-        self.node_cols: dict[int, set[int]] = {}
-        self.pow_sum: list[int] = []
-        self.bound: list[int | None] = []
-        self.counts: dict[_Key, int] = {}
-        self.heap: list[tuple[int, int, _Key]] = []
-        self.blocked: set[_Key] = set()
-        self.track = False
-
-    # -- nodes --------------------------------------------------------------------------------
-
-    def new_op(self, a: int, b: int, sha: int, shb: int, ga: int, gb: int, const: int) -> int:
-        coef: dict[int, int] = {}
-        for node, shift, sign in ((a, sha, ga), (b, shb, gb)):
-            if node < 0:
-                continue
-            for i, c in self.coef[node].items():
-                coef[i] = coef.get(i, 0) + sign * (c << shift)
-        coef = {i: c for i, c in coef.items() if c}
-        total = const
-        for node, shift, sign in ((a, sha, ga), (b, shb, gb)):
-            if node >= 0:
-                total += sign * (self.const[node] << shift)
-        lo = hi = total
-        for i, c in coef.items():
-            x, y = c * self.input_lo[i], c * self.input_hi[i]
-            lo += min(x, y)
-            hi += max(x, y)
-        depth = max(self.depth[a], self.depth[b] if b >= 0 else 0) + 1
-        self.ops.append(Op(a, b, sha, shb, ga, gb if b >= 0 else 0, const, lo, hi, depth))
-        self.coef.append(coef)
-        self.const.append(total)
-        self.lo.append(lo)
-        self.hi.append(hi)
-        self.depth.append(depth)
-        return len(self.depth) - 1
-
-    def width(self, node: int) -> int:
-        return interval_width(self.lo[node], self.hi[node])[1]
-
-    # -- columns ------------------------------------------------------------------------------
-
-    def _bump(self, key: _Key, delta: int) -> None:
-        count = self.counts.get(key, 0) + delta
-        if count:
-            self.counts[key] = count
-        else:
-            del self.counts[key]
-        if self.track and delta > 0 and count >= 2:
-            depth = max(self.depth[key[0]], self.depth[key[1]]) + 1
-            heapq.heappush(self.heap, (-count, depth, key))
-
-    def add_term(self, j: int, node: int, shift: int, sign: int) -> None:
-        col = self.cols[j]
-        existing = col.get(node, {}).get(shift)
-        if existing is not None:
-            self.remove_term(j, node, shift)
-            if existing == sign:  # x + x = x << 1
-                self.add_term(j, node, shift + 1, sign)
-            return  # x - x = 0
-        for n2, terms in col.items():
-            for s2, g2 in terms.items():
-                self._bump(_pair_key(node, shift, sign, n2, s2, g2), 1)
-        col.setdefault(node, {})[shift] = sign
-        self.node_cols.setdefault(node, set()).add(j)
-        self.pow_sum[j] += 1 << self.depth[node]
-
-    def remove_term(self, j: int, node: int, shift: int) -> None:
-        col = self.cols[j]
-        sign = col[node].pop(shift)
-        if not col[node]:
-            del col[node]
-            self.node_cols[node].discard(j)
-        for n2, terms in col.items():
-            for s2, g2 in terms.items():
-                self._bump(_pair_key(node, shift, sign, n2, s2, g2), -1)
-        self.pow_sum[j] -= 1 << self.depth[node]
-
-    # -- CSE ----------------------------------------------------------------------------------
-
-    def occurrences(self, key: _Key) -> list[tuple[int, int, int, int]]:
-        a, b, ds, neg = key
-        new_depth = max(self.depth[a], self.depth[b]) + 1
-        found = []
-        for j in sorted(self.node_cols.get(a, set()) & self.node_cols.get(b, set())):
-            col = self.cols[j]
-            ta, tb = col[a], col[b]
-            used: set[tuple[int, int]] = set()
-            ps = self.pow_sum[j]
-            for s1 in sorted(ta):
-                s2 = s1 + ds
-                if s2 not in tb or (a, s1) in used or (b, s2) in used or (a == b and ds == 0):
-                    continue
-                g1, g2 = ta[s1], tb[s2]
-                if (g1 != g2) != neg:
-                    continue
-                bound = self.bound[j]
-                if bound is not None:
-                    after = ps - (1 << self.depth[a]) - (1 << self.depth[b]) + (1 << new_depth)
-                    if (after - 1).bit_length() > bound:
-                        continue
-                    ps = after
-                used.add((a, s1))
-                used.add((b, s2))
-                found.append((j, s1, s2, g1))
-        return found
-
-    def apply(self, key: _Key) -> None:
-        a, b, ds, neg = key
-        found = self.occurrences(key)
-        if key in self.made:
-            node = self.made[key]
-        elif len(found) < 2:
-            self.blocked.add(key)
-            return
-        else:
-            node = self.new_op(a, b, max(0, -ds), max(0, ds), 1, -1 if neg else 1, 0)
-            self.made[key] = node
-        for j, s1, s2, g1 in found:
-            self.remove_term(j, a, s1)
-            self.remove_term(j, b, s2)
-            self.add_term(j, node, min(s1, s2), g1)
-
-    def cse(self) -> None:
-        self.heap = [
-            (-c, max(self.depth[k[0]], self.depth[k[1]]) + 1, k)
-            for k, c in self.counts.items()
-            if c >= 2
-        ]
-        heapq.heapify(self.heap)
-        self.track = True
-        while self.heap:
-            neg_count, depth, key = heapq.heappop(self.heap)
-            count = self.counts.get(key, 0)
-            if key in self.blocked or count < 2:
-                continue
-            if count != -neg_count:
-                if count < -neg_count:  # went down since pushed: requeue at its true count
-                    heapq.heappush(self.heap, (-count, depth, key))
-                continue
-            self.apply(key)
-        self.track = False
-
-    # -- adder trees --------------------------------------------------------------------------
-
-    def merge(self, p: tuple[int, int, int], q: tuple[int, int, int]) -> tuple[int, int, int]:
-        """Add two terms ``(node, shift, sign)``; node ``-1`` is the constant ``sign``."""
-        if p[0] < 0:
-            p, q = q, p
-        n1, s1, g1 = p
-        if q[0] < 0:  # node + constant
-            c = q[2]
-            m = min(s1, _trailing_zeros(c))
-            return (self.new_op(n1, -1, s1 - m, 0, g1, 0, c >> m), m, 1)
-        n2, s2, g2 = q
-        m = min(s1, s2)
-        if g1 == g2:
-            return (self.new_op(n1, n2, s1 - m, s2 - m, 1, 1, 0), m, g1)
-        if g1 < 0:
-            n1, s1, n2, s2 = n2, s2, n1, s1
-        return (self.new_op(n1, n2, s1 - m, s2 - m, 1, -1, 0), m, 1)
-
-    def column_output(self, j: int, bias: int) -> Output:
-        items: list[tuple[int, int, int, tuple[int, int, int]]] = []
-        seq = 0
-        for node in sorted(self.cols[j]):
-            for shift, sign in sorted(self.cols[j][node].items()):
-                items.append((self.depth[node], self.width(node), seq, (node, shift, sign)))
-                seq += 1
-        if bias:
-            items.append((0, interval_width(bias, bias)[1], seq, (-1, 0, bias)))
-            seq += 1
-        if not items:
-            return Output(-1, 0, 0, 0, 0)
-        heapq.heapify(items)
-        if len(items) > 1 and all(item[3][0] >= 0 and item[3][2] < 0 for item in items):
-            # All terms negative: negate the shallowest one, so the sum ends positive without a
-            # negation after the deepest adder.
-            _, _, _, (node, shift, _) = heapq.heappop(items)
-            neg = self.new_op(node, -1, 0, 0, -1, 0, 0)
-            heapq.heappush(items, (self.depth[neg], self.width(neg), seq, (neg, shift, 1)))
-            seq += 1
-        while len(items) > 1:
-            _, _, _, p = heapq.heappop(items)
-            _, _, _, q = heapq.heappop(items)
-            term = self.merge(p, q)
-            heapq.heappush(items, (self.depth[term[0]], self.width(term[0]), seq, term))
-            seq += 1
-        node, shift, sign = items[0][3]
-        if node < 0:
-            return Output(-1, 0, sign, sign, sign)
-        if sign < 0:
-            node = self.new_op(node, -1, 0, 0, -1, 0, 0)
-        return Output(node, shift, 0, self.lo[node] << shift, self.hi[node] << shift)
 
 
 def solve(
@@ -264,8 +26,16 @@ def solve(
     bias: Sequence[int] | None = None,
     *,
     depth_slack: int | None = None,
+    max_depth: int | None = None,
+    effort: float = 1.0,
 ) -> AdderGraph:
     """Adder graph for ``y_raw = x_raw @ matrix + bias`` (all integers, exact).
+
+    Several greedy solutions are built (:func:`hgq_hw.cmvm.search.plan`: plain CSE at several
+    inner depth bounds, CSE over column-tree decompositions, other tie-breaks); the one with
+    the fewest adders that meets both depth bounds is returned (ties: smaller depth, then fewer
+    adder bits). More ``depth_slack`` or ``max_depth`` never gives more adders (as long as
+    ``max_depth`` is reached at all). Large matrices get fewer runs (see ``effort``).
 
     Parameters
     ----------
@@ -276,8 +46,17 @@ def solve(
     bias:
         Integer per output (default zeros).
     depth_slack:
-        ``None`` minimises adders; ``d >= 0`` keeps each output within ``d`` adders of its
-        smallest possible depth.
+        ``None``: no per-output bound. ``d >= 0``: every output ``j`` within ``d`` adders of
+        ``ceil(log2(t_j))``, ``t_j`` the CSD terms of column ``j`` (plus one for a bias); the
+        plain greedy solution built with inner slack ``d`` is always allowed (it may exceed
+        this by one adder for a column whose terms are all negative).
+    max_depth:
+        ``None``: no bound. Otherwise the graph's adder depth is at most ``max_depth`` when
+        any candidate reaches it; when none does, the shallowest candidate is returned (check
+        ``graph.depth``).
+    effort:
+        Scales how many greedy runs are tried (:data:`hgq_hw.cmvm.search.WORK_BUDGET`); the
+        result is deterministic for a given ``effort``.
     """
     w = np.asarray(matrix, dtype=object)
     if w.ndim != 2:
@@ -294,60 +73,68 @@ def solve(
         raise ValueError(f"bias needs {n_out} entries, got {len(b)}")
     if depth_slack is not None and depth_slack < 0:
         raise ValueError(f"depth_slack must be None or >= 0, got {depth_slack}")
+    if max_depth is not None and max_depth < 0:
+        raise ValueError(f"max_depth must be None or >= 0, got {max_depth}")
+    if not effort > 0:
+        raise ValueError(f"effort must be > 0, got {effort}")
 
-    s = _Solver(input_lo, input_hi)
-    live = [not (s.input_lo[i] == 0 and s.input_hi[i] == 0) for i in range(n_in)]
-    for j in range(n_out):
-        s.cols.append({})
-        s.pow_sum.append(1 if b[j] else 0)
-        for i in range(n_in):
-            value = int(w[i, j])
-            if value and live[i]:
-                for shift, sign in csd_digits(value):
-                    s.add_term(j, i, shift, sign)
-        minimum = (s.pow_sum[j] - 1).bit_length() if s.pow_sum[j] else 0
-        s.bound.append(None if depth_slack is None else minimum + depth_slack)
-    s.cse()
-    outputs = tuple(s.column_output(j, b[j]) for j in range(n_out))
-    graph = prune(AdderGraph(s.input_lo, s.input_hi, tuple(s.ops), outputs))
-    graph.check()
-    return graph
+    if any(abs(int(v)).bit_length() > MAX_WEIGHT_BITS for v in w.ravel()):
+        raise ValueError(f"matrix entries must have at most {MAX_WEIGHT_BITS} bits")
+    if int(csd_weight(w).sum()) + n_in >= MAX_NODES:
+        raise ValueError(f"matrix too large: {MAX_NODES} adder-graph nodes at most")
+    lo_t = tuple(int(v) for v in input_lo)
+    hi_t = tuple(int(v) for v in input_hi)
+    live = [not (lo_t[i] == 0 and hi_t[i] == 0) for i in range(n_in)]
+    weights = csd_weight(w) * np.array(live, dtype=np.int64).reshape(n_in, 1)
+    terms = weights.sum(axis=0) + np.array([1 if v else 0 for v in b], dtype=np.int64)
+    minimum = [int(t - 1).bit_length() if t else 0 for t in terms.tolist()]
+    limit = None if depth_slack is None else [m + depth_slack for m in minimum]
+    w_live = w * np.array(live, dtype=object).reshape(n_in, 1)
+    pairs = int((terms * terms).sum()) // 2
+
+    results: list[tuple[Candidate, AdderGraph]] = []
+    trees: dict[tuple[int | None, int], ColumnTree] = {}
+    seen: set[tuple[tuple[int, ...], Tie, int | None]] = set()
+    # A plain run at inner slack t that never turned an occurrence down equals the runs at any
+    # larger slack (and unbounded) with the same tie-breaks: (t, graph) per tie-break.
+    unbounded: dict[tuple[Tie, int | None], tuple[int, AdderGraph]] = {}
+    for cand in plan(pairs, depth_slack, max_depth, effort):
+        tree = None
+        if cand.tree_level != 0:
+            index = (cand.tree_level, cand.link_cost)
+            if index not in trees:
+                trees[index] = spanning_tree(w_live, cand.tree_level, cand.link_cost)
+            tree = trees[index]
+            shape = tree.parent + tree.sign
+            if tree.n_linked == 0 or (shape, cand.tie, cand.tie_seed) in seen:
+                continue  # no tree, or the same tree as an earlier candidate
+            seen.add((shape, cand.tie, cand.tie_seed))
+        elif (cand.tie, cand.tie_seed) in unbounded:
+            t, same = unbounded[cand.tie, cand.tie_seed]
+            if cand.slack is None or cand.slack >= t:
+                results.append((cand, same))
+                continue
+        graph, bound_hit = greedy_graph(
+            w_live, lo_t, hi_t, b, live, cand.slack, tree, cand.tie, cand.tie_seed
+        )
+        if tree is None and cand.slack is not None and not bound_hit:
+            unbounded.setdefault((cand.tie, cand.tie_seed), (cand.slack, graph))
+        results.append((cand, graph))
+    chosen = best(results, limit, max_depth)
+    _self_check(chosen, w_live, b, lo_t, hi_t)
+    return chosen
 
 
-def prune(graph: AdderGraph) -> AdderGraph:
-    """The same graph without ops that no output needs (renumbered, order kept)."""
-    n = graph.n_in
-    needed = [False] * graph.n_adders
-    for o in graph.outputs:
-        if o.node >= n:
-            needed[o.node - n] = True
-    for index in range(graph.n_adders - 1, -1, -1):
-        if needed[index]:
-            op = graph.ops[index]
-            for node in (op.a, op.b):
-                if node >= n:
-                    needed[node - n] = True
-    if all(needed):
-        return graph
-    new_id: dict[int, int] = {i: i for i in range(n)}
-    new_id[-1] = -1
-    ops = []
-    for index, op in enumerate(graph.ops):
-        if needed[index]:
-            new_id[n + index] = n + len(ops)
-            ops.append(
-                Op(
-                    new_id[op.a],
-                    new_id[op.b],
-                    op.shift_a,
-                    op.shift_b,
-                    op.sign_a,
-                    op.sign_b,
-                    op.const,
-                    op.lo,
-                    op.hi,
-                    op.depth,
-                )
-            )
-    outputs = tuple(Output(new_id[o.node], o.shift, o.const, o.lo, o.hi) for o in graph.outputs)
-    return AdderGraph(graph.input_lo, graph.input_hi, tuple(ops), outputs)
+def _self_check(
+    graph: AdderGraph, w: np.ndarray, bias: list[int], lo: tuple[int, ...], hi: tuple[int, ...]
+) -> None:
+    """Evaluate ``graph`` on the input box's two extreme corners and two fixed random points
+    and compare with ``x @ w + bias`` exactly; a mismatch is a bug in hgq_hw.cmvm."""
+    rng = np.random.default_rng(0)
+    points = [list(lo), list(hi)]
+    for _ in range(2):
+        points.append([a + int(rng.integers(0, 1 << 62)) % (b - a + 1) for a, b in zip(lo, hi)])
+    x = np.array(points, dtype=object).reshape(len(points), len(lo))
+    want = x @ w + np.array(bias, dtype=object)
+    if not np.array_equal(graph(x), want):
+        raise RuntimeError("adder graph differs from x @ matrix + bias (a bug in hgq_hw.cmvm)")

@@ -1,0 +1,386 @@
+"""One greedy run: canonical signed digits, pairwise common subexpressions, then adder trees.
+
+Steps (in this order, see :func:`greedy_graph`):
+
+1. **Digits.** Every nonzero ``matrix[i, j]`` becomes its canonical signed digits; column ``j``
+   is the multiset of terms ``sign * (x[i] << shift)``. Zero weights and inputs whose interval is
+   ``[0, 0]`` give no terms.
+2. **Common subexpressions.** Count, over all columns, every pair of terms by its *pattern*
+   ``(a, b, ds, negated)``: the value ``x[a] +- (x[b] << ds)`` up to an overall shift and sign.
+   Repeatedly take the most frequent pattern, make it one adder, and replace its non-overlapping
+   occurrences by a term of the new node, so each later pattern may reuse earlier ones
+   (greedy pairwise CSE, in the spirit of Hcub / RAG-n / da4ml). Ties go to the shallower new
+   node, then to the smallest pattern (or a seeded hash of it), so the result is deterministic.
+3. **Adder trees.** Each column's remaining terms (and its bias, as one constant, and for a
+   column with a parent in a :class:`~hgq_hw.cmvm.decompose.ColumnTree` the parent's output) are
+   summed by always adding the two shallowest terms first, which reaches the smallest possible
+   depth ``ceil(log2(sum_t 2**depth_t))`` for the given terms.
+
+``slack`` bounds the CSE: an occurrence is only replaced when the column's depth estimate stays
+within ``slack`` adders of the column's minimum (``None``: no limit).
+
+Every node keeps its exact value as a linear form of the inputs, so its interval -- and hence
+its bit width -- is exact, also when one input appears several times in a node.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+from enum import Enum
+
+import numpy as np
+
+from hgq_hw.cmvm.csd import csd_digits
+from hgq_hw.cmvm.decompose import ColumnTree
+from hgq_hw.cmvm.graph import AdderGraph, Op, Output, interval_width, prune
+
+__all__ = ["MAX_NODES", "MAX_WEIGHT_BITS", "Tie", "greedy_graph"]
+
+
+class Tie(Enum):
+    """Which of the equally frequent patterns the CSE takes first."""
+
+    SHALLOWEST = "shallowest"  # the shallowest new node, then the smallest pattern
+    DEEPEST = "deepest"  # the deepest new node, then the smallest pattern
+    NEWEST = "newest"  # the pattern of the most recently made nodes (reuse of big sums)
+
+
+# A pattern ``x[a] +- (x[b] << ds)`` (a <= b, and ds > 0 when a == b) packed into one int:
+# bit 0 "negated", bits 1..12 ``ds + _DS_OFFSET``, bits 13..33 ``b``, bits 34.. ``a``.
+_Key = int
+_DS_OFFSET = 2048
+MAX_WEIGHT_BITS = 1024  # shifts differ by less than _DS_OFFSET
+MAX_NODES = 1 << 21
+
+
+def _unpack(key: _Key) -> tuple[int, int, int, bool]:
+    """``(a, b, ds, negated)`` of a packed pattern."""
+    return (
+        key >> 34,
+        (key >> 13) & (MAX_NODES - 1),
+        ((key >> 1) & 0xFFF) - _DS_OFFSET,
+        bool(key & 1),
+    )
+
+
+def _trailing_zeros(n: int) -> int:
+    return (n & -n).bit_length() - 1 if n else 0
+
+
+class _Solver:
+    def __init__(
+        self,
+        lo: Sequence[int],
+        hi: Sequence[int],
+        tie: Tie = Tie.SHALLOWEST,
+        tie_seed: int | None = None,
+    ) -> None:
+        self.tie = tie
+        self.tie_seed = tie_seed
+        self.input_lo = tuple(int(v) for v in lo)
+        self.input_hi = tuple(int(v) for v in hi)
+        n = len(self.input_lo)
+        self.coef: list[dict[int, int]] = [{i: 1} for i in range(n)]
+        self.const: list[int] = [0] * n
+        self.lo: list[int] = list(self.input_lo)
+        self.hi: list[int] = list(self.input_hi)
+        self.depth: list[int] = [0] * n
+        self.ops: list[Op] = []
+        self.made: dict[_Key, int] = {}
+        # CSE state
+        self.cols: list[dict[int, dict[int, int]]] = []
+        self.node_cols: dict[int, set[int]] = {}
+        self.pow_sum: list[int] = []
+        self.bound: list[int | None] = []
+        # pattern counts as two monotone tallies (Counter.update counts in C); see count()
+        self.plus: Counter[_Key] = Counter()
+        self.minus: Counter[_Key] = Counter()
+        self.touched: list[_Key] = []
+        self.heap: list[tuple[int, _Key]] = []
+        self.blocked: set[_Key] = set()
+        self.bound_hit = False  # did the depth bound ever turn an occurrence down?
+        self.track = False
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def new_op(self, a: int, b: int, sha: int, shb: int, ga: int, gb: int, const: int) -> int:
+        coef: dict[int, int] = {}
+        for node, shift, sign in ((a, sha, ga), (b, shb, gb)):
+            if node < 0:
+                continue
+            for i, c in self.coef[node].items():
+                coef[i] = coef.get(i, 0) + sign * (c << shift)
+        coef = {i: c for i, c in coef.items() if c}
+        total = const
+        for node, shift, sign in ((a, sha, ga), (b, shb, gb)):
+            if node >= 0:
+                total += sign * (self.const[node] << shift)
+        lo = hi = total
+        for i, c in coef.items():
+            x, y = c * self.input_lo[i], c * self.input_hi[i]
+            lo += min(x, y)
+            hi += max(x, y)
+        depth = max(self.depth[a], self.depth[b] if b >= 0 else 0) + 1
+        self.ops.append(Op(a, b, sha, shb, ga, gb if b >= 0 else 0, const, lo, hi, depth))
+        self.coef.append(coef)
+        self.const.append(total)
+        self.lo.append(lo)
+        self.hi.append(hi)
+        self.depth.append(depth)
+        return len(self.depth) - 1
+
+    def width(self, node: int) -> int:
+        return interval_width(self.lo[node], self.hi[node])[1]
+
+    def priority(self, key: _Key, count: int) -> int:
+        """Heap order (smallest first): most pairs first, then by :class:`Tie`; equal
+        priorities go to the smaller key. The count is ``-(priority >> 56)``."""
+        a, b = key >> 34, (key >> 13) & (MAX_NODES - 1)
+        if self.tie is Tie.NEWEST:
+            if self.tie_seed is None:
+                return (-count << 56) | ((1 << 55) - 1 - key)
+            salt = hash((self.tie_seed, key)) & 0xFFFFFFFF
+            return (-count << 56) | ((MAX_NODES - 1 - max(a, b)) << 32) | salt
+        depth = max(self.depth[a], self.depth[b]) + 1
+        if self.tie is Tie.DEEPEST:
+            depth = 0xFFFF - depth
+        salt = 0 if self.tie_seed is None else hash((self.tie_seed, key)) & 0xFFFFFFFF
+        return (-count << 56) | (depth << 40) | salt
+
+    # -- columns ------------------------------------------------------------------------------
+
+    def count(self, key: _Key) -> int:
+        """Columns-wide number of term pairs with pattern ``key`` (overlaps included)."""
+        return self.plus.get(key, 0) - self.minus.get(key, 0)
+
+    @staticmethod
+    def pair_keys(col: dict[int, dict[int, int]], node: int, shift: int, sign: int) -> list[_Key]:
+        """Pattern of the pair ``(node, shift, sign)`` with every term of ``col``."""
+        hi = (node << 13) | ((shift + _DS_OFFSET) << 1)  # (other, node, shift - s2)
+        lo = (node << 34) | ((_DS_OFFSET - shift) << 1)  # (node, other, s2 - shift)
+        return [
+            ((n2 << 34) | (hi - (s2 << 1)) | (sign != g2))
+            if n2 < node or (n2 == node and s2 < shift)
+            else ((n2 << 13) | (lo + (s2 << 1)) | (sign != g2))
+            for n2, terms in col.items()
+            for s2, g2 in terms.items()
+        ]
+
+    def add_term(self, j: int, node: int, shift: int, sign: int) -> None:
+        col = self.cols[j]
+        existing = col.get(node, {}).get(shift)
+        if existing is not None:
+            self.remove_term(j, node, shift)
+            if existing == sign:  # x + x = x << 1
+                self.add_term(j, node, shift + 1, sign)
+            return  # x - x = 0
+        if node == len(self.depth) - 1 and node not in col:
+            # the newest node pairs with older nodes only: every key is (other, node, ...)
+            hi = (node << 13) | ((shift + _DS_OFFSET) << 1)
+            keys = [
+                (n2 << 34) | (hi - (s2 << 1)) | (sign != g2)
+                for n2, terms in col.items()
+                for s2, g2 in terms.items()
+            ]
+        else:
+            keys = self.pair_keys(col, node, shift, sign)
+        self.plus.update(keys)
+        if self.track:
+            self.touched.extend(keys)
+        col.setdefault(node, {})[shift] = sign
+        self.node_cols.setdefault(node, set()).add(j)
+        self.pow_sum[j] += 1 << self.depth[node]
+
+    def remove_term(self, j: int, node: int, shift: int) -> None:
+        col = self.cols[j]
+        sign = col[node].pop(shift)
+        if not col[node]:
+            del col[node]
+            self.node_cols[node].discard(j)
+        self.minus.update(self.pair_keys(col, node, shift, sign))
+        self.pow_sum[j] -= 1 << self.depth[node]
+
+    # -- CSE ----------------------------------------------------------------------------------
+
+    def occurrences(self, key: _Key) -> list[tuple[int, int, int, int]]:
+        a, b, ds, neg = _unpack(key)
+        new_depth = max(self.depth[a], self.depth[b]) + 1
+        found = []
+        for j in sorted(self.node_cols.get(a, set()) & self.node_cols.get(b, set())):
+            col = self.cols[j]
+            ta, tb = col[a], col[b]
+            used: set[tuple[int, int]] = set()
+            ps = self.pow_sum[j]
+            for s1 in sorted(ta):
+                s2 = s1 + ds
+                if s2 not in tb or (a, s1) in used or (b, s2) in used or (a == b and ds == 0):
+                    continue
+                g1, g2 = ta[s1], tb[s2]
+                if (g1 != g2) != neg:
+                    continue
+                bound = self.bound[j]
+                if bound is not None:
+                    after = ps - (1 << self.depth[a]) - (1 << self.depth[b]) + (1 << new_depth)
+                    if (after - 1).bit_length() > bound:
+                        self.bound_hit = True
+                        continue
+                    ps = after
+                used.add((a, s1))
+                used.add((b, s2))
+                found.append((j, s1, s2, g1))
+        return found
+
+    def apply(self, key: _Key) -> None:
+        a, b, ds, neg = _unpack(key)
+        found = self.occurrences(key)
+        if key in self.made:
+            node = self.made[key]
+        elif len(found) < 2:
+            self.blocked.add(key)
+            return
+        else:
+            node = self.new_op(a, b, max(0, -ds), max(0, ds), 1, -1 if neg else 1, 0)
+            self.made[key] = node
+        for j, s1, s2, g1 in found:
+            self.remove_term(j, a, s1)
+            self.remove_term(j, b, s2)
+            self.add_term(j, node, min(s1, s2), g1)
+        # every pattern that gained pairs is queued once, at its count after this step
+        for k in set(self.touched):
+            c = self.count(k)
+            if c >= 2:
+                heapq.heappush(self.heap, (self.priority(k, c), k))
+        self.touched.clear()
+
+    def cse(self) -> None:
+        self.heap = [(self.priority(k, c), k) for k in self.plus if (c := self.count(k)) >= 2]
+        heapq.heapify(self.heap)
+        self.track = True
+        while self.heap:
+            prio, key = heapq.heappop(self.heap)
+            count = self.plus[key] - self.minus.get(key, 0)
+            if count < 2 or key in self.blocked:
+                continue
+            pushed = -(prio >> 56)
+            if count != pushed:
+                if count < pushed:  # went down since pushed: requeue at its true count
+                    heapq.heappush(self.heap, (prio + ((pushed - count) << 56), key))
+                continue
+            self.apply(key)
+        self.track = False
+
+    # -- adder trees --------------------------------------------------------------------------
+
+    def merge(self, p: tuple[int, int, int], q: tuple[int, int, int]) -> tuple[int, int, int]:
+        """Add two terms ``(node, shift, sign)``; node ``-1`` is the constant ``sign``."""
+        if p[0] < 0:
+            p, q = q, p
+        n1, s1, g1 = p
+        if q[0] < 0:  # node + constant
+            c = q[2]
+            m = min(s1, _trailing_zeros(c))
+            return (self.new_op(n1, -1, s1 - m, 0, g1, 0, c >> m), m, 1)
+        n2, s2, g2 = q
+        m = min(s1, s2)
+        if g1 == g2:
+            return (self.new_op(n1, n2, s1 - m, s2 - m, 1, 1, 0), m, g1)
+        if g1 < 0:
+            n1, s1, n2, s2 = n2, s2, n1, s1
+        return (self.new_op(n1, n2, s1 - m, s2 - m, 1, -1, 0), m, 1)
+
+    def column_output(
+        self, j: int, bias: int, extra: Sequence[tuple[int, int, int]] = ()
+    ) -> Output:
+        """Sum column ``j``'s terms, ``extra`` terms ``(node, shift, sign)`` and ``bias``."""
+        items: list[tuple[int, int, int, tuple[int, int, int]]] = []
+        seq = 0
+        for node in sorted(self.cols[j]):
+            for shift, sign in sorted(self.cols[j][node].items()):
+                items.append((self.depth[node], self.width(node), seq, (node, shift, sign)))
+                seq += 1
+        for term in extra:
+            items.append((self.depth[term[0]], self.width(term[0]), seq, term))
+            seq += 1
+        if bias:
+            items.append((0, interval_width(bias, bias)[1], seq, (-1, 0, bias)))
+            seq += 1
+        if not items:
+            return Output(-1, 0, 0, 0, 0)
+        heapq.heapify(items)
+        if len(items) > 1 and all(item[3][0] >= 0 and item[3][2] < 0 for item in items):
+            # All terms negative: negate the shallowest one, so the sum ends positive without a
+            # negation after the deepest adder.
+            _, _, _, (node, shift, _) = heapq.heappop(items)
+            neg = self.new_op(node, -1, 0, 0, -1, 0, 0)
+            heapq.heappush(items, (self.depth[neg], self.width(neg), seq, (neg, shift, 1)))
+            seq += 1
+        while len(items) > 1:
+            _, _, _, p = heapq.heappop(items)
+            _, _, _, q = heapq.heappop(items)
+            term = self.merge(p, q)
+            heapq.heappush(items, (self.depth[term[0]], self.width(term[0]), seq, term))
+            seq += 1
+        node, shift, sign = items[0][3]
+        if node < 0:
+            return Output(-1, 0, sign, sign, sign)
+        if sign < 0:
+            node = self.new_op(node, -1, 0, 0, -1, 0, 0)
+        return Output(node, shift, 0, self.lo[node] << shift, self.hi[node] << shift)
+
+
+def greedy_graph(
+    w: np.ndarray,
+    input_lo: Sequence[int],
+    input_hi: Sequence[int],
+    bias: list[int],
+    live: list[bool],
+    slack: int | None = None,
+    tree: ColumnTree | None = None,
+    tie: Tie = Tie.SHALLOWEST,
+    tie_seed: int | None = None,
+) -> tuple[AdderGraph, bool]:
+    """One greedy run: CSE over the (residual) columns, then each column's adder tree.
+
+    Returns the graph and whether ``slack`` ever turned an occurrence down (when not, the run
+    is the same as with any larger slack).
+
+    ``slack`` bounds each residual column's depth estimate during CSE (``None``: unbounded);
+    ``tree`` adds ``sign * y_parent`` to the columns that have a parent (``None``: no parents).
+    ``tie`` orders equally frequent patterns; ``tie_seed`` breaks the remaining ties by a fixed
+    hash instead of the smallest (for ``Tie.NEWEST``: the largest) pattern.
+    """
+    s = _Solver(input_lo, input_hi, tie, tie_seed)
+    n_in, n_out = w.shape
+    cols = w if tree is None else tree.residual
+    for j in range(n_out):
+        s.cols.append({})
+        s.pow_sum.append(1 if bias[j] else 0)
+        for i in range(n_in):
+            value = int(cols[i, j])
+            if value and live[i]:
+                for shift, sign in csd_digits(value):
+                    s.add_term(j, i, shift, sign)
+        minimum = (s.pow_sum[j] - 1).bit_length() if s.pow_sum[j] else 0
+        s.bound.append(None if slack is None else minimum + slack)
+    s.cse()
+    if tree is None:
+        outputs = [s.column_output(j, bias[j]) for j in range(n_out)]
+    else:
+        done: dict[int, Output] = {}
+        for j in tree.order:
+            k, sign = tree.parent[j], tree.sign[j]
+            if k < 0:
+                done[j] = s.column_output(j, bias[j])
+                continue
+            up = done[k]
+            if up.node < 0:  # the parent is a constant: it folds into the bias
+                done[j] = s.column_output(j, bias[j] - sign * up.const)
+            else:
+                term = (up.node, up.shift, sign)
+                done[j] = s.column_output(j, bias[j] - sign * bias[k], (term,))
+        outputs = [done[j] for j in range(n_out)]
+    graph = prune(AdderGraph(s.input_lo, s.input_hi, tuple(s.ops), tuple(outputs)))
+    graph.check()
+    return graph, s.bound_hit
