@@ -251,3 +251,16 @@ def test_planners_check_their_arguments() -> None:
     with pytest.raises(TypeError, match="DenseSpec"):
         plan_dense(spec.input, spec.input.type, spec.input.type)  # type: ignore[arg-type]
     assert isinstance(spec.layers[1], DenseSpec)
+
+
+def test_the_plan_does_not_import_amaranth() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hgq_hw.plan, hgq_hw.plan.network; "
+        "from hgq_hw.random_spec import random_spec; "
+        "hgq_hw.plan.plan_network(random_spec(1), pipeline_levels=1); "
+        "assert 'amaranth' not in sys.modules, sorted(m for m in sys.modules if 'amaranth' in m)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
