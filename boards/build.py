@@ -298,6 +298,7 @@ def build_board(
     from boards.board_top import BoardTop
     from boards.tops import make_top
     from boards.uart import baud_divisor
+    from hgq_hw.plan import plan_network
 
     if say is None:
         say = _print_flushed
@@ -305,10 +306,8 @@ def build_board(
     out = Path(out_dir).resolve()
     build_dir = out / "build"
     divisor = baud_divisor(target.clock_hz, baud)
-    from hgq_hw.plan import plan_network
-
-    plan = plan_network(spec, pipeline_levels=pipeline_levels)
-    estimate = estimate_resources(plan, top_kind, target.family, n_vectors)
+    network_plan = plan_network(spec, pipeline_levels=pipeline_levels)
+    estimate = estimate_resources(network_plan, top_kind, target.family, n_vectors)
     say(
         f"[{time.perf_counter() - t0:7.1f}s] estimate: {estimate.luts} LUTs, {estimate.ffs} FFs, "
         f"{estimate.brams} BRAMs (capacity {target.capacity.luts} / {target.capacity.ffs} / "
@@ -331,7 +330,7 @@ def build_board(
         pipeline_levels=pipeline_levels,
         n_vectors=n_vectors,
         seed=seed,
-        plan=plan,
+        plan=network_plan,
     )
 
     if build_dir.exists():
