@@ -10,8 +10,8 @@ seconds per 1,000 adders. Then, in a separate run, the split: planning
 (:func:`hgq_hw.plan.plan_network`: CMVM solve, scheduling, retiming), Amaranth elaboration to
 RTLIL (``amaranth.back.rtlil``) and the Verilog conversion (``verilog.convert`` minus the RTLIL
 time). On a shared machine the wall time can be several times the CPU time; the CPU time is
-what an idle machine would take. The numbers are measured, never judged: the script does not
-fail on time.
+what an idle machine would take. A tiny design is built first so that imports and first-use
+costs are not counted. The numbers are measured, never judged: the script does not fail on time.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     from hgq_hw.emit import build
 
+    build(random_spec(0, depth=1, width=(2, 2)), name="warmup")  # imports and first-use costs
     head = f"{'levels':>6}  {'adders':>6}  {'build wall':>10}  {'build CPU':>9}  {'CPU/1k add':>10}"
     head += f"  {'plan':>5}  {'elab':>5}  {'verilog':>7}  {'latency':>7}  {'registers':>9}"
     for key in args.specs.split(","):
