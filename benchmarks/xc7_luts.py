@@ -55,6 +55,7 @@ def ours_verilog(w: np.ndarray, name: str) -> tuple[str, int]:
 
     from hgq_hw.components import DenseLayer
     from hgq_hw.fixed import TensorType
+    from hgq_hw.plan import plan_dense
     from hgq_hw.reference import infer_types
     from hgq_hw.spec import DenseSpec, InputSpec, ModelSpec, OutputSpec
 
@@ -76,9 +77,10 @@ def ours_verilog(w: np.ndarray, name: str) -> tuple[str, int]:
             OutputSpec(name="out", inputs=("dense",)),
         ],
     )
-    layer = DenseLayer(dense, x, infer_types(spec)["dense"], pipeline_levels=0)
+    plan = plan_dense(dense, x, infer_types(spec)["dense"], pipeline_levels=0)
+    layer = DenseLayer(plan)
     ports = [layer.i_stream.payload, layer.o_stream.payload]
-    return verilog.convert(layer, name=name, ports=ports, emit_src=False), layer.graph.n_adders
+    return verilog.convert(layer, name=name, ports=ports, emit_src=False), plan.n_adders
 
 
 def undefined_msb_ops(code: str) -> int:

@@ -92,13 +92,13 @@ def _rom_brams(family: str, depth: int, width: int) -> int:
     return math.ceil(depth / block_depth) * math.ceil(width / block_width)
 
 
-def estimate_resources(network: Any, top_kind: str, family: str, n_vectors: int = 0) -> Estimate:
-    """A conservative estimate for the ``top_kind`` top around ``network``
-    (:class:`hgq_hw.components.Network`): one LUT per adder bit, one logic cell per register
-    bit, and the wrapper's UART, argmax or ROM checker."""
-    adder_bits = sum(layer.graph.adder_bits for layer in network.dense_layers)
-    in_w, out_w = network.in_layout.width, network.out_layout.width
-    n_out = len(network.out_layout.fields)
+def estimate_resources(plan: Any, top_kind: str, family: str, n_vectors: int = 0) -> Estimate:
+    """A conservative estimate for the ``top_kind`` top around the network of ``plan``
+    (:class:`hgq_hw.plan.NetworkPlan`; nothing is built): one LUT per adder bit, one logic
+    cell per register bit, and the wrapper's UART, argmax or ROM checker."""
+    adder_bits = plan.adder_bits
+    in_w, out_w = plan.in_layout.width, plan.out_layout.width
+    n_out = len(plan.out_layout.fields)
     if top_kind == "uart":
         wrapper_luts = 160 + 2 * in_w + 3 * out_w + 24 * n_out
         wrapper_ffs = 110 + 2 * in_w + 2 * out_w
@@ -112,8 +112,8 @@ def estimate_resources(network: Any, top_kind: str, family: str, n_vectors: int 
             brams += rom
             if not rom:  # a ROM in LUTs: a 16-entry LUT per bit and 16 entries, plus a mux
                 wrapper_luts += width * math.ceil(n_vectors / 16) * 3 // 2
-    luts = adder_bits + network.registers + wrapper_luts
-    return Estimate(luts, network.registers + wrapper_ffs, brams, "estimate")
+    luts = adder_bits + plan.registers + wrapper_luts
+    return Estimate(luts, plan.registers + wrapper_ffs, brams, "estimate")
 
 
 def check_fit(estimate: Estimate, target: BoardTarget) -> None:
@@ -147,15 +147,6 @@ def check_fit(estimate: Estimate, target: BoardTarget) -> None:
 
 def _print_flushed(line: str) -> None:
     print(line, flush=True)
-
-
-def _silence(core: Any) -> None:
-    """Mark a top that will never be elaborated (and its parts) as intentionally unused."""
-    from amaranth.hdl import Elaboratable
-
-    for part in (core, *vars(core).values()):
-        if isinstance(part, Elaboratable):
-            part._MustUse__silence = True
 
 
 def _boards() -> dict[str, BoardTarget]:
@@ -216,6 +207,7 @@ def build_board(
     from boards.board_top import BoardTop
     from boards.tops import make_top
     from boards.uart import baud_divisor
+    from hgq_hw.plan import plan_network
 
     if say is None:
         say = _print_flushed
@@ -227,16 +219,8 @@ def build_board(
     out = Path(out_dir).resolve()
     build_dir = out / "build"
     divisor = baud_divisor(target.clock_hz, baud)
-    core = make_top(
-        top_kind,
-        spec,
-        divisor=divisor,
-        report_period=int(target.clock_hz),
-        pipeline_levels=pipeline_levels,
-        n_vectors=n_vectors,
-        seed=seed,
-    )
-    estimate = estimate_resources(core.network, top_kind, target.family, n_vectors)
+    network_plan = plan_network(spec, pipeline_levels=pipeline_levels)
+    estimate = estimate_resources(network_plan, top_kind, target.family, n_vectors)
     say(
         f"{stamp()} estimate: {estimate.luts} LUTs, {estimate.ffs} FFs, "
         f"{estimate.brams} BRAMs (capacity {target.capacity.luts} / {target.capacity.ffs} / "
@@ -246,12 +230,21 @@ def build_board(
         check_fit(estimate, target)
     except DoesNotFit as err:
         if not force:
-            _silence(core)
             raise DoesNotFit(
                 f"{err}; the estimate is conservative: --force synthesizes anyway and checks "
                 "Yosys' count before place-and-route"
             ) from None
         say(f"{stamp()} over capacity by the estimate; going on (force)")
+    core = make_top(
+        top_kind,
+        spec,
+        divisor=divisor,
+        report_period=int(target.clock_hz),
+        pipeline_levels=pipeline_levels,
+        n_vectors=n_vectors,
+        seed=seed,
+        plan=network_plan,
+    )
 
     if build_dir.exists():
         shutil.rmtree(build_dir)

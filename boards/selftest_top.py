@@ -11,6 +11,7 @@ otherwise) and sends the status line of :func:`boards.protocol.selftest_line`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from amaranth.hdl import Array, Const, Module, Mux, Signal
@@ -92,7 +93,9 @@ class SelfTestTop(wiring.Component):
     report_period:
         Cycles between two status lines (about one second on a board).
     pipeline_levels:
-        Passed to :class:`hgq_hw.components.Network`.
+        Passed to :func:`hgq_hw.plan.plan_network`.
+    plan:
+        The spec's :class:`~hgq_hw.plan.NetworkPlan` with those options, when already made.
 
     Members
     -------
@@ -111,14 +114,19 @@ class SelfTestTop(wiring.Component):
         divisor: int,
         report_period: int,
         pipeline_levels: int = 0,
+        plan: Any = None,
     ) -> None:
         from hgq_hw.components import Network
+        from hgq_hw.plan import plan_network
 
         if not 1 <= len(vectors) <= MAX_VECTORS:
             raise ValueError(f"the ROM holds 1 to {MAX_VECTORS} vectors, got {len(vectors)}")
         if report_period < 1:
             raise ValueError(f"report_period must be >= 1 cycle, got {report_period}")
-        self.network = Network(spec, pipeline_levels=pipeline_levels)
+        self.plan = (
+            plan if plan is not None else plan_network(spec, pipeline_levels=pipeline_levels)
+        )
+        self.network = Network(self.plan)
         self.vectors = vectors
         self.divisor = divisor
         self.report_period = report_period

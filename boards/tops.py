@@ -24,16 +24,18 @@ def make_top(
     vectors: Any = None,
     n_vectors: int = 40,
     seed: int = 0,
+    plan: Any = None,
 ) -> Any:
     """A :class:`~boards.uart_top.UARTTop` or :class:`~boards.selftest_top.SelfTestTop`.
 
     ``vectors`` (selftest only) defaults to ``selftest_vectors(spec, n_vectors, seed=seed)``;
-    ``report_period`` is used by the selftest top only.
+    ``report_period`` is used by the selftest top only; ``plan`` is the spec's
+    :class:`~hgq_hw.plan.NetworkPlan` when already made (planned here otherwise).
     """
     if kind == "uart":
         from boards.uart_top import UARTTop
 
-        return UARTTop(spec, divisor=divisor, pipeline_levels=pipeline_levels)
+        return UARTTop(spec, divisor=divisor, pipeline_levels=pipeline_levels, plan=plan)
     if kind == "selftest":
         from boards.selftest_top import SelfTestTop, selftest_vectors
 
@@ -45,6 +47,7 @@ def make_top(
             divisor=divisor,
             report_period=report_period,
             pipeline_levels=pipeline_levels,
+            plan=plan,
         )
     raise ValueError(f"unknown top {kind!r} (choose from {', '.join(TOP_KINDS)})")
 

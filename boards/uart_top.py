@@ -13,6 +13,8 @@ The top is platform-independent (plain ports) so cocotb can simulate it;
 
 from __future__ import annotations
 
+from typing import Any
+
 from amaranth.hdl import Array, Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -42,7 +44,9 @@ class UARTTop(wiring.Component):
     divisor:
         Clock cycles per UART bit (>= 4; ``clock_hz // baud`` on a board).
     pipeline_levels:
-        Passed to :class:`hgq_hw.components.Network`.
+        Passed to :func:`hgq_hw.plan.plan_network`.
+    plan:
+        The spec's :class:`~hgq_hw.plan.NetworkPlan` with those options, when already made.
 
     Members
     -------
@@ -50,20 +54,25 @@ class UARTTop(wiring.Component):
     tx: ``Out(1)``, serial output.
     led_green: ``Out(1)``, toggles on every answered request.
     led_red: ``Out(1)``, high after a NAK until the next good request.
-    network: the :class:`hgq_hw.components.Network`; ``latency`` its latency.
+    plan, network: the plan and its :class:`hgq_hw.components.Network`; ``latency`` its latency.
     """
 
-    def __init__(self, spec: ModelSpec, *, divisor: int, pipeline_levels: int = 0) -> None:
+    def __init__(
+        self, spec: ModelSpec, *, divisor: int, pipeline_levels: int = 0, plan: Any = None
+    ) -> None:
         from hgq_hw.components import Network
+        from hgq_hw.plan import plan_network
 
-        self.network = Network(spec, pipeline_levels=pipeline_levels)
-        n_out = len(self.network.out_layout.fields)
+        self.plan = (
+            plan if plan is not None else plan_network(spec, pipeline_levels=pipeline_levels)
+        )
+        n_out = len(self.plan.out_layout.fields)
         if n_out > MAX_OUTPUTS:
-            self.network._MustUse__silence = True
             raise ValueError(
                 f"the UART top reports the argmax in one byte: at most {MAX_OUTPUTS} output "
                 f"elements, spec {spec.name!r} has {n_out}"
             )
+        self.network = Network(self.plan)
         self.divisor = divisor
         self.rx_uart = UARTRx(divisor)
         self.tx_uart = UARTTx(divisor)

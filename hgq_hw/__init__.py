@@ -6,6 +6,7 @@ Never imports TensorFlow or Keras: the spec (``hgq_hw.spec``) is the only coupli
 from __future__ import annotations
 
 from hgq_hw.fixed import FixedType, Overflow, Round, TensorType
+from hgq_hw.plan import NetworkPlan, plan_network
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import evaluate, infer_types, quantize_inputs, to_real
 from hgq_hw.spec import (
@@ -26,6 +27,7 @@ __all__ = [
     "FixedType",
     "InputSpec",
     "ModelSpec",
+    "NetworkPlan",
     "OutputSpec",
     "Overflow",
     "ReLUSpec",
@@ -37,6 +39,7 @@ __all__ = [
     "infer_types",
     "load",
     "loads",
+    "plan_network",
     "quantize_inputs",
     "random_spec",
     "save",

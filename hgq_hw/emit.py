@@ -1,6 +1,7 @@
 """Verilog and ``report.json`` for a spec: ``hgq gen`` without the command line.
 
-:func:`generate` builds the :class:`~hgq_hw.components.Network`, converts it with
+:func:`generate` plans the spec (:func:`hgq_hw.plan.plan_network`; the report's numbers come
+from the plan), builds the :class:`~hgq_hw.components.Network` of the plan, converts it with
 ``amaranth.back.verilog.convert`` (no source locations, so the text depends only on the spec and
 the options) and writes ``DIR/<name>.v`` and ``DIR/report.json``. The same spec and options give
 byte-identical files.
@@ -34,11 +35,13 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Design:
-    """A generated design: the component, its Verilog text and its report (a JSON dict)."""
+    """A generated design: the component, its Verilog text, its report (a JSON dict) and the
+    :class:`~hgq_hw.plan.NetworkPlan` it was built from."""
 
     network: Any
     verilog: str
     report: dict[str, Any]
+    plan: Any = None
 
 
 def ports_of(network: Any) -> list[tuple[str, str, int]]:
@@ -50,37 +53,6 @@ def ports_of(network: Any) -> list[tuple[str, str, int]]:
             ports.append((f"{stream_name}__payload", direction, len(stream.payload)))
         ports.append((f"{stream_name}__valid", direction, 1))
     return ports
-
-
-def _layer_rows(network: Any) -> list[dict[str, Any]]:
-    from hgq_hw.components import DenseLayer
-    from hgq_hw.components.network import stage_name
-    from hgq_hw.layout import BusLayout
-
-    rows = []
-    for stage in network.stages:
-        row: dict[str, Any] = {
-            "layer": stage_name(stage),
-            "kind": type(stage).__name__,
-            "elements": int(stage.out_type.shape[0]),
-            "out_bits": BusLayout.of(stage.out_type).width,
-            "latency": stage.latency,
-            "registers": stage.registers,
-            "adders": 0,
-            "adder_depth": 0,
-            "adder_bits": 0,
-        }
-        if isinstance(stage, DenseLayer):
-            g = stage.graph
-            row.update(
-                adders=g.n_adders,
-                adder_depth=g.depth,
-                adder_bits=g.adder_bits,
-                weights_kept=int((stage.layer.weight_raw != 0).sum()),
-                weights=int(stage.layer.weight_raw.size),
-            )
-        rows.append(row)
-    return rows
 
 
 def build(
@@ -95,15 +67,17 @@ def build(
     from amaranth.back import verilog
 
     from hgq_hw.components import Network
+    from hgq_hw.plan import plan_network
 
     name = spec.name if name is None else name
     if not _NAME_RE.match(name):
         raise ValueError(f"module name {name!r} is not a Verilog identifier")
-    net = Network(spec, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
+    plan = plan_network(spec, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
+    net = Network(plan)
     ports = [net.i_stream.payload, net.i_stream.valid, net.o_stream.payload, net.o_stream.valid]
     ports = [p for p in ports if len(p)]
     text = verilog.convert(net, name=name, ports=ports, emit_src=False)
-    layers = _layer_rows(net)
+    layers = plan.rows()
     report: dict[str, Any] = {
         "format": "hgqflow-hw-report",
         "version": 1,
@@ -112,17 +86,17 @@ def build(
         "verilog": f"{name}.v",
         "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
         "generator": {"amaranth": amaranth_version},
-        "latency": net.latency,
-        "registers": net.registers,
-        "adders": net.n_adders,
-        "adder_depth": net.adder_depth,
-        "adder_bits": sum(row["adder_bits"] for row in layers),
+        "latency": plan.latency,
+        "registers": plan.registers,
+        "adders": plan.n_adders,
+        "adder_depth": plan.adder_depth,
+        "adder_bits": plan.adder_bits,
         "ports": [{"name": n, "direction": d, "width": w} for n, d, w in ports_of(net)],
-        "input": {"width": net.in_layout.width, "layout": net.in_layout.describe()},
-        "output": {"width": net.out_layout.width, "layout": net.out_layout.describe()},
+        "input": {"width": plan.in_layout.width, "layout": plan.in_layout.describe()},
+        "output": {"width": plan.out_layout.width, "layout": plan.out_layout.describe()},
         "layers": layers,
     }
-    return Design(net, text, report)
+    return Design(net, text, report, plan)
 
 
 def write_report(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> Path:

@@ -18,12 +18,18 @@ Type rules (part of the contract):
 * ``Output``: its input's type.
 
 Width-0 types are normalised to ``(0, 0, 0)`` in inferred types; their raw value is always 0.
+
+Each layer kind is one :class:`ReferenceRule` in :data:`RULES` (:func:`register_rule`): a new
+kind adds a rule and nothing here changes. Every layer reads the tensors its ``inputs`` name.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -46,15 +52,22 @@ from hgq_hw.spec import (
     OutputSpec,
     ReLUSpec,
     RequantizeSpec,
+    SpecError,
 )
 
 __all__ = [
+    "RULES",
+    "ReferenceRule",
+    "check_input",
     "dense_effective",
     "evaluate",
     "infer_types",
     "input_bounds",
+    "overflow_edges",
     "predict",
     "quantize_inputs",
+    "register_rule",
+    "rule_for",
     "to_real",
 ]
 
@@ -111,26 +124,57 @@ def _dense_type(layer: DenseSpec, x_type: TensorType) -> TensorType:
     return TensorType(np.array(k), np.array(i), np.array(f))
 
 
-def _layer_type(layer: LayerSpec, inputs: list[TensorType]) -> TensorType:
-    if isinstance(layer, InputSpec):
-        return layer.type
-    if isinstance(layer, DenseSpec):
-        return _dense_type(layer, inputs[0])
-    if isinstance(layer, RequantizeSpec):
-        return layer.type
-    if isinstance(layer, ReLUSpec):
-        t = inputs[0]
-        return _normalise(TensorType(np.zeros_like(t.k), t.i, t.f))
-    if isinstance(layer, OutputSpec):
-        return inputs[0]
-    raise TypeError(f"the reference does not know layer kind {layer.kind!r}")
+@dataclass(frozen=True)
+class ReferenceRule:
+    """How the reference handles one layer kind: its type rule and its exact evaluation.
+
+    ``infer(layer, in_types)`` gives the output type from the input tensors' types;
+    ``evaluate(layer, xs, in_types)`` the raw output batch from the input batches (exact; the
+    result is cast to the inferred type afterwards). Optional hooks: ``declares_type`` (the
+    layer's output type is declared in the spec, as for an activation quantizer, rather than
+    derived), ``weights(layer)`` (its raw weight matrix, or None) and ``edges(layer, xs,
+    in_types)`` (boolean columns of overflow-edge classes per sample, see
+    :func:`overflow_edges`).
+    """
+
+    infer: Callable[[Any, list[TensorType]], TensorType]
+    evaluate: Callable[[Any, list[np.ndarray], list[TensorType]], np.ndarray]
+    declares_type: bool = False
+    weights: Callable[[Any], np.ndarray | None] = lambda layer: None
+    edges: Callable[[Any, list[np.ndarray], list[TensorType]], list[np.ndarray]] = (
+        lambda layer, xs, in_types: []
+    )
+
+
+RULES: dict[type[LayerSpec], ReferenceRule] = {}
+"""Layer class -> its :class:`ReferenceRule` (see :func:`register_rule`)."""
+
+
+def register_rule(kind: type[LayerSpec], rule: ReferenceRule) -> None:
+    """Make the reference handle layer class ``kind`` (replaces an earlier rule for it)."""
+    if not (isinstance(kind, type) and issubclass(kind, LayerSpec)):
+        raise TypeError(f"kind must be a LayerSpec subclass, got {kind!r}")
+    if not isinstance(rule, ReferenceRule):
+        raise TypeError(f"rule must be a ReferenceRule, got {type(rule).__name__}")
+    RULES[kind] = rule
+
+
+def rule_for(layer: LayerSpec) -> ReferenceRule:
+    """The rule of ``layer``'s class (or of its nearest registered base class)."""
+    for cls in type(layer).__mro__:
+        rule = RULES.get(cls)
+        if rule is not None:
+            return rule
+    raise SpecError(
+        f"the reference does not know layer kind {layer.kind!r}", layer=layer.name, field="kind"
+    )
 
 
 def infer_types(spec: ModelSpec) -> dict[str, TensorType]:
     """Per-element fixed-point type of every tensor of ``spec`` (see the module's type rules)."""
     types: dict[str, TensorType] = {}
     for layer in spec.layers:
-        types[layer.name] = _layer_type(layer, [types[s] for s in layer.inputs])
+        types[layer.name] = rule_for(layer).infer(layer, [types[s] for s in layer.inputs])
     return types
 
 
@@ -144,7 +188,9 @@ def _cast(raw: np.ndarray, t: TensorType) -> np.ndarray:
     return raw.astype(int_dtype_for(t.max_abs_raw()))
 
 
-def _check_input(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
+def check_input(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
+    """``x_raw`` checked against the input types (``ValueError``/``TypeError`` naming the
+    sample and element) and stored as int64 when the input type allows, else Python ints."""
     x = np.asarray(x_raw)
     shape = spec.input_shape
     if x.shape[1:] != shape:
@@ -186,6 +232,74 @@ def _eval_requantize(layer: RequantizeSpec, x: np.ndarray, x_type: TensorType) -
     return requantize_raw(x.astype(dtype), x_type.f, to, layer.round, layer.overflow)
 
 
+def _requantize_edges(
+    layer: RequantizeSpec, xs: list[np.ndarray], in_types: list[TensorType]
+) -> list[np.ndarray]:
+    """Per element of a requantizer: its value after rounding (before overflow handling) is
+    below its range, at its minimum, at its maximum, above its range."""
+    src, src_type, to = xs[0].astype(object), in_types[0], layer.type
+    lo, hi = to.raw_bounds()
+    columns: list[np.ndarray] = []
+    for e in range(to.shape[0]) if len(to.shape) == 1 else []:
+        if to.width[e] == 0:
+            continue
+        shift = int(to.f[e] - src_type.f[e])
+        col = src[:, e]
+        if shift >= 0:
+            rounded = [int(v) << shift for v in col]
+        else:
+            half = (1 << (-shift - 1)) if layer.round is Round.RND else 0
+            rounded = [(int(v) + half) >> -shift for v in col]
+        r = np.array(rounded, dtype=object)
+        columns += [r < lo[e], r == lo[e], r == hi[e], r > hi[e]]
+    return [np.asarray(c, dtype=bool) for c in columns]
+
+
+def _relu_type(layer: ReLUSpec, in_types: list[TensorType]) -> TensorType:
+    t = in_types[0]
+    return _normalise(TensorType(np.zeros_like(t.k), t.i, t.f))
+
+
+def _no_evaluation(layer: LayerSpec, xs: list[np.ndarray], in_types: list[TensorType]) -> None:
+    raise TypeError(f"layer {layer.name!r} has no inputs to evaluate")
+
+
+register_rule(InputSpec, ReferenceRule(lambda layer, _: layer.type, _no_evaluation, True))
+register_rule(
+    DenseSpec,
+    ReferenceRule(
+        lambda layer, t: _dense_type(layer, t[0]),
+        lambda layer, xs, t: _eval_dense(layer, xs[0], t[0]),
+        weights=lambda layer: layer.weight_raw,
+    ),
+)
+register_rule(
+    RequantizeSpec,
+    ReferenceRule(
+        lambda layer, _: layer.type,
+        lambda layer, xs, t: _eval_requantize(layer, xs[0], t[0]),
+        declares_type=True,
+        edges=_requantize_edges,
+    ),
+)
+register_rule(ReLUSpec, ReferenceRule(_relu_type, lambda layer, xs, t: np.maximum(xs[0], 0)))
+register_rule(OutputSpec, ReferenceRule(lambda layer, t: t[0], lambda layer, xs, t: xs[0]))
+
+
+def overflow_edges(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
+    """Boolean matrix (sample x overflow-edge class) over every layer whose rule has ``edges``
+    (for a requantizer: below, at the minimum, at the maximum, above its range per element)."""
+    tensors = evaluate(spec, x_raw, all_tensors=True)
+    types = infer_types(spec)
+    columns: list[np.ndarray] = []
+    for layer in spec.layers:
+        xs = [tensors[s] for s in layer.inputs]
+        columns += rule_for(layer).edges(layer, xs, [types[s] for s in layer.inputs])
+    if not columns:
+        return np.zeros((len(x_raw), 0), dtype=bool)
+    return np.stack(columns, axis=1)
+
+
 def evaluate(
     spec: ModelSpec, x_raw: np.ndarray, *, all_tensors: bool = False
 ) -> np.ndarray | dict[str, np.ndarray]:
@@ -199,21 +313,11 @@ def evaluate(
     types = infer_types(spec)
     values: dict[str, np.ndarray] = {}
     for layer in spec.layers:
-        if isinstance(layer, InputSpec):
-            out = _check_input(spec, x_raw)
+        if not layer.inputs:
+            out = check_input(spec, x_raw)
         else:
-            x = values[layer.inputs[0]]
-            x_type = types[layer.inputs[0]]
-            if isinstance(layer, DenseSpec):
-                out = _eval_dense(layer, x, x_type)
-            elif isinstance(layer, RequantizeSpec):
-                out = _eval_requantize(layer, x, x_type)
-            elif isinstance(layer, ReLUSpec):
-                out = np.maximum(x, 0)
-            elif isinstance(layer, OutputSpec):
-                out = x
-            else:
-                raise TypeError(f"the reference does not know layer kind {layer.kind!r}")
+            xs = [values[s] for s in layer.inputs]
+            out = rule_for(layer).evaluate(layer, xs, [types[s] for s in layer.inputs])
         values[layer.name] = _cast(out, types[layer.name])
     return values if all_tensors else values[spec.output.name]
 

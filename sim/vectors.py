@@ -20,10 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from hgq_hw.fixed import Round, TensorType
 from hgq_hw.layout import BusLayout
-from hgq_hw.reference import evaluate, infer_types, input_bounds, quantize_inputs
-from hgq_hw.spec import ModelSpec, RequantizeSpec
+from hgq_hw.reference import (
+    evaluate,
+    infer_types,
+    input_bounds,
+    overflow_edges,
+    quantize_inputs,
+)
+from hgq_hw.spec import ModelSpec
 
 __all__ = ["VectorSet", "build_vectors", "corner_inputs", "edge_cover", "random_inputs"]
 
@@ -115,36 +120,10 @@ def corner_inputs(spec: ModelSpec) -> tuple[np.ndarray, list[str]]:
 
 
 def _edge_classes(spec: ModelSpec, x_raw: np.ndarray) -> tuple[np.ndarray, int]:
-    """Boolean matrix (vector x edge class) and the number of classes.
-
-    For each Requantize element, the pre-overflow value (after rounding) is compared with the
-    target range: below, at min, at max, above.
-    """
-    tensors = evaluate(spec, x_raw, all_tensors=True)
-    types = infer_types(spec)
-    columns = []
-    for layer in spec.layers:
-        if not isinstance(layer, RequantizeSpec):
-            continue
-        src = tensors[layer.inputs[0]].astype(object)
-        src_type: TensorType = types[layer.inputs[0]]
-        to = layer.type
-        lo, hi = to.raw_bounds()
-        for e in range(to.shape[0]) if len(to.shape) == 1 else []:
-            if to.width[e] == 0:
-                continue
-            shift = int(to.f[e] - src_type.f[e])
-            col = src[:, e]
-            if shift >= 0:
-                rounded = [int(v) << shift for v in col]
-            else:
-                half = (1 << (-shift - 1)) if layer.round is Round.RND else 0
-                rounded = [(int(v) + half) >> -shift for v in col]
-            rounded = np.array(rounded, dtype=object)
-            columns += [rounded < lo[e], rounded == lo[e], rounded == hi[e], rounded > hi[e]]
-    if not columns:
-        return np.zeros((len(x_raw), 0), dtype=bool), 0
-    return np.stack([np.asarray(c, dtype=bool) for c in columns], axis=1), len(columns)
+    """Boolean matrix (vector x edge class) and the number of classes
+    (:func:`hgq_hw.reference.overflow_edges`)."""
+    hits = overflow_edges(spec, x_raw)
+    return hits, hits.shape[1]
 
 
 def edge_cover(

@@ -15,8 +15,8 @@ __all__ = ["register", "spec_summary"]
 
 def spec_summary(spec_path: str | Path) -> str:
     """A table of the layers of a spec file: kind, shape, bit widths, pruned weights."""
-    from hgq_hw.reference import infer_types
-    from hgq_hw.spec import DenseSpec, load
+    from hgq_hw.reference import infer_types, rule_for
+    from hgq_hw.spec import load
 
     spec = load(spec_path)
     types = infer_types(spec)
@@ -24,9 +24,8 @@ def spec_summary(spec_path: str | Path) -> str:
     for layer in spec.layers:
         width = types[layer.name].width
         bits = f"{width.min()}/{width.mean():.1f}/{width.max()}"
-        kept = ""
-        if isinstance(layer, DenseSpec):
-            kept = f"{int(np.count_nonzero(layer.weight_raw))}/{layer.weight_raw.size}"
+        weights = rule_for(layer).weights(layer)
+        kept = "" if weights is None else f"{int(np.count_nonzero(weights))}/{weights.size}"
         rows.append(
             (layer.name, layer.kind, "x".join(map(str, spec.shape(layer.name))), bits, kept)
         )

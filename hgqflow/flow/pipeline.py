@@ -113,12 +113,10 @@ def _accuracy(spec: Any, x: np.ndarray, y: np.ndarray) -> float:
 
 def _lut_estimate(spec: Any, pipeline_levels: int) -> dict[str, int]:
     """Adder count and adder bits of the generated network (adder bits ~ LUTs on 4-LUT FPGAs)."""
-    from hgq_hw.components import Network
+    from hgq_hw.plan import plan_network
 
-    net = Network(spec, pipeline_levels=pipeline_levels)
-    net._MustUse__silence = True  # built for its statistics only, never elaborated
-    bits = sum(int(getattr(getattr(stage, "graph", None), "adder_bits", 0)) for stage in net.stages)
-    return {"adders": int(net.n_adders), "adder_bits": bits, "registers": int(net.registers)}
+    plan = plan_network(spec, pipeline_levels=pipeline_levels)
+    return {"adders": plan.n_adders, "adder_bits": plan.adder_bits, "registers": plan.registers}
 
 
 def choose(front: list[dict[str, Any]], tolerance: float) -> dict[str, Any]:

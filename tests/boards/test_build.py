@@ -96,13 +96,12 @@ def test_too_big_for_the_ice40_fails_before_any_tool_runs(tmp_path: Path, monkey
 
 
 def test_a_small_spec_fits_both_boards() -> None:
-    from hgq_hw.components import Network
+    from hgq_hw.plan import plan_network
 
-    network = Network(tiny_spec())
-    network._MustUse__silence = True  # only measured, never elaborated
+    plan = plan_network(tiny_spec())
     for target in BOARDS.values():
         for top in ("uart", "selftest"):
-            estimate = boards.build.estimate_resources(network, top, target.family, 40)
+            estimate = boards.build.estimate_resources(plan, top, target.family, 40)
             boards.build.check_fit(estimate, target)
             assert 100 < estimate.luts < 2000
 

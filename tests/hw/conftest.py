@@ -30,3 +30,38 @@ def random_raw_inputs(spec: ModelSpec, n: int, seed: int, corners: bool = True) 
 @pytest.fixture
 def raw_inputs():
     return random_raw_inputs
+
+
+def non_chain_spec() -> ModelSpec:
+    """``Input x -> Dense d(x) -> Requantize q(x) -> Output(q)``: q reads x, not d (issue 10).
+
+    The Dense layer is a dead branch with another width than x, so hardware that wired layer
+    ``i - 1`` to layer ``i`` would compute something else (or fail to connect).
+    """
+    from hgq_hw.fixed import Overflow, Round
+    from hgq_hw.spec import DenseSpec, InputSpec, OutputSpec, RequantizeSpec
+
+    return ModelSpec(
+        "non_chain",
+        [
+            InputSpec(name="x", k=[1, 1, 0, 1], i=[3, 2, 3, 1], f=[1, 2, 0, 3]),
+            DenseSpec(
+                name="d",
+                inputs=("x",),
+                weight_raw=np.array([[3, 0, -1], [1, 2, 0], [0, 0, 5], [-7, 1, 1]]),
+                weight_f=np.zeros((4, 3), dtype=np.int64),
+                bias_raw=np.array([1, 0, -2]),
+                bias_f=np.zeros(3, dtype=np.int64),
+            ),
+            RequantizeSpec(
+                name="q",
+                inputs=("x",),
+                k=[1, 0, 1, 1],
+                i=[2, 2, 1, 0],
+                f=[0, 1, 0, 2],
+                round=Round.RND,
+                overflow=Overflow.SAT,
+            ),
+            OutputSpec(name="out", inputs=("q",)),
+        ],
+    )

@@ -7,13 +7,13 @@ import itertools
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Module
+from amaranth.hdl import ClockDomain, Module, Signal
 from amaranth.sim import Simulator
 
-from hgq_hw.components import DenseLayer, Network, ReLU, Requantize, relu_type
-from hgq_hw.components.requantize import narrowing
+from hgq_hw.components import DenseLayer, Network, ReLU, Requantize
 from hgq_hw.fixed import FixedType, Overflow, Round, TensorType, requantize_raw
 from hgq_hw.layout import BusLayout
+from hgq_hw.plan import narrowing, plan_dense, plan_relu, plan_requantize, relu_type
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import evaluate, infer_types
 from hgq_hw.spec import DenseSpec, InputSpec, ModelSpec, OutputSpec, ReLUSpec, RequantizeSpec
@@ -130,11 +130,13 @@ def test_requantize_exhaustive(
     out_type = TO_TYPES[to]
     y = requantize_raw(x, IN_TYPE.f, out_type, round_mode, overflow)
     if registered:  # the stage budget is used up on arrival: the narrowed input is registered
-        dut = Requantize(IN_TYPE, out_type, round_mode, overflow, pipeline_levels=1, t_in=32)
+        dut = Requantize(
+            plan_requantize(IN_TYPE, out_type, round_mode, overflow, pipeline_levels=1, t_in=32)
+        )
         assert dut.latency == 1 or dut.t_out == 32  # else only wiring: no stage needed
         assert dut.registers <= dut.latency * (1 + BusLayout.of(IN_TYPE).width)
     else:
-        dut = Requantize(IN_TYPE, out_type, round_mode, overflow)
+        dut = Requantize(plan_requantize(IN_TYPE, out_type, round_mode, overflow))
         assert dut.latency == 0
     check_stream(dut, IN_TYPE, out_type, x, y)
 
@@ -159,7 +161,7 @@ def test_narrowing_is_exact(
         if n.keep is not None:
             narrowed = narrowed % (1 << n.keep)
         assert all(n.lo <= v <= n.hi for v in narrowed.ravel())
-        assert n.shape.width <= max(t.width, 1)
+        assert n.width <= max(t.width, 1)
         got = requantize_raw(narrowed, np.array([n.f]), to_t, round_mode, overflow)
         assert np.array_equal(got, want), (bits, to, n)
 
@@ -167,7 +169,7 @@ def test_narrowing_is_exact(
 def test_relu_exhaustive() -> None:
     x = all_values(IN_TYPE)
     out_type = relu_type(IN_TYPE)
-    dut = ReLU(IN_TYPE)
+    dut = ReLU(plan_relu(IN_TYPE))
     check_stream(dut, IN_TYPE, out_type, x, np.maximum(x, 0))
     assert int(out_type.width[2]) == 2 and int(out_type.k.max()) == 0
 
@@ -179,20 +181,22 @@ def test_requantize_width_zero_and_registered_input() -> None:
     x = all_values(t_in)
     y = requantize_raw(x, t_in.f, to, Round.RND, Overflow.SAT)
     # the stage budget is already used up on arrival: the input is registered first
-    dut = Requantize(t_in, to, Round.RND, Overflow.SAT, pipeline_levels=1, t_in=32)
+    dut = Requantize(plan_requantize(t_in, to, Round.RND, Overflow.SAT, pipeline_levels=1, t_in=32))
     assert dut.latency == 1
     check_stream(dut, t_in, to, x, y)
 
 
 def test_component_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="1-d types of one shape"):
-        Requantize(IN_TYPE, TensorType.uniform((2,), 1, 2, 0))
+        plan_requantize(IN_TYPE, TensorType.uniform((2,), 1, 2, 0))
     with pytest.raises(TypeError, match="Round and Overflow"):
-        Requantize(IN_TYPE, IN_TYPE, "RND", Overflow.SAT)  # type: ignore[arg-type]
+        plan_requantize(IN_TYPE, IN_TYPE, "RND", Overflow.SAT)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="pipeline_levels"):
-        ReLU(IN_TYPE, pipeline_levels=-1)
-    with pytest.raises(TypeError, match="ModelSpec"):
+        plan_relu(IN_TYPE, pipeline_levels=-1)
+    with pytest.raises(TypeError, match="NetworkPlan"):
         Network("spec")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="ReLUPlan"):
+        ReLU(IN_TYPE)  # type: ignore[arg-type]
 
 
 # -- DenseLayer --------------------------------------------------------------------------------
@@ -248,7 +252,7 @@ def test_dense_layer_cases(case: str, levels: int) -> None:
     spec = _dense_spec(*DENSE_CASES[case])
     types = infer_types(spec)
     layer = spec.dense_layers()[0]
-    dut = DenseLayer(layer, types["x"], types["d"], pipeline_levels=levels)
+    dut = DenseLayer(plan_dense(layer, types["x"], types["d"], pipeline_levels=levels))
     x = all_values(types["x"])
     check_stream(dut, types["x"], types["d"], x, evaluate(spec, x))
     assert dut.registers >= dut.latency
@@ -264,8 +268,8 @@ def test_dense_layer_out_drop_clears_low_bits(levels: int) -> None:
     drops = [min(j % 4, int(t_out.width[j] - t_out.k[j])) for j in range(layer.n_out)]
     drops[0] = int(t_out.width[0] - t_out.k[0])  # everything but the sign
     kw = dict(pipeline_levels=levels, t_in=20)
-    dut = DenseLayer(layer, types["x"], t_out, out_drop=drops, **kw)
-    exact = DenseLayer(layer, types["x"], t_out, graph=dut.graph, **kw)
+    dut = DenseLayer(plan_dense(layer, types["x"], t_out, out_drop=drops, **kw))
+    exact = plan_dense(layer, types["x"], t_out, graph=dut.graph, **kw)
     x = random_raw_inputs(spec, 40, 5)
     y = evaluate(spec, x, all_tensors=True)[layer.name]
     want = np.array([[(v >> d) << d for v, d in zip(row, drops)] for row in y], dtype=object)
@@ -274,7 +278,7 @@ def test_dense_layer_out_drop_clears_low_bits(levels: int) -> None:
     if levels:
         assert dut.registers < exact.registers
     with pytest.raises(ValueError, match="out_drop"):
-        DenseLayer(layer, types["x"], t_out, out_drop=[99] * layer.n_out)
+        plan_dense(layer, types["x"], t_out, out_drop=[99] * layer.n_out)
 
 
 def test_relu_out_drop_exhaustive() -> None:
@@ -290,17 +294,17 @@ def test_relu_out_drop_exhaustive() -> None:
             row[e] = v
             rows.append(row)
     x = np.array(rows, dtype=object)
-    dut = ReLU(IN_TYPE, pipeline_levels=1, t_in=32, out_drop=drops)
+    dut = ReLU(plan_relu(IN_TYPE, pipeline_levels=1, t_in=32, out_drop=drops))
     assert dut.latency == 1
     want = np.array([[(max(v, 0) >> d) << d for v, d in zip(row, drops)] for row in x])
     check_stream(dut, IN_TYPE, relu_type(IN_TYPE), x, want.astype(object))
-    assert dut.registers < ReLU(IN_TYPE, pipeline_levels=1, t_in=32).registers
+    assert dut.registers < plan_relu(IN_TYPE, pipeline_levels=1, t_in=32).registers
     with pytest.raises(ValueError, match="out_drop"):
-        ReLU(IN_TYPE, out_drop=[int(v) + 1 for v in limit])
+        plan_relu(IN_TYPE, out_drop=[int(v) + 1 for v in limit])
 
 
 def test_unread_low_bits_follow_the_consumer() -> None:
-    from hgq_hw.components.demand import clamp_drop, unread_low_bits
+    from hgq_hw.plan import clamp_drop, unread_low_bits
 
     x_type = TensorType.uniform((2,), 1, 3, 3)
     layers = [
@@ -327,7 +331,7 @@ def test_unread_low_bits_follow_the_consumer() -> None:
     ]
     spec = ModelSpec("demand", layers)
     types = infer_types(spec)
-    unread = unread_low_bits(spec, types)
+    unread = unread_low_bits(spec.layers[1:-1], types, "q")
     f_d = types["d"].f
     want = np.maximum(f_d - np.array([1, 4]) - 1, 0)
     assert list(unread["d"]) == list(want) == list(unread["r"])
@@ -343,9 +347,9 @@ def test_dense_layer_rejects_wrong_types() -> None:
     spec = _dense_spec(*DENSE_CASES["one_element"])
     layer = spec.dense_layers()[0]
     with pytest.raises(ValueError, match="out_type has shape"):
-        DenseLayer(layer, spec.input.type, TensorType.uniform((3,), 1, 2, 0))
+        plan_dense(layer, spec.input.type, TensorType.uniform((3,), 1, 2, 0))
     with pytest.raises(TypeError, match="DenseSpec"):
-        DenseLayer(spec.input, spec.input.type, spec.input.type)  # type: ignore[arg-type]
+        plan_dense(spec.input, spec.input.type, spec.input.type)  # type: ignore[arg-type]
 
 
 # -- whole networks ----------------------------------------------------------------------------
@@ -356,7 +360,7 @@ def test_dense_layer_rejects_wrong_types() -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_network_matches_reference(config: str, seed: int, levels: int) -> None:
     spec = random_spec(200 + seed, **CONFIGS[config])
-    net = Network(spec, pipeline_levels=levels)
+    net = Network.from_spec(spec, pipeline_levels=levels)
     x = random_raw_inputs(spec, 12, seed)
     y = evaluate(spec, x)
     assert net.latency >= 2 and (levels > 0 or net.latency == 2)
@@ -365,7 +369,7 @@ def test_network_matches_reference(config: str, seed: int, levels: int) -> None:
 
 def test_network_latency_grows_with_tighter_budget() -> None:
     spec = random_spec(11, depth=3, width=(6, 8), weight_bits=(4, 8))
-    latencies = [Network(spec, pipeline_levels=n).latency for n in (0, 4, 2, 1)]
+    latencies = [Network.from_spec(spec, pipeline_levels=n).latency for n in (0, 4, 2, 1)]
     assert latencies == sorted(latencies) and latencies[0] == 2 and latencies[-1] > 4
 
 
@@ -408,14 +412,14 @@ def test_network_saturation_and_wrap_edges() -> None:
     q = evaluate(spec, x, all_tensors=True)["q"]
     assert {int(v) for v in q[:, 0]} >= {-4, 3}  # saturated at both ends
     for levels in (0, 1):
-        net = Network(spec, pipeline_levels=levels)
+        net = Network.from_spec(spec, pipeline_levels=levels)
         check_stream(net, net.in_type, net.out_type, x, y)
 
 
 def test_network_reset_clears_valid() -> None:
     """A synchronous reset drops the samples in flight: no output is valid afterwards."""
     spec = random_spec(5, depth=2, width=(2, 4))
-    net = Network(spec, pipeline_levels=1)
+    net = Network.from_spec(spec, pipeline_levels=1)
     assert net.latency > 3
     words = net.in_layout.pack(random_raw_inputs(spec, 3, 0, corners=False))
     seen = []
@@ -463,9 +467,9 @@ def test_register_count_matches_elaboration(levels: int, relu: float, monkeypatc
     monkeypatch.setattr(pipeline.Delayer, "at", counting_at)
     # relu=1.0: ReLUs and rounding requantizers whose unread low bits are dropped
     spec = random_spec(31, depth=2, width=(3, 6), f_range=(0, 4), relu=relu)
-    net = Network(spec, pipeline_levels=levels)
+    net = Network.from_spec(spec, pipeline_levels=levels)
     rtlil.convert(net, ports=[net.i_stream.payload, net.i_stream.valid, net.o_stream.valid])
-    valid_bits = sum(s.latency for s in net.stages) + 2
+    valid_bits = sum(s.latency for s in net.plan.layers) + 2
     io_bits = net.in_layout.width + net.out_layout.width
     assert sum(made) > 0
     assert sum(made) + valid_bits + io_bits == net.registers
@@ -475,7 +479,8 @@ def test_register_count_matches_elaboration(levels: int, relu: float, monkeypatc
 @pytest.mark.parametrize("seed", range(4))
 def test_schedule_respects_budget_and_retiming_only_saves(seed: int, levels: int) -> None:
     from hgq_hw.cmvm import dense_graph
-    from hgq_hw.components import LEVEL, adder_delay, schedule
+    from hgq_hw.plan import LEVEL, adder_delay, schedule
+    from hgq_hw.plan.dense import count_registers
 
     spec = random_spec(seed, depth=1, width=(10, 16), input_bits=(4, 8), weight_bits=(2, 5))
     layer = spec.dense_layers()[0]
@@ -496,8 +501,141 @@ def test_schedule_respects_budget_and_retiming_only_saves(seed: int, levels: int
         if o.node >= 0:
             assert placed[o.node][0] <= lat
     kw = dict(pipeline_levels=levels, t_in=5)
-    retimed = DenseLayer(layer, types[layer.inputs[0]], types[layer.name], **kw)
-    assert retimed.placed == placed
-    plain = DenseLayer(layer, types[layer.inputs[0]], types[layer.name], graph=g, **kw)
-    plain.placed = asap
-    assert retimed.registers <= plain._count_registers()
+    retimed = plan_dense(layer, types[layer.inputs[0]], types[layer.name], graph=g, **kw)
+    assert retimed.placed == tuple(placed)
+    plain = count_registers(g, asap, lat_a, (0,) * layer.n_out)
+    assert retimed.registers <= plain
+
+
+# -- the graph and the registries --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("levels", [0, 1])
+def test_network_of_a_non_chain_spec_reads_the_named_tensors(levels: int) -> None:
+    """Issue 10's repro: q reads x, not the Dense layer listed before it."""
+    from tests.hw.conftest import non_chain_spec
+
+    spec = non_chain_spec()
+    net = Network.from_spec(spec, pipeline_levels=levels)
+    x = random_raw_inputs(spec, 60, 2)
+    check_stream(net, net.in_type, net.out_type, x, evaluate(spec, x))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_network_equals_its_plan(seed: int) -> None:
+    from hgq_hw.plan import plan_network
+
+    spec = random_spec(300 + seed, depth=2, width=(2, 6), relu=1.0, f_range=(0, 4))
+    plan = plan_network(spec, pipeline_levels=1 + seed % 3, depth_slack=seed % 2)
+    x = random_raw_inputs(spec, 16, seed)
+    check_stream(Network(plan), plan.in_type, plan.out_type, x, plan(x))
+
+
+def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch) -> None:
+    """A ``Negate`` kind (spec class, reference rule, planner, plan class, component), all
+    defined and registered here, runs through the reference, the plan, its JSON and the
+    Amaranth simulation: nothing else needs editing."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from amaranth.lib import stream, wiring
+    from amaranth.lib.wiring import In, Out
+
+    import hgq_hw.components.registry as hw_registry
+    import hgq_hw.plan.base as plan_base
+    import hgq_hw.reference as reference
+    from hgq_hw.components.bus import pack, unpack
+    from hgq_hw.components.pipeline import delay_valid
+    from hgq_hw.plan import LayerPlan, LayerPlanner, NetworkPlan, plan_network
+    from hgq_hw.spec import LayerSpec
+
+    @dataclass(frozen=True, eq=False, kw_only=True)
+    class NegateSpec(LayerSpec):
+        kind: ClassVar[str] = "Negate"
+
+        def output_shape(self, input_shapes):
+            return input_shapes[0]
+
+    def negate_type(layer, in_types):
+        t = in_types[0]
+        live = t.width > 0
+        return TensorType(np.where(live, 1, 0), np.where(live, t.i + 1 - t.k, 0), t.f)
+
+    @dataclass(frozen=True, eq=False, kw_only=True)
+    class NegatePlan(LayerPlan):
+        kind: ClassVar[str] = "Negate"
+        report_kind: ClassVar[str] = "Negate"
+
+        def evaluate(self, xs):
+            return -np.asarray(xs[0]).astype(object)
+
+    class NegatePlanner(LayerPlanner):
+        def plan(self, layer, ctx):
+            return NegatePlan(
+                name=layer.name,
+                inputs=layer.inputs,
+                in_types=ctx.in_types,
+                out_type=ctx.out_type,
+                stage=ctx.stage,
+                t_in=ctx.t_in,
+                latency=1,
+                t_out=0,
+                registers=1 + ctx.out_type.width.sum().item(),
+            )
+
+    class Negate(wiring.Component):
+        def __init__(self, plan):
+            self.plan = plan
+            super().__init__(
+                {
+                    "i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True)),
+                    "o_stream": Out(stream.Signature(plan.out_layout.width, always_ready=True)),
+                }
+            )
+
+        def elaborate(self, platform):
+            m = Module()
+            xs = unpack(self.i_stream.payload, self.plan.in_type)
+            values = [None if x is None else -x for x in xs]
+            y = pack(m, values, self.plan.out_type, "neg_y")
+            reg = Signal(len(y), name="neg_reg")
+            m.d.sync += reg.eq(y)
+            m.d.comb += [
+                self.o_stream.payload.eq(reg),
+                self.o_stream.valid.eq(delay_valid(m, self.i_stream.valid, 1, "neg")),
+            ]
+            return m
+
+    monkeypatch.setitem(
+        reference.RULES,
+        NegateSpec,
+        reference.ReferenceRule(negate_type, lambda layer, xs, t: -xs[0]),
+    )
+    monkeypatch.setitem(plan_base.PLANNERS, NegateSpec, NegatePlanner())
+    monkeypatch.setitem(plan_base.PLAN_KINDS, "Negate", NegatePlan)
+    monkeypatch.setitem(hw_registry.COMPONENTS, NegatePlan, Negate)
+
+    base = random_spec(41, depth=1, width=(3, 5), relu=0.0)
+    layers = list(base.layers)
+    dense = layers[1].name
+    layers.insert(2, NegateSpec(name="neg", inputs=(dense,)))
+    layers[3] = RequantizeSpec(
+        name=layers[3].name,
+        inputs=("neg",),
+        k=layers[3].k,
+        i=layers[3].i,
+        f=layers[3].f,
+        round=layers[3].round,
+        overflow=layers[3].overflow,
+    )
+    spec = ModelSpec("toy", layers)
+    x = random_raw_inputs(spec, 20, 4)
+    tensors = evaluate(spec, x, all_tensors=True)
+    assert np.array_equal(tensors["neg"], -tensors[dense])
+    for levels in (0, 1):
+        plan = plan_network(spec, pipeline_levels=levels)
+        assert [p.kind for p in plan.layers][:2] == ["Dense", "Negate"]
+        assert NetworkPlan.from_json(plan.to_json()) == plan
+        assert np.array_equal(plan(x), np.asarray(evaluate(spec, x), dtype=object))
+        net = Network(plan)
+        check_stream(net, plan.in_type, plan.out_type, x, evaluate(spec, x))

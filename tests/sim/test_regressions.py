@@ -13,6 +13,7 @@ from hgq_hw.spec import DenseSpec, ModelSpec, load
 from sim.design import generate_design
 from sim.runner import run_regression
 from sim.vectors import build_vectors
+from tests.hw.conftest import non_chain_spec
 
 pytestmark = pytest.mark.sim
 
@@ -37,6 +38,7 @@ SPECS = {
         106, depth=1, width=(2, 3), input_bits=(30, 40), weight_bits=(10, 20), act_bits=(40, 64)
     ),
     "requantize-only": lambda: random_spec(107, depth=0, width=(8, 8)),
+    "non-chain": non_chain_spec,  # q reads x, not the Dense layer before it (issue 10)
 }
 
 

@@ -1,0 +1,78 @@
+"""The hardware plan: every design decision of the pipelined network as plain data.
+
+numpy and the standard library only (no Amaranth). :func:`plan_network` turns a spec into a
+:class:`NetworkPlan` (the order of its passes is written down in :mod:`hgq_hw.plan.network`):
+one frozen layer plan per live layer (:class:`DensePlan`: adder graph, stage of every node,
+dropped low bits; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`), with latency,
+registers and adder counts. A plan evaluates the pipelined design exactly
+(``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`, :func:`load_plan`), and is
+what the Amaranth components (:mod:`hgq_hw.components`) build and what reports read.
+
+A new layer kind registers a planner (:func:`register_planner`) and its plan class
+(:func:`register_plan_kind`); nothing here changes.
+"""
+
+from __future__ import annotations
+
+from hgq_hw.plan.base import (
+    PLAN_KINDS,
+    PLANNERS,
+    LayerContext,
+    LayerPlan,
+    LayerPlanner,
+    PlanError,
+    planner_for,
+    register_plan_kind,
+    register_planner,
+)
+from hgq_hw.plan.demand import clamp_drop, unread_low_bits
+from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
+from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
+from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
+from hgq_hw.plan.requantize import (
+    Narrowing,
+    RequantizePlan,
+    RequantizePlanner,
+    narrowing,
+    plan_requantize,
+    requantize_bounds,
+)
+from hgq_hw.plan.schedule import check_placement, schedule
+from hgq_hw.plan.timing import LEVEL, MUX_DELAY, Stager, adder_delay
+
+__all__ = [
+    "LEVEL",
+    "MUX_DELAY",
+    "PLANNERS",
+    "PLAN_KINDS",
+    "DensePlan",
+    "DensePlanner",
+    "LayerContext",
+    "LayerPlan",
+    "LayerPlanner",
+    "Narrowing",
+    "NetworkPlan",
+    "PlanError",
+    "ReLUPlan",
+    "ReLUPlanner",
+    "RequantizePlan",
+    "RequantizePlanner",
+    "Stager",
+    "adder_delay",
+    "check_placement",
+    "clamp_drop",
+    "load_plan",
+    "narrowing",
+    "plan_dense",
+    "plan_network",
+    "plan_relu",
+    "plan_requantize",
+    "planner_for",
+    "register_plan_kind",
+    "register_planner",
+    "relu_type",
+    "requantize_bounds",
+    "save_plan",
+    "schedule",
+    "unread_low_bits",
+]
