@@ -9,7 +9,6 @@ byte-identical files.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -100,24 +99,20 @@ def build(
 
 
 def write_report(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``report.json`` into ``out_dir`` (stable formatting)."""
-    path = Path(out_dir) / REPORT_NAME
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return path
+    """Write ``report.json`` into ``out_dir`` (stable formatting), checked as a
+    :class:`~hgq_hw.reports.GenReport` first (a field it does not know is refused)."""
+    from hgq_hw.reports import GenReport
+
+    return GenReport.from_dict(report).write(out_dir)
 
 
 def read_report(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read ``report.json`` of a ``hgq gen`` output folder (``ValueError`` if absent/invalid)."""
-    path = Path(out_dir) / REPORT_NAME
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path} not found: run 'hgq gen SPEC -o {out_dir}' first") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(report, dict) or report.get("format") != "hgqflow-hw-report":
-        raise ValueError(f"{path} is not an hgqflow hardware report")
-    return report
+    """Read ``report.json`` of a ``hgq gen`` output folder, checked field by field as a
+    :class:`~hgq_hw.reports.GenReport` (a ``ValueError`` naming the file and field when absent
+    or invalid); use ``GenReport.read`` for the typed record."""
+    from hgq_hw.reports import GenReport
+
+    return GenReport.read(out_dir).to_dict()
 
 
 def generate(
