@@ -21,12 +21,14 @@ x))`` against it bit for bit. Export itself works on the float64 clone, so the n
 clone's. The float32 model usually agrees too, but its accumulations round once they need more
 than 24 bits; float64 is exact while a dense accumulation spans at most 53 bits.
 
+Each layer gives its own spec layers (:meth:`hgq_train.layers.base.HGQLayer.to_spec`);
+:func:`build_spec_layers` only wires them as the model's graph.
+
 Spec inputs are flat: feed ``x.reshape(len(x), -1)`` to :func:`hgq_hw.reference.quantize_inputs`.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 from collections.abc import Mapping
@@ -38,23 +40,15 @@ import numpy as np
 
 from hgq_hw.fixed import Overflow
 from hgq_hw.reference import evaluate, infer_types, quantize_inputs
-from hgq_hw.spec import (
-    DenseSpec,
-    InputSpec,
-    LayerSpec,
-    ModelSpec,
-    OutputSpec,
-    ReLUSpec,
-    RequantizeSpec,
-)
-from hgq_train.ebops import PASS_THROUGH, ebops, layer_chain, unsupported_layer
-from hgq_train.layers import QDense, QInput
+from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, OutputSpec
+from hgq_train.ebops import ebops
+from hgq_train.layers.base import SpecContext, model_graph, node_for, spec_name
 from hgq_train.quantizers.config import parse_overflow
-from hgq_train.quantizers.layer import Quantizer
-from hgq_train.training import calibrate
+from hgq_train.training import calibrate, quantizers
 
 __all__ = [
     "ExportResult",
+    "build_spec_layers",
     "export",
     "export_with_model",
     "float64_clone",
@@ -63,93 +57,43 @@ __all__ = [
 ]
 
 
-def _spec_name(name: str) -> str:
-    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return clean if re.match(r"^[A-Za-z_]", clean) else f"l_{clean}"
-
-
 def float64_clone(model: keras.Model) -> keras.Model:
-    """The same chain of layers computing in float64, with the same weights (and calibration)."""
-    chain = layer_chain(model)
+    """The same layers computing in float64, with the same weights (and calibration)."""
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return type(layer).from_config({**layer.get_config(), "dtype": "float64"})
+
     inp = keras.Input(shape=tuple(model.input_shape[1:]), dtype="float64")
-    x = inp
-    clones = []
-    for layer in chain:
-        config = {**layer.get_config(), "dtype": "float64"}
-        clone = type(layer).from_config(config)
-        x = clone(x)
-        clones.append(clone)
-    clone_model = keras.Model(inp, x, name=f"{model.name}_float64")
-    for layer, clone in zip(chain, clones):
-        clone.set_weights(layer.get_weights())
+    clone_model = keras.models.clone_model(model, input_tensors=inp, clone_function=clone)
+    for layer in model.layers:
+        if not isinstance(layer, keras.layers.InputLayer):
+            clone_model.get_layer(layer.name).set_weights(layer.get_weights())
     return clone_model
 
 
-def _check_chain(chain: list[keras.layers.Layer]) -> None:
-    for layer in chain:
-        if not isinstance(layer, (Quantizer, QDense, *PASS_THROUGH)):
-            raise unsupported_layer(layer)
-    first = next((layer for layer in chain if not isinstance(layer, PASS_THROUGH)), None)
-    if not isinstance(first, QInput):
+def build_spec_layers(model: keras.Model, context: SpecContext) -> list[LayerSpec]:
+    """Every layer's own spec layers, wired as the model's graph, then ``Output``.
+
+    Raises ``ValueError`` naming the first unsupported layer, or when the model input reaches a
+    layer other than a :class:`~hgq_train.layers.QInput` before being quantized.
+    """
+    graph = model_graph(model)
+    nodes = [node_for(layer) for layer, _ in graph]  # every layer known, before any work
+    layers: list[LayerSpec] = []
+    tensor: dict[str, str | None] = {}  # Keras layer -> spec tensor holding its output
+    last: str | None = None
+    for (layer, reads), node in zip(graph, nodes):
+        source = tensor[reads[0]] if reads else None
+        specs = node.to_spec(() if source is None else (source,), context)
+        layers.extend(specs)
+        tensor[layer.name] = specs[-1].name if specs else source
+        last = tensor[layer.name]
+    if last is None:
         raise ValueError(
             "the model must start with a QInput layer (after any Flatten/Reshape) so that its "
-            f"inputs are quantized; found {type(first).__name__ if first else 'no layers'}"
+            "inputs are quantized; found no quantized layer"
         )
-
-
-def _flat(a: np.ndarray) -> np.ndarray:
-    return np.asarray(a, dtype=np.int64).reshape(-1)
-
-
-def _build_spec(chain: list[keras.layers.Layer], overflow: Overflow | None) -> list[LayerSpec]:
-    layers: list[LayerSpec] = []
-    current = ""
-    for layer in chain:
-        if isinstance(layer, PASS_THROUGH):
-            continue
-        lname = _spec_name(layer.name)
-        if isinstance(layer, QInput) and not layers:
-            k, i, f = layer.kif()
-            layers.append(
-                InputSpec(
-                    name=lname,
-                    k=_flat(k),
-                    i=_flat(i),
-                    f=_flat(f),
-                    round=layer.round_mode,
-                    overflow=overflow or layer.overflow,
-                )
-            )
-        elif isinstance(layer, Quantizer):
-            if layer.activation == "relu":
-                layers.append(ReLUSpec(name=f"{lname}_relu", inputs=(current,)))
-                current = f"{lname}_relu"
-            k, i, f = layer.kif()
-            layers.append(
-                RequantizeSpec(
-                    name=lname,
-                    inputs=(current,),
-                    k=_flat(k),
-                    i=_flat(i),
-                    f=_flat(f),
-                    round=layer.round_mode,
-                    overflow=overflow or layer.overflow,
-                )
-            )
-        elif isinstance(layer, QDense):
-            weight_raw, weight_f, bias_raw, bias_f = layer.integer_weights()
-            layers.append(
-                DenseSpec(
-                    name=lname,
-                    inputs=(current,),
-                    weight_raw=weight_raw,
-                    weight_f=weight_f,
-                    bias_raw=bias_raw,
-                    bias_f=bias_f,
-                )
-            )
-        current = layers[-1].name
-    layers.append(OutputSpec(name="output", inputs=(current,)))
+    layers.append(OutputSpec(name="output", inputs=(last,)))
     return layers
 
 
@@ -174,22 +118,20 @@ def export_with_model(
 ) -> ExportResult:
     """Like :func:`export`, also returning the calibrated float64 model the spec reproduces."""
     ovf = None if overflow is None else parse_overflow(overflow)
-    chain = layer_chain(model)
-    _check_chain(chain)
+    for layer, _ in model_graph(model):
+        node_for(layer)  # refuse unsupported layers before any work
     if ovf is not None:
-        for layer in chain:
-            if isinstance(layer, Quantizer):
-                layer.overflow = ovf
+        for layer in quantizers(model):
+            layer.overflow = ovf
     model64 = float64_clone(model)
     calibrate(model64, np.asarray(calibration_x, dtype=np.float64))
     # the calibration (and overflow mode) goes back to the caller's model
-    for layer, layer64 in zip(chain, layer_chain(model64)):
-        if isinstance(layer, Quantizer):
-            for var, var64 in zip(layer.non_trainable_variables, layer64.non_trainable_variables):
-                var.assign(keras.ops.convert_to_numpy(var64).astype(var.dtype))
-    chain64 = layer_chain(model64)
+    for layer in quantizers(model):
+        layer64 = model64.get_layer(layer.name)
+        for var, var64 in zip(layer.non_trainable_variables, layer64.non_trainable_variables):
+            var.assign(keras.ops.convert_to_numpy(var64).astype(var.dtype))
+    spec_layers = build_spec_layers(model64, SpecContext(overflow=ovf))
     exact = ebops(model64, exact=True)
-    spec_layers = _build_spec(chain64, ovf)
     n_weights = sum(
         int(layer.weight_raw.size) for layer in spec_layers if isinstance(layer, DenseSpec)
     )
@@ -207,7 +149,7 @@ def export_with_model(
         "pruned_weights": n_pruned,
         **(dict(metadata) if metadata else {}),
     }
-    spec = ModelSpec(name=_spec_name(name or model.name), layers=tuple(spec_layers), metadata=meta)
+    spec = ModelSpec(name=spec_name(name or model.name), layers=tuple(spec_layers), metadata=meta)
     return ExportResult(spec, model64, exact)
 
 

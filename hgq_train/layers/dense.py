@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from hgq_hw.spec import DenseSpec, LayerSpec
+from hgq_train.layers.base import Bits, HGQLayer, SpecContext, spec_name
 from hgq_train.quantizers import fixed_np, fixed_ops
 from hgq_train.quantizers.config import Granularity, f_shape, grad_scale, parse_round
 from hgq_train.quantizers.layer import BitRange, BitsRegularizer
@@ -16,7 +18,7 @@ __all__ = ["QDense", "QDenseBatchNorm"]
 
 
 @keras.saving.register_keras_serializable(package="hgq_train")
-class QDense(keras.layers.Layer):
+class QDense(keras.layers.Layer, HGQLayer):
     """``y = x @ wq + bq`` with quantized kernel ``wq`` and bias ``bq`` (no activation).
 
     Parameters
@@ -170,6 +172,44 @@ class QDense(keras.layers.Layer):
         if not np.array_equal(np.ldexp(weight_raw.astype(np.float64), -weight_f), wq):
             raise ValueError(f"{self.name}: quantized kernel is not exact at its bit widths")
         return weight_raw, weight_f, bias_raw, bias_f
+
+    # -- the registry: EBOPs and spec -------------------------------------------------------------
+
+    def output_bits(self, input_bits: Any, source: Bits) -> Any:
+        return None  # the accumulator is exact, not quantized: a quantizer must follow
+
+    def ebops(self, input_bits: Any, source: Bits, *, sign_bits: bool | None = None) -> Any:
+        """``sum(b_x @ b_w)``: input bits per element times the bits of every weight it meets."""
+        if input_bits is None:
+            raise ValueError(
+                f"dense layer {self.name!r} has no quantizer before it (put a QInput or "
+                "QActivation in front so its input bits are known)"
+            )
+        if source is Bits.TRAINING:
+            w_bits = self.kernel_bits_tensor()
+            return ops.sum(ops.matmul(ops.reshape(input_bits, (1, -1)), w_bits))
+        weight_raw, _, _, _ = self.integer_weights()
+        sign = True if sign_bits is None else sign_bits
+        w_bits = fixed_np.weight_bits(weight_raw, exact=source is Bits.EXACT, sign=sign)
+        return float(np.reshape(input_bits, -1) @ w_bits.astype(np.float64).sum(axis=1))
+
+    def to_spec(self, inputs: tuple[str, ...], context: SpecContext) -> list[LayerSpec]:
+        if not inputs:
+            raise ValueError(
+                "the model must start with a QInput layer (after any Flatten/Reshape) so that "
+                f"its inputs are quantized; found {type(self).__name__} {self.name!r} first"
+            )
+        weight_raw, weight_f, bias_raw, bias_f = self.integer_weights()
+        return [
+            DenseSpec(
+                name=spec_name(self.name),
+                inputs=inputs,
+                weight_raw=weight_raw,
+                weight_f=weight_f,
+                bias_raw=bias_raw,
+                bias_f=bias_f,
+            )
+        ]
 
 
 @keras.saving.register_keras_serializable(package="hgq_train")
