@@ -11,6 +11,7 @@ A TOML model file (all keys optional except ``hidden``)::
     gamma = 1e-6                 # weight of gamma * sum(f)
     batch_norm = false           # QDenseBatchNorm instead of QDense in hidden layers
     output_quantizer = false     # a linear QActivation on the logits
+    sign_bits = false            # count a sign bit per negative weight in EBOPs (old count)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class MLPConfig:
     gamma: float = 1e-6
     batch_norm: bool = False
     output_quantizer: bool = False
+    sign_bits: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -111,6 +113,7 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
                 width,
                 f_init=config.f_init,
                 round_mode=config.round_mode,
+                sign_bits=config.sign_bits,
                 name=f"dense{n}",
                 **common,
             )
@@ -127,7 +130,12 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
         )
     layers.append(
         QDense(
-            n_classes, f_init=config.f_init, round_mode=config.round_mode, name="logits", **common
+            n_classes,
+            f_init=config.f_init,
+            round_mode=config.round_mode,
+            sign_bits=config.sign_bits,
+            name="logits",
+            **common,
         )
     )
     if config.output_quantizer:

@@ -31,6 +31,9 @@ class QDense(keras.layers.Layer, HGQLayer):
     f_init, f_min, f_max, round_mode, gamma:
         As for :class:`hgq_train.quantizers.Quantizer`. Weights never overflow: their integer
         bits follow their quantized values.
+    sign_bits:
+        Count a sign bit per negative weight in EBOPs. Default False, as the HGQ paper and HGQ
+        v1 count: a negative constant costs a subtraction in the adder graph, not a bit.
 
     The input must be 1-d per sample ``(batch, n_in)``; put a ``Flatten`` first otherwise.
     A weight that quantizes to 0 is pruned.
@@ -47,6 +50,7 @@ class QDense(keras.layers.Layer, HGQLayer):
         f_max: float = 16.0,
         round_mode: str = "RND",
         gamma: float = 1e-6,
+        sign_bits: bool = False,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
         **kwargs: Any,
@@ -62,6 +66,7 @@ class QDense(keras.layers.Layer, HGQLayer):
         self.f_init, self.f_min, self.f_max = float(f_init), float(f_min), float(f_max)
         self.round_mode = parse_round(round_mode)
         self.gamma = float(gamma)
+        self.sign_bits = bool(sign_bits)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -116,6 +121,7 @@ class QDense(keras.layers.Layer, HGQLayer):
             "f_max": self.f_max,
             "round_mode": self.round_mode.value,
             "gamma": self.gamma,
+            "sign_bits": self.sign_bits,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }
@@ -159,7 +165,7 @@ class QDense(keras.layers.Layer, HGQLayer):
     def kernel_bits_tensor(self) -> Any:
         """Differentiable bits per weight (for the EBOPs loss), from inference-mode weights."""
         wq, _, fr_w, _ = self.quantized_weights(None, False)
-        return fixed_ops.weight_bits(wq, fr_w)
+        return fixed_ops.weight_bits(wq, fr_w, sign=self.sign_bits)
 
     def integer_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(weight_raw, weight_f, bias_raw, bias_f)`` as int64 arrays, exactly the values the
@@ -189,7 +195,7 @@ class QDense(keras.layers.Layer, HGQLayer):
             w_bits = self.kernel_bits_tensor()
             return ops.sum(ops.matmul(ops.reshape(input_bits, (1, -1)), w_bits))
         weight_raw, _, _, _ = self.integer_weights()
-        sign = True if sign_bits is None else sign_bits
+        sign = self.sign_bits if sign_bits is None else sign_bits
         w_bits = fixed_np.weight_bits(weight_raw, exact=source is Bits.EXACT, sign=sign)
         return float(np.reshape(input_bits, -1) @ w_bits.astype(np.float64).sum(axis=1))
 

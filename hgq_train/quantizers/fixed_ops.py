@@ -122,16 +122,18 @@ def activation_bits(k: Any, i: Any, fr: Any) -> Any:
     return _sg(k) + ops.relu(_sg(i) + fr)
 
 
-def weight_bits(wq: Any, fr: Any) -> Any:
+def weight_bits(wq: Any, fr: Any, *, sign: bool = True) -> Any:
     """Differentiable bits of quantized weights ``wq`` at ``fr`` fractional bits.
 
     ``relu(i + fr) + k`` with ``i = floor(log2|wq|) + 1`` and ``k = wq < 0`` held fixed; 0 for
-    pruned (zero) weights. The value is the bit length of ``|raw|`` plus the sign bit.
+    pruned (zero) weights. The value is the bit length of ``|raw|`` plus the sign bit (without
+    it for ``sign=False``).
     """
     raw = _sg(ops.abs(wq) * _exp2(fr))
     live = raw > 0
     n_bits = ops.floor(ops.log2(ops.where(live, raw, ops.ones_like(raw)) + 0.5)) + 1.0
     i = _sg(n_bits - fr)
-    k = ops.cast(wq < 0, wq.dtype)
-    bits = ops.relu(i + fr) + k
+    bits = ops.relu(i + fr)
+    if sign:
+        bits = bits + ops.cast(wq < 0, wq.dtype)
     return ops.where(live, bits, ops.zeros_like(bits))
