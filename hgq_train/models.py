@@ -12,6 +12,7 @@ A TOML model file (all keys optional except ``hidden``)::
     batch_norm = false           # QDenseBatchNorm instead of QDense in hidden layers
     output_quantizer = false     # a linear QActivation on the logits
     sign_bits = false            # count a sign bit per negative weight in EBOPs (old count)
+    grad_scale_on = "ebops"      # 1/sqrt(n) of a shared bit width: on "ebops" or "task"
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class MLPConfig:
     batch_norm: bool = False
     output_quantizer: bool = False
     sign_bits: bool = False
+    grad_scale_on: str = "ebops"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -95,7 +97,11 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
 
     from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
 
-    common = {"granularity": config.granularity, "gamma": config.gamma}
+    common = {
+        "granularity": config.granularity,
+        "gamma": config.gamma,
+        "grad_scale_on": config.grad_scale_on,
+    }
     layers: list[Any] = [
         keras.Input(shape=(n_features,)),
         QInput(

@@ -11,7 +11,7 @@ from keras import ops
 from hgq_hw.spec import DenseSpec, LayerSpec
 from hgq_train.layers.base import Bits, HGQLayer, SpecContext, spec_name
 from hgq_train.quantizers import fixed_np, fixed_ops
-from hgq_train.quantizers.config import Granularity, f_shape, grad_scale, parse_round
+from hgq_train.quantizers.config import GradScaleOn, Granularity, f_shape, grad_scale, parse_round
 from hgq_train.quantizers.layer import BitRange, BitsRegularizer
 
 __all__ = ["QDense", "QDenseBatchNorm"]
@@ -34,6 +34,9 @@ class QDense(keras.layers.Layer, HGQLayer):
     sign_bits:
         Count a sign bit per negative weight in EBOPs. Default False, as the HGQ paper and HGQ
         v1 count: a negative constant costs a subtraction in the adder graph, not a bit.
+    grad_scale_on:
+        ``"ebops"`` (default, as HGQ) or ``"task"``: which gradient of a shared kernel ``f``
+        is scaled by ``1/sqrt(n)`` (see :class:`~hgq_train.quantizers.config.GradScaleOn`).
 
     The input must be 1-d per sample ``(batch, n_in)``; put a ``Flatten`` first otherwise.
     A weight that quantizes to 0 is pruned.
@@ -51,6 +54,7 @@ class QDense(keras.layers.Layer, HGQLayer):
         round_mode: str = "RND",
         gamma: float = 1e-6,
         sign_bits: bool = False,
+        grad_scale_on: str = "ebops",
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
         **kwargs: Any,
@@ -67,6 +71,7 @@ class QDense(keras.layers.Layer, HGQLayer):
         self.round_mode = parse_round(round_mode)
         self.gamma = float(gamma)
         self.sign_bits = bool(sign_bits)
+        self.grad_scale_on = GradScaleOn.parse(grad_scale_on)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -122,6 +127,7 @@ class QDense(keras.layers.Layer, HGQLayer):
             "round_mode": self.round_mode.value,
             "gamma": self.gamma,
             "sign_bits": self.sign_bits,
+            "grad_scale_on": self.grad_scale_on.value,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }
@@ -144,7 +150,8 @@ class QDense(keras.layers.Layer, HGQLayer):
         fr_w = self.kernel_bits_in_use()
         wq = fixed_ops.quantize(w, fr_w, self.round_mode)
         if training:
-            scale = grad_scale(self.kernel_shape, self.granularity)
+            task_side = self.grad_scale_on is GradScaleOn.TASK
+            scale = grad_scale(self.kernel_shape, self.granularity) if task_side else 1.0
             wq = fixed_ops.with_surrogate(w, wq, fr_w, scale)
         if self.use_bias:
             fr_b = fixed_ops.round_bits(self.bias_f, self.f_min, self.f_max)
@@ -165,7 +172,10 @@ class QDense(keras.layers.Layer, HGQLayer):
     def kernel_bits_tensor(self) -> Any:
         """Differentiable bits per weight (for the EBOPs loss), from inference-mode weights."""
         wq, _, fr_w, _ = self.quantized_weights(None, False)
-        return fixed_ops.weight_bits(wq, fr_w, sign=self.sign_bits)
+        bits = fixed_ops.weight_bits(wq, fr_w, sign=self.sign_bits)
+        if self.grad_scale_on is GradScaleOn.EBOPS:
+            bits = fixed_ops.scale_grad(bits, grad_scale(self.kernel_shape, self.granularity))
+        return bits
 
     def integer_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(weight_raw, weight_f, bias_raw, bias_f)`` as int64 arrays, exactly the values the

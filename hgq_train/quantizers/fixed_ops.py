@@ -8,8 +8,9 @@ the quantized value bit for bit:
 
 * straight-through in ``x``: ``d xq / d x = 1``;
 * in the real bit width ``f``: ``d xq / d f = -ln2 * (xq - x) * grad_scale`` (HGQ, arXiv
-  2405.00645), where ``grad_scale = 1/sqrt(n)`` and ``n`` values of one sample share one ``f``
-  (the batch is not counted: the loss is a batch mean, so the batch sum is an average);
+  2405.00645); the layers pass ``grad_scale = 1`` by default and put the ``1/sqrt(n)`` of a
+  shared ``f`` on the EBOPs side (:func:`scale_grad`, see
+  :class:`hgq_train.quantizers.config.GradScaleOn`);
 * the rounding of ``f`` (:func:`round_bits`) is straight-through as well.
 """
 
@@ -31,6 +32,7 @@ __all__ = [
     "quantize",
     "round_bits",
     "round_raw",
+    "scale_grad",
     "weight_bits",
     "with_surrogate",
 ]
@@ -78,6 +80,11 @@ def with_surrogate(x: Any, xq: Any, fr: Any, grad_scale: Any = 1.0) -> Any:
     """
     d_f = _sg((xq - x) * (-LN2) * grad_scale)
     return _sg(xq) + (x - _sg(x)) + (fr - _sg(fr)) * d_f
+
+
+def scale_grad(x: Any, scale: Any) -> Any:
+    """``x`` unchanged in the forward pass (bit for bit), its gradient times ``scale``."""
+    return _sg(x) + (x - _sg(x)) * scale
 
 
 def apply_overflow(xq: Any, k: Any, i: Any, fr: Any, overflow: Overflow) -> Any:
