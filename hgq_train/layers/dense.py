@@ -34,6 +34,12 @@ class QDense(keras.layers.Layer, HGQLayer):
     sign_bits:
         Count a sign bit per negative weight in EBOPs. Default False, as the HGQ paper and HGQ
         v1 count: a negative constant costs a subtraction in the adder graph, not a bit.
+    kernel_init_bits:
+        Magnitude-aware start of the kernel bit widths (as HGQ v1): each weight starts with
+        this many significant bits for its initial magnitude, ``f = bits - 1 -
+        floor(log2|w|)`` (for shared widths, the largest of the sharing weights gets them),
+        clipped to ``[f_min, f_max]``. None (default): every weight starts at ``f_init``.
+        The bias always starts at ``f_init``.
     grad_scale_on:
         ``"ebops"`` (default, as HGQ) or ``"task"``: which gradient of a shared kernel ``f``
         is scaled by ``1/sqrt(n)`` (see :class:`~hgq_train.quantizers.config.GradScaleOn`).
@@ -54,6 +60,7 @@ class QDense(keras.layers.Layer, HGQLayer):
         round_mode: str = "RND",
         gamma: float = 1e-6,
         sign_bits: bool = False,
+        kernel_init_bits: float | None = None,
         grad_scale_on: str = "ebops",
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
@@ -72,6 +79,9 @@ class QDense(keras.layers.Layer, HGQLayer):
         self.gamma = float(gamma)
         self.sign_bits = bool(sign_bits)
         self.grad_scale_on = GradScaleOn.parse(grad_scale_on)
+        if kernel_init_bits is not None and not kernel_init_bits > 0:
+            raise ValueError(f"kernel_init_bits must be positive or None, got {kernel_init_bits}")
+        self.kernel_init_bits = None if kernel_init_bits is None else float(kernel_init_bits)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -96,6 +106,8 @@ class QDense(keras.layers.Layer, HGQLayer):
             regularizer=regularizer,
             constraint=constraint,
         )
+        if self.kernel_init_bits is not None:
+            self.kernel_f.assign(self.magnitude_f(ops.convert_to_numpy(self.kernel)))
         if self.use_bias:
             self.bias = self.add_weight(
                 name="bias", shape=(self.units,), initializer=self.bias_initializer
@@ -108,6 +120,20 @@ class QDense(keras.layers.Layer, HGQLayer):
                 constraint=constraint,
             )
         self._build_extra(self.units)
+
+    def magnitude_f(self, kernel: np.ndarray) -> np.ndarray:
+        """Fractional bits that give every weight of ``kernel`` ``kernel_init_bits`` significant
+        bits (shape of ``kernel_f``); zero weights get ``f_init``."""
+        w = np.abs(np.asarray(kernel, dtype=np.float64))
+        with np.errstate(divide="ignore"):
+            f = np.where(
+                w > 0, self.kernel_init_bits - 1 - np.floor(np.log2(w)), np.float64(self.f_init)
+            )
+        shape = f_shape(self.kernel_shape, self.granularity)
+        shared = tuple(a for a, n in enumerate(shape) if n == 1 and self.kernel_shape[a] > 1)
+        if shared:
+            f = np.min(f, axis=shared, keepdims=True)
+        return np.clip(f.reshape(shape), self.f_min, self.f_max).astype(np.float32)
 
     def _build_extra(self, units: int) -> None:
         """Hook for subclasses that add variables."""
@@ -128,6 +154,7 @@ class QDense(keras.layers.Layer, HGQLayer):
             "gamma": self.gamma,
             "sign_bits": self.sign_bits,
             "grad_scale_on": self.grad_scale_on.value,
+            "kernel_init_bits": self.kernel_init_bits,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }
@@ -247,6 +274,20 @@ class QDenseBatchNorm(QDense):
         if epsilon <= 0:
             raise ValueError(f"epsilon must be positive, got {epsilon}")
         self.momentum, self.epsilon = float(momentum), float(epsilon)
+
+    def magnitude_f(self, kernel: np.ndarray) -> np.ndarray:
+        """Fractional bits that give every weight of ``kernel`` ``kernel_init_bits`` significant
+        bits (shape of ``kernel_f``); zero weights get ``f_init``."""
+        w = np.abs(np.asarray(kernel, dtype=np.float64))
+        with np.errstate(divide="ignore"):
+            f = np.where(
+                w > 0, self.kernel_init_bits - 1 - np.floor(np.log2(w)), np.float64(self.f_init)
+            )
+        shape = f_shape(self.kernel_shape, self.granularity)
+        shared = tuple(a for a, n in enumerate(shape) if n == 1 and self.kernel_shape[a] > 1)
+        if shared:
+            f = np.min(f, axis=shared, keepdims=True)
+        return np.clip(f.reshape(shape), self.f_min, self.f_max).astype(np.float32)
 
     def _build_extra(self, units: int) -> None:
         self.bn_gamma = self.add_weight(name="bn_gamma", shape=(units,), initializer="ones")
