@@ -115,6 +115,7 @@ def export_with_model(
     overflow: Overflow | str | None = None,
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    calibration_margin_bits: int = 0,
 ) -> ExportResult:
     """Like :func:`export`, also returning the calibrated float64 model the spec reproduces."""
     ovf = None if overflow is None else parse_overflow(overflow)
@@ -124,7 +125,11 @@ def export_with_model(
         for layer in quantizers(model):
             layer.overflow = ovf
     model64 = float64_clone(model)
-    calibrate(model64, np.asarray(calibration_x, dtype=np.float64))
+    calibrate(
+        model64,
+        np.asarray(calibration_x, dtype=np.float64),
+        margin_bits=calibration_margin_bits,
+    )
     # the calibration (and overflow mode) goes back to the caller's model
     for layer in quantizers(model):
         layer64 = model64.get_layer(layer.name)
@@ -144,6 +149,7 @@ def export_with_model(
         "producer": "hgq_train",
         "keras_model": model.name,
         "calibration_samples": len(calibration_x),
+        "calibration_margin_bits": calibration_margin_bits,
         "ebops": exact,
         "weights": n_weights,
         "pruned_weights": n_pruned,
@@ -160,6 +166,7 @@ def export(
     overflow: Overflow | str | None = None,
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    calibration_margin_bits: int = 0,
 ) -> ModelSpec:
     """Calibrate ``model`` on ``calibration_x`` and return its spec.
 
@@ -167,9 +174,19 @@ def export(
     ``model``; None keeps each quantizer's own. ``model`` is modified in place: its quantizers
     are calibrated (integer bits from ``calibration_x``), so its inference then wraps or
     saturates like the spec. Raises ``ValueError`` naming the first unsupported layer.
+
+    ``calibration_margin_bits`` (default 0): extra integer bits on every activation element
+    beyond the range seen on ``calibration_x`` (see :func:`hgq_train.training.calibrate`);
+    each costs one bit of width per element, and keeps inputs that reach up to ``2**m`` times
+    further from wrapping or saturating.
     """
     return export_with_model(
-        model, calibration_x, overflow=overflow, name=name, metadata=metadata
+        model,
+        calibration_x,
+        overflow=overflow,
+        name=name,
+        metadata=metadata,
+        calibration_margin_bits=calibration_margin_bits,
     ).spec
 
 

@@ -205,12 +205,20 @@ class Quantizer(keras.layers.Layer):
         fr = fixed_np.round_bits(ops.convert_to_numpy(self.f), self.f_min, self.f_max)
         return np.broadcast_to(fr, self.feature_shape).copy()
 
-    def calibrate(self) -> None:
-        """Set ``k``/``i`` from the recorded range (exactly, in numpy) and switch overflow on."""
+    def calibrate(self, *, margin_bits: int = 0) -> None:
+        """Set ``k``/``i`` from the recorded range (exactly, in numpy) and switch overflow on.
+
+        ``margin_bits`` extra integer bits on every element that is not pruned (each doubles
+        the range that fits before WRAP/SAT acts, for one more bit of width); pruned elements
+        (only zeros seen) stay pruned.
+        """
+        if not isinstance(margin_bits, int | np.integer) or margin_bits < 0:
+            raise ValueError(f"margin_bits must be a non-negative integer, got {margin_bits!r}")
         f = self.f_np()
         k, i = fixed_np.int_bits_from_range(
             ops.convert_to_numpy(self.vmin), ops.convert_to_numpy(self.vmax), f
         )
+        i = np.where(k + i + f > 0, i + int(margin_bits), i)
         self.k.assign(k.astype(np.float64))
         self.i.assign(i.astype(np.float64))
         self.calibrated.assign(1.0)

@@ -157,3 +157,34 @@ def test_uncalibrated_quantizer_refuses_kif() -> None:
     q.build((None, 3))
     with pytest.raises(ValueError, match="not calibrated"):
         q.kif()
+
+
+def test_calibration_margin_adds_integer_bits_to_live_elements_only() -> None:
+    rng = np.random.default_rng(17)
+    x = rng.normal(size=(60, 4, 4))
+    x[:, 0, 0] = 0.0  # input element 0 only ever 0: pruned, and stays pruned
+    plain = _every_layer_model(Round.RND, Overflow.WRAP)
+    _randomize(plain, np.random.default_rng(18))
+    wide = _every_layer_model(Round.RND, Overflow.WRAP)
+    wide.set_weights(plain.get_weights())
+    a = export_with_model(plain, x)
+    b = export_with_model(wide, x, calibration_margin_bits=1)
+    assert b.spec.metadata["calibration_margin_bits"] == 1
+    for name in ("inp", "a0", "a1", "a2", "out"):
+        (k0, i0, f0), (k1, i1, f1) = plain.get_layer(name).kif(), wide.get_layer(name).kif()
+        live = k0 + i0 + f0 > 0
+        assert np.array_equal(k0, k1) and np.array_equal(f0, f1)
+        np.testing.assert_array_equal(i1, np.where(live, i0 + 1, i0))
+    assert plain.get_layer("inp").kif()[1][0, 0] + plain.get_layer("inp").kif()[2][0, 0] <= 0
+    assert b.ebops > a.ebops
+    assert verify(b.model64, b.spec, x) == 60
+    # twice the calibration range: the margin keeps the input quantizer from wrapping
+    far = 1.9 * x
+    k, i, f = (t.reshape(-1) for t in wide.get_layer("inp").kif())
+    raw = quantize_inputs(b.spec, far.reshape(len(far), -1))
+    real = np.ldexp(raw.astype(np.float64), -f.astype(np.int32))
+    want = np.ldexp(np.floor(np.ldexp(far.reshape(len(far), -1), f) + 0.5), -f)
+    live = k + i + f > 0
+    np.testing.assert_array_equal(real[:, live], want[:, live])
+    with pytest.raises(ValueError, match="margin_bits must be a non-negative integer"):
+        export_with_model(wide, x, calibration_margin_bits=-1)
