@@ -29,6 +29,7 @@ Spec inputs are flat: feed ``x.reshape(len(x), -1)`` to :func:`hgq_hw.reference.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
 from collections.abc import Mapping
@@ -38,9 +39,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from hgq_hw.fixed import Overflow
+from hgq_hw.fixed import Overflow, Round
 from hgq_hw.reference import evaluate, infer_types, quantize_inputs
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, OutputSpec
+from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, OutputSpec, ReLUSpec, RequantizeSpec
 from hgq_train.ebops import ebops
 from hgq_train.layers.base import SpecContext, model_graph, node_for, spec_name
 from hgq_train.quantizers.config import parse_overflow
@@ -52,6 +53,7 @@ __all__ = [
     "export",
     "export_with_model",
     "float64_clone",
+    "fold_round_half",
     "keras_raw_outputs",
     "verify",
 ]
@@ -97,6 +99,65 @@ def build_spec_layers(model: keras.Model, context: SpecContext) -> list[LayerSpe
     return layers
 
 
+def _folded_bias(dense: DenseSpec, half_f: np.ndarray, fold: np.ndarray) -> DenseSpec:
+    """``dense`` with ``2**-(half_f[j] + 1)`` added to bias ``j`` where ``fold[j]``."""
+    raw, bias_f = dense.bias_raw.tolist(), dense.bias_f.tolist()
+    for j in np.flatnonzero(fold):
+        f_half = int(half_f[j]) + 1
+        f_new = max(int(bias_f[j]), f_half) if raw[j] else f_half
+        scaled = (int(raw[j]) << (f_new - int(bias_f[j]))) if raw[j] else 0
+        raw[j], bias_f[j] = scaled + (1 << (f_new - f_half)), f_new
+    return dataclasses.replace(
+        dense, bias_raw=np.array(raw, dtype=np.int64), bias_f=np.array(bias_f, dtype=np.int64)
+    )
+
+
+def fold_round_half(spec: ModelSpec) -> ModelSpec:
+    """Fold the half LSB of RND requantizers into the bias before them; they become TRN.
+
+    A ``Requantize`` with ``round=RND`` that reads a ``Dense`` (directly or through a
+    ``ReLU``), each read by nothing else, computes ``floor(y * 2**f + 1/2)``, which is
+    ``floor((y + 2**-(f+1)) * 2**f)``, TRN of ``y`` with the half LSB added to the bias (with
+    the ReLU between too: where ``-2**-(f+1) <= y < 0``, TRN of ``relu(y + 2**-(f+1))`` is 0,
+    as RND of ``relu(y)``). Exact for every input, not only the calibration data: the bias
+    only gains the fractional bit ``f + 1`` where the accumulator already has at least that
+    many fractional bits (elsewhere RND drops no bits and equals TRN), so the accumulator keeps
+    its fractional bits. Requantizers that read anything else stay RND. The hardware saves the
+    rounding adder of each such requantizer (the bias constant is added in the adder graph).
+    """
+    types = infer_types(spec)
+    readers: dict[str, int] = {}
+    for layer in spec.layers:
+        for name in layer.inputs:
+            readers[name] = readers.get(name, 0) + 1
+    by_name = {layer.name: layer for layer in spec.layers}
+    new: dict[str, LayerSpec] = {}
+    for layer in spec.layers:
+        if not isinstance(layer, RequantizeSpec) or layer.round is not Round.RND:
+            continue
+        path = [by_name[layer.inputs[0]]]
+        if isinstance(path[0], ReLUSpec):
+            path.append(by_name[path[0].inputs[0]])
+        dense = path[-1]
+        if not isinstance(dense, DenseSpec) or any(readers[p.name] != 1 for p in path):
+            continue
+        acc, to = types[dense.name], layer.type
+        fold = (acc.width > 0) & (to.width > 0) & (acc.f > to.f)
+        new[dense.name] = _folded_bias(dense, to.f, fold)
+        new[layer.name] = dataclasses.replace(layer, round=Round.TRN)
+    if not new:
+        return spec
+    layers = tuple(new.get(layer.name, layer) for layer in spec.layers)
+    folded = [name for name, layer in new.items() if isinstance(layer, RequantizeSpec)]
+    metadata = {**spec.metadata, "round_half_folded": folded}
+    out = ModelSpec(name=spec.name, layers=layers, metadata=metadata)
+    after = infer_types(out)
+    for name in new:
+        if not np.array_equal(after[name].f, types[name].f):  # the contract above, checked
+            raise RuntimeError(f"folding the half LSB changed the fractional bits of {name!r}")
+    return out
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """What :func:`export_with_model` returns."""
@@ -116,6 +177,7 @@ def export_with_model(
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     calibration_margin_bits: int = 0,
+    fold_rounding: bool = True,
 ) -> ExportResult:
     """Like :func:`export`, also returning the calibrated float64 model the spec reproduces."""
     ovf = None if overflow is None else parse_overflow(overflow)
@@ -156,6 +218,8 @@ def export_with_model(
         **(dict(metadata) if metadata else {}),
     }
     spec = ModelSpec(name=spec_name(name or model.name), layers=tuple(spec_layers), metadata=meta)
+    if fold_rounding:
+        spec = fold_round_half(spec)
     return ExportResult(spec, model64, exact)
 
 
@@ -167,6 +231,7 @@ def export(
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     calibration_margin_bits: int = 0,
+    fold_rounding: bool = True,
 ) -> ModelSpec:
     """Calibrate ``model`` on ``calibration_x`` and return its spec.
 
@@ -179,6 +244,9 @@ def export(
     beyond the range seen on ``calibration_x`` (see :func:`hgq_train.training.calibrate`);
     each costs one bit of width per element, and keeps inputs that reach up to ``2**m`` times
     further from wrapping or saturating.
+
+    ``fold_rounding`` (default True): RND requantizers after a dense layer become TRN with
+    the half LSB folded into the bias (:func:`fold_round_half`; same outputs, bit for bit).
     """
     return export_with_model(
         model,
@@ -187,6 +255,7 @@ def export(
         name=name,
         metadata=metadata,
         calibration_margin_bits=calibration_margin_bits,
+        fold_rounding=fold_rounding,
     ).spec
 
 

@@ -3,6 +3,8 @@ quantized inference (float64) on every sample, for every layer kind and round/ov
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import hgq_train
 from hgq_hw.fixed import Overflow, Round
 from hgq_hw.reference import evaluate, quantize_inputs
-from hgq_hw.spec import DenseSpec, InputSpec, ReLUSpec, RequantizeSpec, load, save
+from hgq_hw.spec import DenseSpec, InputSpec, ModelSpec, ReLUSpec, RequantizeSpec, load, save
 from hgq_train.export import export_with_model, float64_clone, verify
 from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
 
@@ -188,3 +190,49 @@ def test_calibration_margin_adds_integer_bits_to_live_elements_only() -> None:
     np.testing.assert_array_equal(real[:, live], want[:, live])
     with pytest.raises(ValueError, match="margin_bits must be a non-negative integer"):
         export_with_model(wide, x, calibration_margin_bits=-1)
+
+
+def _random_raw_inputs(spec, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Raw inputs over the whole input type (not only the calibration data), edges included."""
+    lo, hi = (np.array(b, dtype=np.int64) for b in spec.input.type.raw_bounds())
+    x = rng.integers(lo, hi + 1, size=(n, len(lo)))
+    x[0], x[1] = lo, hi
+    return x
+
+
+def test_rnd_requantizers_fold_their_half_lsb_into_the_bias_bit_exactly(overflow) -> None:
+    rng = np.random.default_rng(19)
+    model = _every_layer_model(Round.RND, overflow)
+    _randomize(model, np.random.default_rng(20))
+    x = rng.normal(size=(120, 4, 4))
+    folded = export_with_model(model, x)
+    plain = export_with_model(model, x, fold_rounding=False)
+    rounds = {s.name: s.round for s in folded.spec.layers if isinstance(s, RequantizeSpec)}
+    # a0, a2, out read a Dense (a0, a2 through a ReLU); a1 reads the requantizer a0: stays RND
+    assert rounds == {"a0": Round.TRN, "a1": Round.RND, "a2": Round.TRN, "out": Round.TRN}
+    assert folded.spec.metadata["round_half_folded"] == ["a0", "a2", "out"]
+    assert all(s.round is Round.RND for s in plain.spec.layers if isinstance(s, RequantizeSpec))
+    changed = [
+        (a.name, int(np.count_nonzero(a.bias_raw != b.bias_raw)))
+        for a, b in zip(folded.spec.dense_layers(), plain.spec.dense_layers())
+    ]
+    assert all(n > 0 for _, n in changed), changed
+    assert verify(folded.model64, folded.spec, x) == 120  # against Keras, every sample
+    raw = _random_raw_inputs(folded.spec, 3000, rng)
+    np.testing.assert_array_equal(evaluate(folded.spec, raw), evaluate(plain.spec, raw))
+    # the check can fail: TRN without the folded bias gives other outputs on these inputs
+    unfolded = ModelSpec(
+        name=plain.spec.name,
+        layers=tuple(
+            dataclasses.replace(s, round=Round.TRN) if s.name in rounds and s.name != "a1" else s
+            for s in plain.spec.layers
+        ),
+    )
+    assert not np.array_equal(evaluate(unfolded, raw), evaluate(plain.spec, raw))
+
+
+def test_trn_models_have_nothing_to_fold() -> None:
+    model = _every_layer_model(Round.TRN, Overflow.WRAP)
+    _randomize(model, np.random.default_rng(22))
+    x = np.random.default_rng(23).normal(size=(40, 4, 4))
+    assert export_with_model(model, x).spec == export_with_model(model, x, fold_rounding=False).spec
