@@ -70,8 +70,11 @@ def test_export_is_bit_exact_for_every_layer_and_mode(
         "Dense", "Requantize", "Output",
     ]  # fmt: skip
     assert spec.input_shape == (16,)
+    folded = set(spec.metadata.get("round_half_folded", []))
+    assert folded == ({"a0", "a2", "out"} if round_mode is Round.RND else set())
     assert all(
-        layer.round is round_mode and layer.overflow is overflow
+        layer.round is (Round.TRN if layer.name in folded else round_mode)
+        and layer.overflow is overflow
         for layer in spec.layers
         if isinstance(layer, InputSpec | RequantizeSpec)
     )
