@@ -4,9 +4,10 @@ A TOML model file (all keys optional except ``hidden``)::
 
     hidden = [64, 32, 32]        # hidden layer widths
     granularity = "element"      # bit-width sharing of kernels and activations
-    f_init = 6.0                 # initial fractional bits (activations, biases; weights if
-                                 # weight_init_bits = 0)
-    weight_init_bits = 3.0       # each weight starts with this many significant bits
+    f_init = 6.0                 # initial fractional bits of activations and biases
+    weight_f_init = 6.0          # initial fractional bits of every weight (default: f_init)
+    weight_init_bits = 0         # > 0: each weight starts with this many significant bits
+                                 # for its magnitude instead (weight_f_init is then unused)
     input_f_init = 6.0           # initial fractional bits of the input quantizer
     round_mode = "RND"           # RND or TRN
     overflow = "WRAP"            # WRAP or SAT
@@ -35,7 +36,8 @@ class MLPConfig:
     hidden: tuple[int, ...] = (32,)
     granularity: str = "element"
     f_init: float = 6.0
-    weight_init_bits: float = 3.0
+    weight_f_init: float | None = None
+    weight_init_bits: float = 0.0
     input_f_init: float = 6.0
     round_mode: str = "RND"
     overflow: str = "WRAP"
@@ -123,6 +125,7 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
                 f_init=config.f_init,
                 round_mode=config.round_mode,
                 sign_bits=config.sign_bits,
+                kernel_f_init=config.weight_f_init,
                 kernel_init_bits=config.weight_init_bits or None,
                 name=f"dense{n}",
                 **common,
@@ -144,6 +147,7 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
             f_init=config.f_init,
             round_mode=config.round_mode,
             sign_bits=config.sign_bits,
+            kernel_f_init=config.weight_f_init,
             kernel_init_bits=config.weight_init_bits or None,
             name="logits",
             **common,

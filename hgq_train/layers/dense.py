@@ -34,11 +34,15 @@ class QDense(keras.layers.Layer, HGQLayer):
     sign_bits:
         Count a sign bit per negative weight in EBOPs. Default False, as the HGQ paper and HGQ
         v1 count: a negative constant costs a subtraction in the adder graph, not a bit.
+    kernel_f_init:
+        Initial fractional bits of every weight (None: ``f_init``, which then also starts the
+        bias).
     kernel_init_bits:
         Magnitude-aware start of the kernel bit widths (as HGQ v1): each weight starts with
         this many significant bits for its initial magnitude, ``f = bits - 1 -
         floor(log2|w|)`` (for shared widths, the largest of the sharing weights gets them),
-        clipped to ``[f_min, f_max]``. None (default): every weight starts at ``f_init``.
+        clipped to ``[f_min, f_max]``. None (default): every weight starts at
+        ``kernel_f_init``.
         The bias always starts at ``f_init``.
     grad_scale_on:
         ``"ebops"`` (default, as HGQ) or ``"task"``: which gradient of a shared kernel ``f``
@@ -60,6 +64,7 @@ class QDense(keras.layers.Layer, HGQLayer):
         round_mode: str = "RND",
         gamma: float = 1e-6,
         sign_bits: bool = False,
+        kernel_f_init: float | None = None,
         kernel_init_bits: float | None = None,
         grad_scale_on: str = "ebops",
         kernel_initializer: Any = "glorot_uniform",
@@ -82,6 +87,11 @@ class QDense(keras.layers.Layer, HGQLayer):
         if kernel_init_bits is not None and not kernel_init_bits > 0:
             raise ValueError(f"kernel_init_bits must be positive or None, got {kernel_init_bits}")
         self.kernel_init_bits = None if kernel_init_bits is None else float(kernel_init_bits)
+        if kernel_f_init is not None and not f_min <= kernel_f_init <= f_max:
+            raise ValueError(
+                f"kernel_f_init ({kernel_f_init}) must lie in [f_min, f_max] = [{f_min}, {f_max}]"
+            )
+        self.kernel_f_init = None if kernel_f_init is None else float(kernel_f_init)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -99,10 +109,11 @@ class QDense(keras.layers.Layer, HGQLayer):
         self.kernel = self.add_weight(
             name="kernel", shape=self.kernel_shape, initializer=self.kernel_initializer
         )
+        kernel_f0 = self.f_init if self.kernel_f_init is None else self.kernel_f_init
         self.kernel_f = self.add_weight(
             name="kernel_f",
             shape=f_shape(self.kernel_shape, self.granularity),
-            initializer=init,
+            initializer=keras.initializers.Constant(kernel_f0),
             regularizer=regularizer,
             constraint=constraint,
         )
@@ -154,6 +165,7 @@ class QDense(keras.layers.Layer, HGQLayer):
             "gamma": self.gamma,
             "sign_bits": self.sign_bits,
             "grad_scale_on": self.grad_scale_on.value,
+            "kernel_f_init": self.kernel_f_init,
             "kernel_init_bits": self.kernel_init_bits,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),

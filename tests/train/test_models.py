@@ -90,8 +90,15 @@ def test_weights_start_with_a_fixed_number_of_significant_bits(bits: int) -> Non
 def test_mlp_start_bits_are_options() -> None:
     from dataclasses import replace
 
+    import numpy as np
+
     config = resolve_model_config("digits", 64, 10)
-    model = build_mlp(replace(config, weight_init_bits=0), 64, 10)
+    model = build_mlp(replace(config, weight_init_bits=0, weight_f_init=None), 64, 10)
     assert float(model.get_layer("dense0").kernel_f.numpy().max()) == config.f_init
+    model = build_mlp(replace(config, weight_init_bits=0, weight_f_init=4.0, f_init=2.0), 64, 10)
+    for name in ("dense0", "logits"):
+        dense = model.get_layer(name)
+        assert np.all(dense.kernel_f.numpy() == 4.0) and np.all(dense.bias_f.numpy() == 2.0)
+    assert np.all(model.get_layer("relu0").f.numpy() == 2.0)
     model = build_mlp(replace(config, weight_init_bits=2.0), 64, 10)
     assert model.get_layer("dense0").kernel_init_bits == 2.0
