@@ -21,12 +21,15 @@ x))`` against it bit for bit. Export itself works on the float64 clone, so the n
 clone's. The float32 model usually agrees too, but its accumulations round once they need more
 than 24 bits; float64 is exact while a dense accumulation spans at most 53 bits.
 
+Each layer gives its own spec layers (:meth:`hgq_train.layers.base.HGQLayer.to_spec`);
+:func:`build_spec_layers` only wires them as the model's graph.
+
 Spec inputs are flat: feed ``x.reshape(len(x), -1)`` to :func:`hgq_hw.reference.quantize_inputs`.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import sys
 import types
 from collections.abc import Mapping
@@ -36,121 +39,125 @@ from typing import Any
 import keras
 import numpy as np
 
-from hgq_hw.fixed import Overflow
+from hgq_hw.fixed import Overflow, Round
 from hgq_hw.reference import evaluate, infer_types, quantize_inputs
-from hgq_hw.spec import (
-    DenseSpec,
-    InputSpec,
-    LayerSpec,
-    ModelSpec,
-    OutputSpec,
-    ReLUSpec,
-    RequantizeSpec,
-)
-from hgq_train.ebops import PASS_THROUGH, ebops, layer_chain, unsupported_layer
-from hgq_train.layers import QDense, QInput
+from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, OutputSpec, ReLUSpec, RequantizeSpec
+from hgq_train.ebops import ebops
+from hgq_train.layers.base import SpecContext, model_graph, node_for, spec_name
 from hgq_train.quantizers.config import parse_overflow
-from hgq_train.quantizers.layer import Quantizer
-from hgq_train.training import calibrate
+from hgq_train.training import calibrate, quantizers
 
 __all__ = [
     "ExportResult",
+    "build_spec_layers",
     "export",
     "export_with_model",
     "float64_clone",
+    "fold_round_half",
     "keras_raw_outputs",
     "verify",
 ]
 
 
-def _spec_name(name: str) -> str:
-    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return clean if re.match(r"^[A-Za-z_]", clean) else f"l_{clean}"
-
-
 def float64_clone(model: keras.Model) -> keras.Model:
-    """The same chain of layers computing in float64, with the same weights (and calibration)."""
-    chain = layer_chain(model)
+    """The same layers computing in float64, with the same weights (and calibration)."""
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return type(layer).from_config({**layer.get_config(), "dtype": "float64"})
+
     inp = keras.Input(shape=tuple(model.input_shape[1:]), dtype="float64")
-    x = inp
-    clones = []
-    for layer in chain:
-        config = {**layer.get_config(), "dtype": "float64"}
-        clone = type(layer).from_config(config)
-        x = clone(x)
-        clones.append(clone)
-    clone_model = keras.Model(inp, x, name=f"{model.name}_float64")
-    for layer, clone in zip(chain, clones):
-        clone.set_weights(layer.get_weights())
+    clone_model = keras.models.clone_model(model, input_tensors=inp, clone_function=clone)
+    for layer in model.layers:
+        if not isinstance(layer, keras.layers.InputLayer):
+            clone_model.get_layer(layer.name).set_weights(layer.get_weights())
     return clone_model
 
 
-def _check_chain(chain: list[keras.layers.Layer]) -> None:
-    for layer in chain:
-        if not isinstance(layer, (Quantizer, QDense, *PASS_THROUGH)):
-            raise unsupported_layer(layer)
-    first = next((layer for layer in chain if not isinstance(layer, PASS_THROUGH)), None)
-    if not isinstance(first, QInput):
+def build_spec_layers(model: keras.Model, context: SpecContext) -> list[LayerSpec]:
+    """Every layer's own spec layers, wired as the model's graph, then ``Output``.
+
+    Raises ``ValueError`` naming the first unsupported layer, or when the model input reaches a
+    layer other than a :class:`~hgq_train.layers.QInput` before being quantized.
+    """
+    graph = model_graph(model)
+    nodes = [node_for(layer) for layer, _ in graph]  # every layer known, before any work
+    layers: list[LayerSpec] = []
+    tensor: dict[str, str | None] = {}  # Keras layer -> spec tensor holding its output
+    last: str | None = None
+    for (layer, reads), node in zip(graph, nodes):
+        source = tensor[reads[0]] if reads else None
+        specs = node.to_spec(() if source is None else (source,), context)
+        layers.extend(specs)
+        tensor[layer.name] = specs[-1].name if specs else source
+        last = tensor[layer.name]
+    if last is None:
         raise ValueError(
             "the model must start with a QInput layer (after any Flatten/Reshape) so that its "
-            f"inputs are quantized; found {type(first).__name__ if first else 'no layers'}"
+            "inputs are quantized; found no quantized layer"
         )
-
-
-def _flat(a: np.ndarray) -> np.ndarray:
-    return np.asarray(a, dtype=np.int64).reshape(-1)
-
-
-def _build_spec(chain: list[keras.layers.Layer], overflow: Overflow | None) -> list[LayerSpec]:
-    layers: list[LayerSpec] = []
-    current = ""
-    for layer in chain:
-        if isinstance(layer, PASS_THROUGH):
-            continue
-        lname = _spec_name(layer.name)
-        if isinstance(layer, QInput) and not layers:
-            k, i, f = layer.kif()
-            layers.append(
-                InputSpec(
-                    name=lname,
-                    k=_flat(k),
-                    i=_flat(i),
-                    f=_flat(f),
-                    round=layer.round_mode,
-                    overflow=overflow or layer.overflow,
-                )
-            )
-        elif isinstance(layer, Quantizer):
-            if layer.activation == "relu":
-                layers.append(ReLUSpec(name=f"{lname}_relu", inputs=(current,)))
-                current = f"{lname}_relu"
-            k, i, f = layer.kif()
-            layers.append(
-                RequantizeSpec(
-                    name=lname,
-                    inputs=(current,),
-                    k=_flat(k),
-                    i=_flat(i),
-                    f=_flat(f),
-                    round=layer.round_mode,
-                    overflow=overflow or layer.overflow,
-                )
-            )
-        elif isinstance(layer, QDense):
-            weight_raw, weight_f, bias_raw, bias_f = layer.integer_weights()
-            layers.append(
-                DenseSpec(
-                    name=lname,
-                    inputs=(current,),
-                    weight_raw=weight_raw,
-                    weight_f=weight_f,
-                    bias_raw=bias_raw,
-                    bias_f=bias_f,
-                )
-            )
-        current = layers[-1].name
-    layers.append(OutputSpec(name="output", inputs=(current,)))
+    layers.append(OutputSpec(name="output", inputs=(last,)))
     return layers
+
+
+def _folded_bias(dense: DenseSpec, half_f: np.ndarray, fold: np.ndarray) -> DenseSpec:
+    """``dense`` with ``2**-(half_f[j] + 1)`` added to bias ``j`` where ``fold[j]``."""
+    raw, bias_f = dense.bias_raw.tolist(), dense.bias_f.tolist()
+    for j in np.flatnonzero(fold):
+        f_half = int(half_f[j]) + 1
+        f_new = max(int(bias_f[j]), f_half) if raw[j] else f_half
+        scaled = (int(raw[j]) << (f_new - int(bias_f[j]))) if raw[j] else 0
+        raw[j], bias_f[j] = scaled + (1 << (f_new - f_half)), f_new
+    return dataclasses.replace(
+        dense, bias_raw=np.array(raw, dtype=np.int64), bias_f=np.array(bias_f, dtype=np.int64)
+    )
+
+
+def fold_round_half(spec: ModelSpec) -> ModelSpec:
+    """Fold the half LSB of RND requantizers into the bias before them; they become TRN.
+
+    A ``Requantize`` with ``round=RND`` that reads a ``Dense`` (directly or through a
+    ``ReLU``), each read by nothing else, computes ``floor(y * 2**f + 1/2)``, which is
+    ``floor((y + 2**-(f+1)) * 2**f)``, TRN of ``y`` with the half LSB added to the bias (with
+    the ReLU between too: where ``-2**-(f+1) <= y < 0``, TRN of ``relu(y + 2**-(f+1))`` is 0,
+    as RND of ``relu(y)``). Exact for every input, not only the calibration data: the bias
+    only gains the fractional bit ``f + 1`` where the accumulator already has at least that
+    many fractional bits (elsewhere RND drops no bits and equals TRN), so the accumulator never
+    gains fractional bits (it loses some where the folded bias becomes 0). Requantizers that
+    read anything else stay RND. The hardware saves the rounding increment of each such
+    requantizer (and reads one low bit less); the half LSB costs a bias adder in the adder
+    graph only where the bias was 0.
+    """
+    types = infer_types(spec)
+    readers: dict[str, int] = {}
+    for layer in spec.layers:
+        for name in layer.inputs:
+            readers[name] = readers.get(name, 0) + 1
+    by_name = {layer.name: layer for layer in spec.layers}
+    new: dict[str, LayerSpec] = {}
+    for layer in spec.layers:
+        if not isinstance(layer, RequantizeSpec) or layer.round is not Round.RND:
+            continue
+        path = [by_name[layer.inputs[0]]]
+        if isinstance(path[0], ReLUSpec):
+            path.append(by_name[path[0].inputs[0]])
+        dense = path[-1]
+        if not isinstance(dense, DenseSpec) or any(readers[p.name] != 1 for p in path):
+            continue
+        acc, to = types[dense.name], layer.type
+        fold = (acc.width > 0) & (to.width > 0) & (acc.f > to.f)
+        new[dense.name] = _folded_bias(dense, to.f, fold)
+        new[layer.name] = dataclasses.replace(layer, round=Round.TRN)
+    if not new:
+        return spec
+    layers = tuple(new.get(layer.name, layer) for layer in spec.layers)
+    folded = [name for name, layer in new.items() if isinstance(layer, RequantizeSpec)]
+    metadata = {**spec.metadata, "round_half_folded": folded}
+    out = ModelSpec(name=spec.name, layers=layers, metadata=metadata)
+    after = infer_types(out)
+    for name in new:  # the contract above, checked (fewer bits where a bias became 0)
+        if np.any(after[name].f > types[name].f):
+            raise RuntimeError(f"folding the half LSB widened the accumulator of {name!r}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -171,25 +178,29 @@ def export_with_model(
     overflow: Overflow | str | None = None,
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    calibration_margin_bits: int = 0,
+    fold_rounding: bool = True,
 ) -> ExportResult:
     """Like :func:`export`, also returning the calibrated float64 model the spec reproduces."""
     ovf = None if overflow is None else parse_overflow(overflow)
-    chain = layer_chain(model)
-    _check_chain(chain)
+    for layer, _ in model_graph(model):
+        node_for(layer)  # refuse unsupported layers before any work
     if ovf is not None:
-        for layer in chain:
-            if isinstance(layer, Quantizer):
-                layer.overflow = ovf
+        for layer in quantizers(model):
+            layer.overflow = ovf
     model64 = float64_clone(model)
-    calibrate(model64, np.asarray(calibration_x, dtype=np.float64))
+    calibrate(
+        model64,
+        np.asarray(calibration_x, dtype=np.float64),
+        margin_bits=calibration_margin_bits,
+    )
     # the calibration (and overflow mode) goes back to the caller's model
-    for layer, layer64 in zip(chain, layer_chain(model64)):
-        if isinstance(layer, Quantizer):
-            for var, var64 in zip(layer.non_trainable_variables, layer64.non_trainable_variables):
-                var.assign(keras.ops.convert_to_numpy(var64).astype(var.dtype))
-    chain64 = layer_chain(model64)
+    for layer in quantizers(model):
+        layer64 = model64.get_layer(layer.name)
+        for var, var64 in zip(layer.non_trainable_variables, layer64.non_trainable_variables):
+            var.assign(keras.ops.convert_to_numpy(var64).astype(var.dtype))
+    spec_layers = build_spec_layers(model64, SpecContext(overflow=ovf))
     exact = ebops(model64, exact=True)
-    spec_layers = _build_spec(chain64, ovf)
     n_weights = sum(
         int(layer.weight_raw.size) for layer in spec_layers if isinstance(layer, DenseSpec)
     )
@@ -202,12 +213,15 @@ def export_with_model(
         "producer": "hgq_train",
         "keras_model": model.name,
         "calibration_samples": len(calibration_x),
+        "calibration_margin_bits": calibration_margin_bits,
         "ebops": exact,
         "weights": n_weights,
         "pruned_weights": n_pruned,
         **(dict(metadata) if metadata else {}),
     }
-    spec = ModelSpec(name=_spec_name(name or model.name), layers=tuple(spec_layers), metadata=meta)
+    spec = ModelSpec(name=spec_name(name or model.name), layers=tuple(spec_layers), metadata=meta)
+    if fold_rounding:
+        spec = fold_round_half(spec)
     return ExportResult(spec, model64, exact)
 
 
@@ -218,6 +232,8 @@ def export(
     overflow: Overflow | str | None = None,
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    calibration_margin_bits: int = 0,
+    fold_rounding: bool = True,
 ) -> ModelSpec:
     """Calibrate ``model`` on ``calibration_x`` and return its spec.
 
@@ -225,9 +241,23 @@ def export(
     ``model``; None keeps each quantizer's own. ``model`` is modified in place: its quantizers
     are calibrated (integer bits from ``calibration_x``), so its inference then wraps or
     saturates like the spec. Raises ``ValueError`` naming the first unsupported layer.
+
+    ``calibration_margin_bits`` (default 0): extra integer bits on every activation element
+    beyond the range seen on ``calibration_x`` (see :func:`hgq_train.training.calibrate`);
+    each costs one bit of width per element, and keeps inputs that reach up to ``2**m`` times
+    further from wrapping or saturating.
+
+    ``fold_rounding`` (default True): RND requantizers after a dense layer become TRN with
+    the half LSB folded into the bias (:func:`fold_round_half`; same outputs, bit for bit).
     """
     return export_with_model(
-        model, calibration_x, overflow=overflow, name=name, metadata=metadata
+        model,
+        calibration_x,
+        overflow=overflow,
+        name=name,
+        metadata=metadata,
+        calibration_margin_bits=calibration_margin_bits,
+        fold_rounding=fold_rounding,
     ).spec
 
 

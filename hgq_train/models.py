@@ -4,13 +4,18 @@ A TOML model file (all keys optional except ``hidden``)::
 
     hidden = [64, 32, 32]        # hidden layer widths
     granularity = "element"      # bit-width sharing of kernels and activations
-    f_init = 6.0                 # initial fractional bits (weights and activations)
+    f_init = 6.0                 # initial fractional bits of activations and biases
+    weight_f_init = 6.0          # initial fractional bits of every weight (default: f_init)
+    weight_init_bits = 0         # > 0: each weight starts with this many significant bits
+                                 # for its magnitude instead (weight_f_init is then unused)
     input_f_init = 6.0           # initial fractional bits of the input quantizer
     round_mode = "RND"           # RND or TRN
     overflow = "WRAP"            # WRAP or SAT
     gamma = 1e-6                 # weight of gamma * sum(f)
     batch_norm = false           # QDenseBatchNorm instead of QDense in hidden layers
     output_quantizer = false     # a linear QActivation on the logits
+    sign_bits = false            # count a sign bit per negative weight in EBOPs (old count)
+    grad_scale_on = "ebops"      # 1/sqrt(n) of a shared bit width: on "ebops" or "task"
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ class MLPConfig:
     hidden: tuple[int, ...] = (32,)
     granularity: str = "element"
     f_init: float = 6.0
+    weight_f_init: float | None = None
+    weight_init_bits: float = 0.0
     input_f_init: float = 6.0
     round_mode: str = "RND"
     overflow: str = "WRAP"
     gamma: float = 1e-6
     batch_norm: bool = False
     output_quantizer: bool = False
+    sign_bits: bool = False
+    grad_scale_on: str = "ebops"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -54,9 +63,11 @@ class MLPConfig:
 
 PRESETS: dict[str, MLPConfig] = {
     "jet": MLPConfig(hidden=(64, 32, 32), f_init=6.0, input_f_init=8.0),
-    "digits": MLPConfig(hidden=(32,), f_init=6.0, input_f_init=4.0),
+    "digits": MLPConfig(hidden=(32,), f_init=6.0, input_f_init=4.0, weight_f_init=2.0),
 }
-"""``jet``: 16-64-32-32-5 (hls4ml jet tagging); ``digits``: 64-32-10."""
+"""``jet``: 16-64-32-32-5 (hls4ml jet tagging); ``digits``: 64-32-10 (weights start at 2
+fractional bits: half of the Glorot-initialised weights start pruned, which moved the whole
+digits front to about 0.6-0.7x the adders at equal accuracy, ``benchmarks/digits/RESULTS.md``)."""
 
 
 def resolve_model_config(model: str | None, n_features: int, n_classes: int) -> MLPConfig:
@@ -93,7 +104,11 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
 
     from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
 
-    common = {"granularity": config.granularity, "gamma": config.gamma}
+    common = {
+        "granularity": config.granularity,
+        "gamma": config.gamma,
+        "grad_scale_on": config.grad_scale_on,
+    }
     layers: list[Any] = [
         keras.Input(shape=(n_features,)),
         QInput(
@@ -111,6 +126,9 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
                 width,
                 f_init=config.f_init,
                 round_mode=config.round_mode,
+                sign_bits=config.sign_bits,
+                kernel_f_init=config.weight_f_init,
+                kernel_init_bits=config.weight_init_bits or None,
                 name=f"dense{n}",
                 **common,
             )
@@ -127,7 +145,14 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
         )
     layers.append(
         QDense(
-            n_classes, f_init=config.f_init, round_mode=config.round_mode, name="logits", **common
+            n_classes,
+            f_init=config.f_init,
+            round_mode=config.round_mode,
+            sign_bits=config.sign_bits,
+            kernel_f_init=config.weight_f_init,
+            kernel_init_bits=config.weight_init_bits or None,
+            name="logits",
+            **common,
         )
     )
     if config.output_quantizer:

@@ -149,9 +149,15 @@ def reset_ranges(model: keras.Model) -> None:
         q.reset_range()
 
 
-def calibrate(model: keras.Model, x: np.ndarray, *, batch_size: int = 1024) -> None:
+def calibrate(
+    model: keras.Model, x: np.ndarray, *, batch_size: int = 1024, margin_bits: int = 0
+) -> None:
     """Record each quantizer's value range on ``x`` (inference mode, no overflow), then set
-    their integer bits from it; afterwards inference applies WRAP/SAT outside that range."""
+    their integer bits from it; afterwards inference applies WRAP/SAT outside that range.
+
+    ``margin_bits``: extra integer bits per (unpruned) activation element beyond what ``x``
+    needs, for inputs that reach further than the calibration data (default 0: exactly the
+    range of ``x``)."""
     x = np.asarray(x)
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"calibration data must be a non-empty batch, got shape {x.shape}")
@@ -166,4 +172,4 @@ def calibrate(model: keras.Model, x: np.ndarray, *, batch_size: int = 1024) -> N
         for q in qs:
             q.calibrating = False
     for q in qs:
-        q.calibrate()
+        q.calibrate(margin_bits=margin_bits)

@@ -7,8 +7,18 @@ export as they are; other layers (convolutions, pooling) are not yet.
 
 from __future__ import annotations
 
-from hgq_train.layers.activation import QActivation, QInput
+from hgq_train.layers.activation import QActivation, QInput, QuantizerLayer
+from hgq_train.layers.base import HGQLayer, register_pass_through
 from hgq_train.layers.dense import QDense, QDenseBatchNorm
 from hgq_train.quantizers.layer import Quantizer
 
-__all__ = ["QActivation", "QDense", "QDenseBatchNorm", "QInput", "Quantizer"]
+__all__ = [
+    "HGQLayer",
+    "QActivation",
+    "QDense",
+    "QDenseBatchNorm",
+    "QInput",
+    "Quantizer",
+    "QuantizerLayer",
+    "register_pass_through",
+]

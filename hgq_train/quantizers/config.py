@@ -8,7 +8,14 @@ from typing import Any
 
 from hgq_hw.fixed import Overflow, Round
 
-__all__ = ["Granularity", "f_shape", "grad_scale", "parse_overflow", "parse_round"]
+__all__ = [
+    "GradScaleOn",
+    "Granularity",
+    "f_shape",
+    "grad_scale",
+    "parse_overflow",
+    "parse_round",
+]
 
 
 class Granularity(enum.Enum):
@@ -32,6 +39,32 @@ class Granularity(enum.Enum):
         except ValueError:
             choices = ", ".join(g.value for g in cls)
             raise ValueError(f"granularity must be one of {choices}, got {value!r}") from None
+
+
+class GradScaleOn(enum.Enum):
+    """Which gradient of a shared bit width gets the ``1/sqrt(n)`` scale (``n`` values share it).
+
+    The task-loss gradient of a shared ``f`` is the sum over the values that share it, as the
+    chain rule gives; the EBOPs gradient is what grows with ``n`` without bound, so HGQ (arXiv
+    2405.00645; HGQ v1 scales the bit widths that enter EBOPs) puts the scale there.
+    """
+
+    EBOPS = "ebops"
+    """On the EBOPs (resource) side: the default, as HGQ."""
+    TASK = "task"
+    """On the task-loss gradient (hgq_train before 2026-12; kept to reproduce old runs)."""
+
+    @classmethod
+    def parse(cls, value: Any) -> GradScaleOn:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"grad_scale_on must be a string, got {type(value).__name__}")
+        try:
+            return cls(value.lower())
+        except ValueError:
+            choices = ", ".join(g.value for g in cls)
+            raise ValueError(f"grad_scale_on must be one of {choices}, got {value!r}") from None
 
 
 def f_shape(shape: tuple[int, ...], granularity: Granularity) -> tuple[int, ...]:

@@ -8,8 +8,9 @@ the quantized value bit for bit:
 
 * straight-through in ``x``: ``d xq / d x = 1``;
 * in the real bit width ``f``: ``d xq / d f = -ln2 * (xq - x) * grad_scale`` (HGQ, arXiv
-  2405.00645), where ``grad_scale = 1/sqrt(n)`` and ``n`` values of one sample share one ``f``
-  (the batch is not counted: the loss is a batch mean, so the batch sum is an average);
+  2405.00645); the layers pass ``grad_scale = 1`` by default and put the ``1/sqrt(n)`` of a
+  shared ``f`` on the EBOPs side (:func:`scale_grad`, see
+  :class:`hgq_train.quantizers.config.GradScaleOn`);
 * the rounding of ``f`` (:func:`round_bits`) is straight-through as well.
 """
 
@@ -31,6 +32,7 @@ __all__ = [
     "quantize",
     "round_bits",
     "round_raw",
+    "scale_grad",
     "weight_bits",
     "with_surrogate",
 ]
@@ -80,6 +82,11 @@ def with_surrogate(x: Any, xq: Any, fr: Any, grad_scale: Any = 1.0) -> Any:
     return _sg(xq) + (x - _sg(x)) + (fr - _sg(fr)) * d_f
 
 
+def scale_grad(x: Any, scale: Any) -> Any:
+    """``x`` unchanged in the forward pass (bit for bit), its gradient times ``scale``."""
+    return _sg(x) + (x - _sg(x)) * scale
+
+
 def apply_overflow(xq: Any, k: Any, i: Any, fr: Any, overflow: Overflow) -> Any:
     """WRAP or SAT of quantized values ``xq`` into the per-element type ``(k, i, fr)``.
 
@@ -122,16 +129,18 @@ def activation_bits(k: Any, i: Any, fr: Any) -> Any:
     return _sg(k) + ops.relu(_sg(i) + fr)
 
 
-def weight_bits(wq: Any, fr: Any) -> Any:
+def weight_bits(wq: Any, fr: Any, *, sign: bool = True) -> Any:
     """Differentiable bits of quantized weights ``wq`` at ``fr`` fractional bits.
 
     ``relu(i + fr) + k`` with ``i = floor(log2|wq|) + 1`` and ``k = wq < 0`` held fixed; 0 for
-    pruned (zero) weights. The value is the bit length of ``|raw|`` plus the sign bit.
+    pruned (zero) weights. The value is the bit length of ``|raw|`` plus the sign bit (without
+    it for ``sign=False``).
     """
     raw = _sg(ops.abs(wq) * _exp2(fr))
     live = raw > 0
     n_bits = ops.floor(ops.log2(ops.where(live, raw, ops.ones_like(raw)) + 0.5)) + 1.0
     i = _sg(n_bits - fr)
-    k = ops.cast(wq < 0, wq.dtype)
-    bits = ops.relu(i + fr) + k
+    bits = ops.relu(i + fr)
+    if sign:
+        bits = bits + ops.cast(wq < 0, wq.dtype)
     return ops.where(live, bits, ops.zeros_like(bits))

@@ -11,6 +11,7 @@ from keras import ops
 
 from hgq_train.quantizers import fixed_np, fixed_ops
 from hgq_train.quantizers.config import (
+    GradScaleOn,
     Granularity,
     f_shape,
     grad_scale,
@@ -76,6 +77,10 @@ class Quantizer(keras.layers.Layer):
         follow the running range of the values).
     gamma:
         Weight of the ``gamma * sum(f)`` regularizer.
+    grad_scale_on:
+        ``"ebops"`` (default, as HGQ) or ``"task"``: which gradient of a shared ``f`` (channel
+        or layer granularity) is scaled by ``1/sqrt(n)``, see
+        :class:`~hgq_train.quantizers.config.GradScaleOn`.
 
     Members
     -------
@@ -97,6 +102,7 @@ class Quantizer(keras.layers.Layer):
         round_mode: str = "RND",
         overflow: str = "WRAP",
         gamma: float = 1e-6,
+        grad_scale_on: str = "ebops",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -112,6 +118,7 @@ class Quantizer(keras.layers.Layer):
         self.round_mode = parse_round(round_mode)
         self.overflow = parse_overflow(overflow)
         self.gamma = float(gamma)
+        self.grad_scale_on = GradScaleOn.parse(grad_scale_on)
         self.calibrating = False
         """While True, inference calls record the value range and never overflow."""
 
@@ -159,6 +166,7 @@ class Quantizer(keras.layers.Layer):
             "round_mode": self.round_mode.value,
             "overflow": self.overflow.value,
             "gamma": self.gamma,
+            "grad_scale_on": self.grad_scale_on.value,
         }
 
     # -- the computation ----------------------------------------------------------------------
@@ -176,11 +184,9 @@ class Quantizer(keras.layers.Layer):
             self.vmin.assign(ops.minimum(self.vmin, ops.min(xq, axis=0)))
             self.vmax.assign(ops.maximum(self.vmax, ops.max(xq, axis=0)))
         if training:
-            # 1/sqrt(n) over the elements of one sample that share an f; not over the batch:
-            # the task loss is a batch mean, so summing its per-sample gradients into f is
-            # already an average (an extra 1/sqrt(batch) made activation bits ~6x more
-            # sensitive to beta than to the task and cost accuracy at high beta).
-            scale = grad_scale(self.feature_shape, self.granularity)
+            # the old place of the 1/sqrt(n) of a shared f (n elements of one sample; never the
+            # batch: the task loss is a batch mean, so its per-sample sum is an average)
+            scale = self._shared_scale() if self.grad_scale_on is GradScaleOn.TASK else 1.0
             return fixed_ops.with_surrogate(x, xq, fr, scale)
         if self.calibrating:
             return xq
@@ -199,12 +205,20 @@ class Quantizer(keras.layers.Layer):
         fr = fixed_np.round_bits(ops.convert_to_numpy(self.f), self.f_min, self.f_max)
         return np.broadcast_to(fr, self.feature_shape).copy()
 
-    def calibrate(self) -> None:
-        """Set ``k``/``i`` from the recorded range (exactly, in numpy) and switch overflow on."""
+    def calibrate(self, *, margin_bits: int = 0) -> None:
+        """Set ``k``/``i`` from the recorded range (exactly, in numpy) and switch overflow on.
+
+        ``margin_bits`` extra integer bits on every element that is not pruned (each doubles
+        the range that fits before WRAP/SAT acts, for one more bit of width); pruned elements
+        (only zeros seen) stay pruned.
+        """
+        if not isinstance(margin_bits, int | np.integer) or margin_bits < 0:
+            raise ValueError(f"margin_bits must be a non-negative integer, got {margin_bits!r}")
         f = self.f_np()
         k, i = fixed_np.int_bits_from_range(
             ops.convert_to_numpy(self.vmin), ops.convert_to_numpy(self.vmax), f
         )
+        i = np.where(k + i + f > 0, i + int(margin_bits), i)
         self.k.assign(k.astype(np.float64))
         self.i.assign(i.astype(np.float64))
         self.calibrated.assign(1.0)
@@ -217,11 +231,19 @@ class Quantizer(keras.layers.Layer):
         i = np.rint(ops.convert_to_numpy(self.i)).astype(np.int64)
         return k, i, self.f_np()
 
+    def _shared_scale(self) -> float:
+        """``1/sqrt(n)``: ``n`` elements of one sample share each ``f``."""
+        return grad_scale(self.feature_shape, self.granularity)
+
     def bits_tensor(self) -> Any:
-        """Differentiable bits per element from the running range (for the EBOPs loss)."""
+        """Differentiable bits per element from the running range (for the EBOPs loss); with
+        ``grad_scale_on="ebops"`` their gradient is scaled by ``1/sqrt(n)``."""
         fr = ops.broadcast_to(self.bits_in_use(), self.feature_shape)
         k, i = fixed_ops.int_bits_from_range(self.vmin, self.vmax, fr)
-        return fixed_ops.activation_bits(k, i, fr)
+        bits = fixed_ops.activation_bits(k, i, fr)
+        if self.grad_scale_on is GradScaleOn.EBOPS:
+            bits = fixed_ops.scale_grad(bits, self._shared_scale())
+        return bits
 
     def bits_np(self, *, calibrated: bool | None = None) -> np.ndarray:
         """Bits per element as numpy: calibrated widths when calibrated, else from the range."""

@@ -37,13 +37,17 @@ def test_ebops_by_hand() -> None:
     calibrate(model, X)
     k, i, f = model.get_layer("iq").kif()
     assert (k.tolist(), i.tolist(), f.tolist()) == ([0, 1], [1, 0], [2, 1])
-    assert ebops(model) == 3 * (3 + 4) + 2 * (1 + 0)
-    # exact: bit spans 6=0b110 -> 2, -4=-0b100 -> 1+sign, 1 -> 1
-    assert ebops(model, exact=True) == 3 * (2 + 2) + 2 * 1
-    # HGQ v1's count: no sign bit for the negative weight
-    assert ebops(model, weight_sign=False) == 3 * (3 + 3) + 2 * (1 + 0)
-    assert ebops(model, exact=True, weight_sign=False) == 3 * (2 + 1) + 2 * 1
-    assert ebops_per_layer(model) == {"d": 23.0}
+    # the default (the paper's and HGQ v1's count): no sign bit for the negative weight
+    assert ebops(model) == 3 * (3 + 3) + 2 * (1 + 0)
+    # exact: bit spans 6=0b110 -> 2, -4=-0b100 -> 1, 1 -> 1
+    assert ebops(model, exact=True) == 3 * (2 + 1) + 2 * 1
+    assert ebops_per_layer(model) == {"d": 20.0}
+    assert float(ebops_tensor(model)) == pytest.approx(20.0)
+    # the old count: a sign bit per negative weight, as an override or the layer's own option
+    assert ebops(model, weight_sign=True) == 3 * (3 + 4) + 2 * (1 + 0)
+    assert ebops(model, exact=True, weight_sign=True) == 3 * (2 + 2) + 2 * 1
+    model.get_layer("d").sign_bits = True
+    assert ebops(model) == 23.0
     assert float(ebops_tensor(model)) == pytest.approx(23.0)
 
 
@@ -55,7 +59,7 @@ def test_ebops_gradient_is_the_other_operands_bits() -> None:
         value = ebops_tensor(model)
     g_in, g_w = tape.gradient(value, [iq.f, dense.kernel_f])
     # d/d f_in[i] = sum_j weight bits[i, j]; d/d f_w[i, j] = input bits[i] where the weight lives
-    np.testing.assert_allclose(g_in.numpy(), [7.0, 1.0])
+    np.testing.assert_allclose(g_in.numpy(), [6.0, 1.0])  # weight bits 3, 3 / 1, 0
     np.testing.assert_allclose(g_w.numpy(), [[3.0, 3.0], [2.0, 0.0]])
 
 
@@ -63,7 +67,7 @@ def test_pruned_input_costs_nothing() -> None:
     model = _tiny()
     calibrate(model, np.array([[0.5, 0.0], [1.25, 0.0]]))  # input 1 is always 0: width 0
     assert model.get_layer("iq").kif()[0].tolist() == [0, 0]
-    assert ebops(model) == 3 * (3 + 4)
+    assert ebops(model) == 3 * (3 + 3)
 
 
 def test_ebops_flow_through_flatten_and_need_a_quantizer() -> None:

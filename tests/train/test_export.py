@@ -3,6 +3,8 @@ quantized inference (float64) on every sample, for every layer kind and round/ov
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import hgq_train
 from hgq_hw.fixed import Overflow, Round
 from hgq_hw.reference import evaluate, quantize_inputs
-from hgq_hw.spec import DenseSpec, InputSpec, ReLUSpec, RequantizeSpec, load, save
+from hgq_hw.spec import DenseSpec, InputSpec, ModelSpec, ReLUSpec, RequantizeSpec, load, save
 from hgq_train.export import export_with_model, float64_clone, verify
 from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
 
@@ -68,8 +70,11 @@ def test_export_is_bit_exact_for_every_layer_and_mode(
         "Dense", "Requantize", "Output",
     ]  # fmt: skip
     assert spec.input_shape == (16,)
+    folded = set(spec.metadata.get("round_half_folded", []))
+    assert folded == ({"a0", "a2", "out"} if round_mode is Round.RND else set())
     assert all(
-        layer.round is round_mode and layer.overflow is overflow
+        layer.round is (Round.TRN if layer.name in folded else round_mode)
+        and layer.overflow is overflow
         for layer in spec.layers
         if isinstance(layer, InputSpec | RequantizeSpec)
     )
@@ -157,3 +162,80 @@ def test_uncalibrated_quantizer_refuses_kif() -> None:
     q.build((None, 3))
     with pytest.raises(ValueError, match="not calibrated"):
         q.kif()
+
+
+def test_calibration_margin_adds_integer_bits_to_live_elements_only() -> None:
+    rng = np.random.default_rng(17)
+    x = rng.normal(size=(60, 4, 4))
+    x[:, 0, 0] = 0.0  # input element 0 only ever 0: pruned, and stays pruned
+    plain = _every_layer_model(Round.RND, Overflow.WRAP)
+    _randomize(plain, np.random.default_rng(18))
+    wide = _every_layer_model(Round.RND, Overflow.WRAP)
+    wide.set_weights(plain.get_weights())
+    a = export_with_model(plain, x)
+    b = export_with_model(wide, x, calibration_margin_bits=1)
+    assert b.spec.metadata["calibration_margin_bits"] == 1
+    for name in ("inp", "a0", "a1", "a2", "out"):
+        (k0, i0, f0), (k1, i1, f1) = plain.get_layer(name).kif(), wide.get_layer(name).kif()
+        live = k0 + i0 + f0 > 0
+        assert np.array_equal(k0, k1) and np.array_equal(f0, f1)
+        np.testing.assert_array_equal(i1, np.where(live, i0 + 1, i0))
+    assert plain.get_layer("inp").kif()[1][0, 0] + plain.get_layer("inp").kif()[2][0, 0] <= 0
+    assert b.ebops > a.ebops
+    assert verify(b.model64, b.spec, x) == 60
+    # twice the calibration range: the margin keeps the input quantizer from wrapping
+    far = 1.9 * x
+    k, i, f = (t.reshape(-1) for t in wide.get_layer("inp").kif())
+    raw = quantize_inputs(b.spec, far.reshape(len(far), -1))
+    real = np.ldexp(raw.astype(np.float64), -f.astype(np.int32))
+    want = np.ldexp(np.floor(np.ldexp(far.reshape(len(far), -1), f) + 0.5), -f)
+    live = k + i + f > 0
+    np.testing.assert_array_equal(real[:, live], want[:, live])
+    with pytest.raises(ValueError, match="margin_bits must be a non-negative integer"):
+        export_with_model(wide, x, calibration_margin_bits=-1)
+
+
+def _random_raw_inputs(spec, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Raw inputs over the whole input type (not only the calibration data), edges included."""
+    lo, hi = (np.array(b, dtype=np.int64) for b in spec.input.type.raw_bounds())
+    x = rng.integers(lo, hi + 1, size=(n, len(lo)))
+    x[0], x[1] = lo, hi
+    return x
+
+
+def test_rnd_requantizers_fold_their_half_lsb_into_the_bias_bit_exactly(overflow) -> None:
+    rng = np.random.default_rng(19)
+    model = _every_layer_model(Round.RND, overflow)
+    _randomize(model, np.random.default_rng(20))
+    x = rng.normal(size=(120, 4, 4))
+    folded = export_with_model(model, x)
+    plain = export_with_model(model, x, fold_rounding=False)
+    rounds = {s.name: s.round for s in folded.spec.layers if isinstance(s, RequantizeSpec)}
+    # a0, a2, out read a Dense (a0, a2 through a ReLU); a1 reads the requantizer a0: stays RND
+    assert rounds == {"a0": Round.TRN, "a1": Round.RND, "a2": Round.TRN, "out": Round.TRN}
+    assert folded.spec.metadata["round_half_folded"] == ["a0", "a2", "out"]
+    assert all(s.round is Round.RND for s in plain.spec.layers if isinstance(s, RequantizeSpec))
+    changed = [
+        (a.name, int(np.count_nonzero(a.bias_raw != b.bias_raw)))
+        for a, b in zip(folded.spec.dense_layers(), plain.spec.dense_layers())
+    ]
+    assert all(n > 0 for _, n in changed), changed
+    assert verify(folded.model64, folded.spec, x) == 120  # against Keras, every sample
+    raw = _random_raw_inputs(folded.spec, 3000, rng)
+    np.testing.assert_array_equal(evaluate(folded.spec, raw), evaluate(plain.spec, raw))
+    # the check can fail: TRN without the folded bias gives other outputs on these inputs
+    unfolded = ModelSpec(
+        name=plain.spec.name,
+        layers=tuple(
+            dataclasses.replace(s, round=Round.TRN) if s.name in rounds and s.name != "a1" else s
+            for s in plain.spec.layers
+        ),
+    )
+    assert not np.array_equal(evaluate(unfolded, raw), evaluate(plain.spec, raw))
+
+
+def test_trn_models_have_nothing_to_fold() -> None:
+    model = _every_layer_model(Round.TRN, Overflow.WRAP)
+    _randomize(model, np.random.default_rng(22))
+    x = np.random.default_rng(23).normal(size=(40, 4, 4))
+    assert export_with_model(model, x).spec == export_with_model(model, x, fold_rounding=False).spec

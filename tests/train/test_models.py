@@ -57,3 +57,48 @@ def test_bad_model_files(tmp_path) -> None:
         resolve_model_config("resnet", 4, 2)
     with pytest.raises(FileNotFoundError):
         resolve_model_config(str(tmp_path / "none.toml"), 4, 2)
+
+
+@pytest.mark.parametrize("bits", [2, 3])
+def test_weights_start_with_a_fixed_number_of_significant_bits(bits: int) -> None:
+    import keras
+    import numpy as np
+
+    from hgq_train.quantizers import fixed_np
+
+    keras.utils.set_random_seed(21)
+    layer = QDense(16, kernel_init_bits=bits, gamma=0.0)
+    layer.build((None, 24))
+    raw, _, _, _ = layer.integer_weights()
+    lengths = fixed_np.bit_length(raw)[raw != 0]
+    # bits significant bits; one more where rounding carries into the next power of two
+    assert set(np.unique(lengths).tolist()) <= {bits, bits + 1}
+    assert np.mean(lengths == bits) > 0.5
+    w = np.abs(layer.kernel.numpy())
+    np.testing.assert_array_equal(layer.kernel_f.numpy(), bits - 1 - np.floor(np.log2(w)))
+    channel = QDense(16, kernel_init_bits=bits, granularity="channel", gamma=0.0)
+    channel.build((None, 24))
+    w = np.abs(channel.kernel.numpy()).max(axis=0)
+    np.testing.assert_array_equal(channel.kernel_f.numpy()[0], bits - 1 - np.floor(np.log2(w)))
+    plain = QDense(4, f_init=5.0)
+    plain.build((None, 3))
+    assert np.all(plain.kernel_f.numpy() == 5.0)
+    with pytest.raises(ValueError, match="kernel_init_bits must be positive"):
+        QDense(4, kernel_init_bits=0)
+
+
+def test_mlp_start_bits_are_options() -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    config = resolve_model_config("digits", 64, 10)
+    model = build_mlp(replace(config, weight_init_bits=0, weight_f_init=None), 64, 10)
+    assert float(model.get_layer("dense0").kernel_f.numpy().max()) == config.f_init
+    model = build_mlp(replace(config, weight_init_bits=0, weight_f_init=4.0, f_init=2.0), 64, 10)
+    for name in ("dense0", "logits"):
+        dense = model.get_layer(name)
+        assert np.all(dense.kernel_f.numpy() == 4.0) and np.all(dense.bias_f.numpy() == 2.0)
+    assert np.all(model.get_layer("relu0").f.numpy() == 2.0)
+    model = build_mlp(replace(config, weight_init_bits=2.0), 64, 10)
+    assert model.get_layer("dense0").kernel_init_bits == 2.0

@@ -163,23 +163,56 @@ def test_grad_scale_is_one_over_sqrt_of_sharing() -> None:
     assert grad_scale(shape, Granularity.ELEMENT, batch=16) == pytest.approx(0.25)
 
 
-def test_quantizer_layer_scales_bit_gradients_by_sharing_not_batch() -> None:
+@pytest.mark.parametrize("scale_on", ["ebops", "task"])
+def test_shared_bit_width_scale_sits_on_the_chosen_gradient(scale_on: str) -> None:
+    """``ebops`` (default): the task gradient of a shared f is the plain sum over the values that
+    share it and the EBOPs-side bits get 1/sqrt(n); ``task``: the other way round. Never the
+    batch."""
     from hgq_train.layers import QActivation
 
     x = np.random.default_rng(5).normal(size=(16, 3)).astype("float32")
-    grads = {}
     for gran in ("element", "layer"):
-        q = QActivation("linear", granularity=gran, f_init=2.0, gamma=0.0)
+        q = QActivation("linear", granularity=gran, f_init=2.0, gamma=0.0, grad_scale_on=scale_on)
         q.build((None, 3))
-        with tf.GradientTape() as tape:
+        with tf.GradientTape(persistent=True) as tape:
             y = q(x, training=True)
             loss = tf.reduce_sum(y)
-        grads[gran] = tape.gradient(loss, q.f).numpy()
+            bits = tf.reduce_sum(q.bits_tensor())
+        task_grad = tape.gradient(loss, q.f).numpy().reshape(-1)
+        bits_grad = tape.gradient(bits, q.f).numpy().reshape(-1)
         xq = fixed_np.quantize(x, np.array(2), Round.RND)
         per_element = np.sum(-math.log(2.0) * (xq - x), axis=0)
         n = 3 if gran == "layer" else 1  # elements of one sample sharing f; not the batch
         want = per_element.sum(keepdims=True) if gran == "layer" else per_element
-        np.testing.assert_allclose(grads[gran].reshape(-1), want / math.sqrt(n), rtol=1e-5)
+        live = np.full(3, 1.0)  # every element has i + f > 0 here
+        want_bits = live.sum(keepdims=True) if gran == "layer" else live
+        task_scale, bits_scale = (1.0, n) if scale_on == "ebops" else (n, 1.0)
+        np.testing.assert_allclose(task_grad, want / math.sqrt(task_scale), rtol=1e-5)
+        np.testing.assert_allclose(bits_grad, want_bits / math.sqrt(bits_scale), rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale_on", ["ebops", "task"])
+def test_dense_channel_bit_width_scale_sits_on_the_chosen_gradient(scale_on: str) -> None:
+    from hgq_train.layers import QDense
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(8, 4)).astype("float32")
+    d = QDense(2, granularity="channel", f_init=3.0, gamma=0.0, grad_scale_on=scale_on)
+    d.build((None, 4))
+    d.kernel.assign(rng.uniform(0.2, 0.9, size=(4, 2)).astype("float32"))
+    with tf.GradientTape(persistent=True) as tape:
+        loss = tf.reduce_sum(d(x, training=True))
+        bits = tf.reduce_sum(d.kernel_bits_tensor())
+    task_grad = tape.gradient(loss, d.kernel_f).numpy().reshape(-1)
+    bits_grad = tape.gradient(bits, d.kernel_f).numpy().reshape(-1)
+    w = d.kernel.numpy().astype(np.float64)
+    wq = fixed_np.quantize(w, np.array(3), Round.RND)
+    per_weight = -math.log(2.0) * (wq - w) * x.sum(axis=0)[:, None]  # d loss / d f per weight
+    task_scale, bits_scale = (1.0, 4.0) if scale_on == "ebops" else (4.0, 1.0)
+    np.testing.assert_allclose(task_grad, per_weight.sum(axis=0) / math.sqrt(task_scale), rtol=1e-4)
+    np.testing.assert_allclose(bits_grad, np.full(2, 4.0) / math.sqrt(bits_scale), rtol=1e-6)
+    with pytest.raises(ValueError, match="grad_scale_on must be one of"):
+        QDense(2, grad_scale_on="loss")
 
 
 def test_bad_modes_are_refused() -> None:

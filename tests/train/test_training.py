@@ -205,3 +205,28 @@ def test_several_steps_per_execution_need_xla() -> None:
         compile_hgq(model, steps_per_execution=8)
     compile_hgq(model, steps_per_execution=8, jit_compile=True)
     assert model.steps_per_execution == 8
+
+
+def test_an_xla_trained_model_exports_bit_exactly(digits) -> None:
+    """``jit_compile=True`` (what the CLI defaults to) trains a model whose spec reproduces the
+    float64 model on every calibration sample, and the float32 XLA-trained model itself agrees
+    with the float64 copy on the test split."""
+    from hgq_train.export import verify
+
+    keras.utils.set_random_seed(0)
+    print("seed 0")
+    model = build_mlp(MLPConfig(hidden=(8,)), digits.n_features, digits.n_classes)
+    compile_hgq(model, beta=1e-5, learning_rate=1e-2, jit_compile=True, steps_per_execution=4)
+    model.fit(
+        digits.x_train,
+        digits.y_train,
+        epochs=3,
+        batch_size=32,
+        callbacks=hgq_callbacks("1e-5"),
+        verbose=0,
+    )
+    result = export_with_model(model, digits.x_train)
+    assert verify(result.model64, result.spec, digits.x_train) == len(digits.x_train)
+    y32 = model.predict(digits.x_test, verbose=0)
+    y64 = result.model64.predict(digits.x_test, verbose=0)
+    np.testing.assert_array_equal(y32, y64.astype("float32"))

@@ -1,0 +1,195 @@
+"""What every layer kind gives the rest of ``hgq_train``: its EBOPs and its spec layers.
+
+A layer kind is registered once, here: quantized layers subclass :class:`HGQLayer` (and so
+answer for themselves), Keras layers that only move values around are registered with
+:func:`register_pass_through`. :func:`node_for` is the one lookup that EBOPs, export and the
+training loss use; :func:`model_graph` lists a model's layers with the layers they read (a
+``Sequential`` model, or a functional one whose layers each read one tensor).
+
+Bits travel between layers as flat per-element arrays (numpy float64, or tensors for the
+loss): the spec's tensors are flat and row-major, so a ``Flatten`` or ``Reshape`` changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from hgq_hw.fixed import Overflow
+from hgq_hw.spec import LayerSpec
+
+__all__ = [
+    "Bits",
+    "HGQLayer",
+    "PassThrough",
+    "SpecContext",
+    "model_graph",
+    "node_for",
+    "register_pass_through",
+    "spec_name",
+    "unsupported_layer",
+]
+
+
+class Bits(enum.Enum):
+    """Where the bit widths of an EBOPs evaluation come from."""
+
+    TRAINING = "training"
+    """Differentiable tensors, activation integer bits from this epoch's running range."""
+    ESTIMATE = "estimate"
+    """Numpy, as :attr:`TRAINING` (the running range; weight bit lengths)."""
+    EXACT = "exact"
+    """Numpy, after calibration: calibrated activation widths, weight bit spans."""
+
+
+@dataclass(frozen=True)
+class SpecContext:
+    """Export-wide settings handed to every :meth:`HGQLayer.to_spec`."""
+
+    overflow: Overflow | None = None
+    """Overflow mode of every quantizer in the spec (None: each quantizer's own)."""
+
+
+def spec_name(name: str) -> str:
+    """A Keras layer name as a spec tensor name (``[A-Za-z_][A-Za-z0-9_]*``)."""
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return clean if re.match(r"^[A-Za-z_]", clean) else f"l_{clean}"
+
+
+def flat_int(a: np.ndarray) -> np.ndarray:
+    """``a`` as a flat int64 array (spec tensors are flat, row-major)."""
+    return np.asarray(a, dtype=np.int64).reshape(-1)
+
+
+class HGQLayer:
+    """Mixin of the quantized layers: each computes its own EBOPs and its own spec layers.
+
+    ``input_bits`` is the flat per-element bit width of the layer's input (None when the input
+    is not quantized, e.g. the model input or a dense accumulator).
+    """
+
+    def output_bits(self, input_bits: Any, source: Bits) -> Any:
+        """Bits of this layer's output elements (flat), or None if the output is unquantized."""
+        raise NotImplementedError
+
+    def ebops(self, input_bits: Any, source: Bits, *, sign_bits: bool | None = None) -> Any:
+        """This layer's EBOPs (a float; a scalar tensor for :attr:`Bits.TRAINING`), or None if
+        it costs none. ``sign_bits`` overrides the layer's own weight sign-bit convention."""
+        return None
+
+    def to_spec(self, inputs: tuple[str, ...], context: SpecContext) -> list[LayerSpec]:
+        """Spec layers of this layer reading the spec tensors ``inputs`` (empty: the raw model
+        input); the last one's output is this layer's output."""
+        raise NotImplementedError
+
+
+class PassThrough(HGQLayer):
+    """Adapter of a Keras layer that only moves values (or is the identity in inference)."""
+
+    def __init__(self, layer: keras.layers.Layer) -> None:
+        self.layer = layer
+        self.name = layer.name
+
+    def output_bits(self, input_bits: Any, source: Bits) -> Any:
+        return input_bits
+
+    def to_spec(self, inputs: tuple[str, ...], context: SpecContext) -> list[LayerSpec]:
+        return []
+
+
+PASS_THROUGH: dict[type, type[HGQLayer]] = {}
+"""Keras layer classes that carry values through unchanged, with their adapter."""
+
+
+def register_pass_through(cls: type, adapter: type[HGQLayer] = PassThrough) -> None:
+    """Register a Keras layer class whose inference only moves values around."""
+    PASS_THROUGH[cls] = adapter
+
+
+for _cls in (keras.layers.Flatten, keras.layers.Reshape, keras.layers.Dropout):
+    register_pass_through(_cls)
+
+
+def unsupported_layer(layer: keras.layers.Layer) -> ValueError:
+    """The error for a layer that EBOPs and export do not know (names the layer)."""
+    known = ["QInput", "QActivation", "QDense", "QDenseBatchNorm"]
+    known += [cls.__name__ for cls in PASS_THROUGH]
+    return ValueError(
+        f"layer {layer.name!r} ({type(layer).__name__}) is not supported by hgq_train yet "
+        f"(supported: {', '.join(known)})"
+    )
+
+
+def node_for(layer: keras.layers.Layer) -> HGQLayer:
+    """The object that answers :class:`HGQLayer`'s questions for ``layer``."""
+    if isinstance(layer, HGQLayer):
+        return layer
+    adapter = PASS_THROUGH.get(type(layer))
+    if adapter is None:
+        raise unsupported_layer(layer)
+    return adapter(layer)
+
+
+def _functional_inputs(model: keras.Model) -> dict[str, tuple[str, ...]]:
+    """Layer name -> names of the layers it reads, from a functional model's config."""
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in model.get_config()["layers"]:
+        nodes = entry.get("inbound_nodes", [])
+        if len(nodes) > 1:
+            raise ValueError(
+                f"layer {entry['name']!r} is called {len(nodes)} times; hgq_train needs every "
+                "layer to be used once"
+            )
+        names: list[str] = []
+        for node in nodes:
+            _collect_history(node.get("args", []), names)
+        out[entry["name"]] = tuple(names)
+    return out
+
+
+def _collect_history(value: Any, names: list[str]) -> None:
+    """Append the producing layer of every serialized Keras tensor found in ``value``."""
+    if isinstance(value, dict):
+        history = value.get("config", {}).get("keras_history") if "config" in value else None
+        if value.get("class_name") == "__keras_tensor__" and history:
+            names.append(history[0])
+            return
+        for item in value.values():
+            _collect_history(item, names)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_history(item, names)
+
+
+def model_graph(model: keras.Model) -> list[tuple[keras.layers.Layer, tuple[str, ...]]]:
+    """``(layer, names of the layers it reads)`` in evaluation order, input layers left out
+    (reading an input layer is reading the model input: an empty tuple).
+
+    Raises ``ValueError`` for a layer that reads more than one tensor (no layer kind takes two
+    inputs yet).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
+    layers = [la for la in model.layers if not isinstance(la, keras.layers.InputLayer)]
+    inputs = {la.name for la in model.layers if isinstance(la, keras.layers.InputLayer)}
+    if isinstance(model, keras.Sequential):
+        previous = [None, *layers]
+        reads = {la.name: ((p.name,) if p else ()) for p, la in zip(previous, layers)}
+    else:
+        reads = _functional_inputs(model)
+    graph = []
+    for layer in layers:
+        sources = tuple(name for name in reads.get(layer.name, ()) if name not in inputs)
+        if len(reads.get(layer.name, ())) > 1:
+            raise ValueError(
+                f"layer {layer.name!r} reads {len(reads[layer.name])} tensors; hgq_train layers "
+                "read one"
+            )
+        graph.append((layer, sources))
+    return graph
