@@ -20,6 +20,7 @@ Importing this module is cheap: TensorFlow and Keras load inside the functions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -54,7 +55,9 @@ class TrainOptions:
     ``out`` is the run directory. ``dataset`` is ``digits``, ``jets`` (with ``data`` as its
     file) or a path to an ``.npz``; ``model`` a preset name or ``.toml`` file (None: sized from
     the data). ``beta`` is a schedule string (see ``hgq_train.callbacks.parse_beta_schedule``).
-    ``jit``: XLA (with an automatic fallback) when True.
+    ``jit``: XLA (with an automatic fallback) when True. ``sign_bits``, ``weight_f_init``,
+    ``weight_init_bits`` and ``grad_scale_on`` override the model preset's
+    :class:`~hgq_train.models.MLPConfig` field of the same name (None: the preset's value).
     """
 
     out: Path
@@ -69,6 +72,15 @@ class TrainOptions:
     resume: bool = False
     verbose: int = 1
     jit: bool = True
+    sign_bits: bool | None = None
+    weight_f_init: float | None = None
+    weight_init_bits: float | None = None
+    grad_scale_on: str | None = None
+
+    def model_overrides(self) -> dict[str, Any]:
+        """The :class:`~hgq_train.models.MLPConfig` fields these options set."""
+        names = ("sign_bits", "weight_f_init", "weight_init_bits", "grad_scale_on")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     def check(self) -> None:
         """``ValueError`` naming the option for a value no run can use (no heavy import)."""
@@ -78,6 +90,10 @@ class TrainOptions:
             raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ValueError(f"--lr must be > 0, got {self.lr}")
+        if self.grad_scale_on not in (None, "ebops", "task"):
+            raise ValueError(f"--grad-scale-on must be ebops or task, got {self.grad_scale_on!r}")
+        if self.weight_init_bits is not None and self.weight_init_bits < 0:
+            raise ValueError(f"--weight-init-bits must be >= 0, got {self.weight_init_bits}")
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"--verbose must be 0, 1 or 2, got {self.verbose}")
         if self.dataset.endswith(".npz") and not Path(self.dataset).exists():
@@ -208,6 +224,7 @@ def run_training(options: TrainOptions) -> RunResult:
     data = load_dataset(settings["dataset"], settings["data"], seed=seed)
     print(data.summary())
     model_config = resolve_model_config(settings["model"], data.n_features, data.n_classes)
+    model_config = dataclasses.replace(model_config, **options.model_overrides())
     run.mkdir(parents=True, exist_ok=True)
     if done:
         print(f"resuming {run} after epoch {done}")
@@ -315,6 +332,8 @@ def export_checkpoint(
     seed: int | None = None,
     overflow: str | None = None,
     name: str | None = None,
+    calibration_margin_bits: int = 0,
+    fold_rounding: bool = True,
     say: Callable[[str], None] = print,
 ) -> CheckpointExport:
     """Calibrate a ``.keras`` checkpoint on the training split of its data, write the spec to
@@ -323,6 +342,8 @@ def export_checkpoint(
     ``dataset``, ``data`` and ``seed`` default to the run's ``config.json`` (next to the model
     or one folder up). ``FileNotFoundError`` for a missing model, ``ValueError`` when no
     calibration data is known, ``hgq_train.export``'s errors for a model it cannot export.
+    ``calibration_margin_bits`` and ``fold_rounding`` go to
+    :func:`hgq_train.export.export_with_model`.
     """
     model_path = Path(model_path)
     if not model_path.is_file():
@@ -356,7 +377,13 @@ def export_checkpoint(
         "source": model_path.name,
     }
     result = export_with_model(
-        model, split.x_train, overflow=overflow, name=name, metadata=metadata
+        model,
+        split.x_train,
+        overflow=overflow,
+        name=name,
+        metadata=metadata,
+        calibration_margin_bits=calibration_margin_bits,
+        fold_rounding=fold_rounding,
     )
     checked = verify(result.model64, result.spec, split.x_train)
     path = save(result.spec, output)

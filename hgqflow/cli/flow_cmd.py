@@ -9,6 +9,7 @@ __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
+    from hgqflow.cli.train import export_kwargs, method_kwargs
     from hgqflow.flow.pipeline import FlowOptions, run_flow
 
     opts = FlowOptions(
@@ -30,6 +31,8 @@ def _run(args: argparse.Namespace) -> int:
         resume=args.resume,
         verbose=args.verbose,
         jit=args.jit,
+        **method_kwargs(args),
+        **export_kwargs(args),
     )
     report = run_flow(opts)
     headline = report.get("headline", {})
@@ -44,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hgqflow.cli.train import add_jit_arg
+    from hgqflow.cli.train import add_export_args, add_jit_arg, add_method_args
     from hgqflow.flow.pipeline import FlowOptions
 
     d = FlowOptions(out=Path("runs/flow"))
@@ -97,4 +100,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Keras verbosity (1: progress bars, 2: one line per epoch)",
     )
     add_jit_arg(parser)
+    add_method_args(parser)
+    add_export_args(parser)
     parser.set_defaults(func=_run)

@@ -19,7 +19,15 @@ from hgqflow.cli.checks import existing_file
 if TYPE_CHECKING:
     from hgq_train.run import TrainOptions
 
-__all__ = ["add_jit_arg", "register", "train_options"]
+__all__ = [
+    "add_export_args",
+    "add_jit_arg",
+    "add_method_args",
+    "export_kwargs",
+    "method_kwargs",
+    "register",
+    "train_options",
+]
 
 
 def _add_data_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -41,6 +49,66 @@ def add_jit_arg(parser: argparse.ArgumentParser) -> None:
         "few seconds of compilation; if XLA cannot compile the model, training continues "
         "without it). --no-jit: plain TensorFlow. --jit is accepted and is the default",
     )
+
+
+def add_method_args(parser: argparse.ArgumentParser) -> None:
+    """HGQ method settings that override the model preset (default: the preset's value)."""
+    group = parser.add_argument_group("HGQ method (override the model preset)")
+    group.add_argument(
+        "--sign-bits",
+        action="store_true",
+        default=None,
+        help="count a sign bit per negative weight in EBOPs (the old count; default: none, "
+        "as the HGQ paper and HGQ v1)",
+    )
+    group.add_argument(
+        "--weight-f-init", type=float, help="initial fractional bits of every weight"
+    )
+    group.add_argument(
+        "--weight-init-bits",
+        type=float,
+        help="start each weight with this many significant bits for its magnitude (0: off)",
+    )
+    group.add_argument(
+        "--grad-scale-on",
+        choices=("ebops", "task"),
+        help="where the 1/sqrt(n) of a shared bit width goes (default ebops, as HGQ)",
+    )
+
+
+def method_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    """The :func:`add_method_args` options as ``TrainOptions`` / ``FlowOptions`` fields."""
+    names = ("sign_bits", "weight_f_init", "weight_init_bits", "grad_scale_on")
+    return {name: getattr(args, name) for name in names}
+
+
+def add_export_args(parser: argparse.ArgumentParser) -> None:
+    """Export settings: the activation calibration margin and half-LSB folding."""
+    parser.add_argument(
+        "--calibration-margin-bits",
+        type=int,
+        default=0,
+        help="extra integer bits on every calibrated activation range (default 0)",
+    )
+    parser.add_argument(
+        "--no-fold-rounding",
+        dest="fold_rounding",
+        action="store_false",
+        help="keep RND requantizers after a Dense layer (default: fold their half LSB into "
+        "the bias and make them TRN, bit-identical and cheaper)",
+    )
+
+
+def export_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    """The :func:`add_export_args` options as ``export_checkpoint`` keyword arguments."""
+    if args.calibration_margin_bits < 0:
+        raise ValueError(
+            f"--calibration-margin-bits must be >= 0, got {args.calibration_margin_bits}"
+        )
+    return {
+        "calibration_margin_bits": args.calibration_margin_bits,
+        "fold_rounding": args.fold_rounding,
+    }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,6 +136,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras verbosity")
     add_jit_arg(train)
+    add_method_args(train)
     train.set_defaults(func=_train)
 
     export = subparsers.add_parser(
@@ -81,6 +150,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--overflow", choices=("WRAP", "SAT"), help="override overflow mode")
     export.add_argument("--seed", type=int, help="data split seed (default: the run's seed)")
     export.add_argument("--name", help="spec name (default: the model's name)")
+    add_export_args(export)
     export.set_defaults(func=_export)
 
 
@@ -104,6 +174,7 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
         resume=args.resume,
         verbose=args.verbose,
         jit=args.jit,
+        **method_kwargs(args),
     )
 
 
@@ -121,6 +192,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     model_path = existing_file(args.model, "model file")  # before TensorFlow loads
+    exporting = export_kwargs(args)
     if args.data is not None:
         existing_file(args.data, "data file")
     if args.dataset and args.dataset.endswith(".npz"):
@@ -138,6 +210,7 @@ def _export(args: argparse.Namespace) -> int:
         seed=args.seed,
         overflow=args.overflow,
         name=args.name,
+        **exporting,
     )
     dense = result.spec.dense_layers()
     weights = sum(layer.weight_raw.size for layer in dense)

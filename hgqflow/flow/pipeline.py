@@ -55,6 +55,12 @@ class FlowOptions:
     resume: bool = False
     verbose: int = 2
     jit: bool = True
+    sign_bits: bool | None = None
+    weight_f_init: float | None = None
+    weight_init_bits: float | None = None
+    grad_scale_on: str | None = None
+    calibration_margin_bits: int = 0
+    fold_rounding: bool = True
 
 
 @dataclass
@@ -145,6 +151,10 @@ def _train(opts: FlowOptions, run: Path) -> dict[str, Any]:
             resume=opts.resume and (run / "train").exists(),
             verbose=opts.verbose,
             jit=opts.jit,
+            sign_bits=opts.sign_bits,
+            weight_f_init=opts.weight_f_init,
+            weight_init_bits=opts.weight_init_bits,
+            grad_scale_on=opts.grad_scale_on,
         )
     )
     history = json.loads(result.history_path.read_text())
@@ -176,6 +186,8 @@ def _front(opts: FlowOptions, run: Path) -> dict[str, Any]:
             data.x_train,
             name=f"{data.name}_e{entry['epoch']}",
             metadata={"dataset": opts.dataset, "epoch": entry["epoch"]},
+            calibration_margin_bits=opts.calibration_margin_bits,
+            fold_rounding=opts.fold_rounding,
         )
         spec_path = save(result.spec, specs_dir / f"epoch{entry['epoch']:04d}.json")
         points.append(
@@ -208,6 +220,8 @@ def _export(opts: FlowOptions, run: Path, chosen: dict[str, Any]) -> dict[str, A
         run / "train" / "pareto" / chosen["file"],
         run / "spec.json",
         name=f"{opts.dataset}_hgq" if opts.dataset in ("digits", "jets") else "hgq_model",
+        calibration_margin_bits=opts.calibration_margin_bits,
+        fold_rounding=opts.fold_rounding,
     )
     print(spec_summary(result.path))
     print(

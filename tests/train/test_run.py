@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,15 @@ def test_run_falls_back_when_xla_fails(tmp_path: Path, monkeypatch, capsys) -> N
 
     monkeypatch.setattr(keras.Model, "fit", fit)
     result = run_training(
-        TrainOptions(out=tmp_path / "run", model="digits", epochs=1, seed=1, verbose=0)
+        TrainOptions(
+            out=tmp_path / "run",
+            model="digits",
+            epochs=1,
+            seed=1,
+            verbose=0,
+            weight_f_init=3.0,
+            sign_bits=True,
+        )
     )
     out = capsys.readouterr().out
     assert seen == [True, False]
@@ -95,3 +104,47 @@ def test_run_falls_back_when_xla_fails(tmp_path: Path, monkeypatch, capsys) -> N
     assert result.jit is False and result.epochs_done == 1 and result.resumed_from == 0
     assert result.model_path.exists() and result.history_path.exists()
     assert result.test_accuracy is not None and 0.0 < result.test_accuracy <= 1.0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())["model_config"]
+    # the overrides replace the digits preset's weight start (2) and sign-bit count (off)
+    assert config["weight_f_init"] == 3.0 and config["sign_bits"] is True
+    assert config["hidden"] == [32] and config["grad_scale_on"] == "ebops"
+
+
+def test_method_and_export_options_map_to_the_library() -> None:
+    from hgqflow.cli import build_parser
+    from hgqflow.cli.train import export_kwargs, train_options
+
+    parser = build_parser()
+    args = parser.parse_args(
+        ["train", "--out", "r", "--sign-bits", "--weight-f-init", "2.5", "--grad-scale-on", "task"]
+    )
+    options = train_options(args)
+    assert options.model_overrides() == {
+        "sign_bits": True,
+        "weight_f_init": 2.5,
+        "grad_scale_on": "task",
+    }
+    assert train_options(parser.parse_args(["train", "--out", "r"])).model_overrides() == {}
+    args = parser.parse_args(["export", "m.keras", "-o", "s.json"])
+    assert export_kwargs(args) == {"calibration_margin_bits": 0, "fold_rounding": True}
+    args = parser.parse_args(
+        [
+            "export",
+            "m.keras",
+            "-o",
+            "s.json",
+            "--calibration-margin-bits",
+            "2",
+            "--no-fold-rounding",
+        ]
+    )
+    assert export_kwargs(args) == {"calibration_margin_bits": 2, "fold_rounding": False}
+    args = parser.parse_args(
+        ["export", "m.keras", "-o", "s.json", "--calibration-margin-bits", "-1"]
+    )
+    with pytest.raises(ValueError, match="--calibration-margin-bits must be >= 0, got -1"):
+        export_kwargs(args)
+    flow = parser.parse_args(["flow", "--weight-init-bits", "3", "--no-fold-rounding"])
+    assert flow.weight_init_bits == 3.0 and flow.fold_rounding is False
+    with pytest.raises(ValueError, match="--weight-init-bits must be >= 0"):
+        TrainOptions(out=Path("r"), weight_init_bits=-1).check()
