@@ -61,6 +61,7 @@ __all__ = [
     "no_venv_message",
     "parse_args",
     "ratios",
+    "synthesis_order",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -401,6 +402,24 @@ def _synthesize(side: dict[str, Any], targets: tuple[str, ...], cache: Path) -> 
         )
 
 
+def synthesis_order(
+    points: list[dict[str, Any]], max_synth: int | None
+) -> list[tuple[dict[str, Any], str]]:
+    """``(point, side)`` pairs to synthesize: of each side (``"ours"``, ``"theirs"``) the
+    ``max_synth`` points with the fewest adders (all without a limit), the two sides taken in
+    turns from the fewest adders up, so that a run cut short has the low-resource end of both."""
+    per_side = {
+        side: sorted(points, key=lambda p: p[side]["adders"])[:max_synth]
+        for side in ("ours", "theirs")
+    }
+    order = []
+    for rank in range(max(len(v) for v in per_side.values()) if points else 0):
+        for side, chosen in per_side.items():
+            if rank < len(chosen):
+                order.append((chosen[rank], side))
+    return order
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -628,14 +647,9 @@ def _run(
 
     if args.synth:
         cache = work / "yosys_cache"
-        for side_name in ("ours", "theirs"):
-            order = sorted(points, key=lambda p: p[side_name]["adders"])
-            if args.max_synth is not None:
-                order = order[: args.max_synth]
-            for p in order:
-                print(f"synthesize beta {p['beta']:g} {side_name}:", flush=True)
-                _synthesize(p[side_name], args.synth, cache)
-        for p in points:
+        for p, side_name in synthesis_order(points, args.max_synth):
+            print(f"synthesize beta {p['beta']:g} {side_name}:", flush=True)
+            _synthesize(p[side_name], args.synth, cache)
             raw_path = raw / f"hgq2_{run}_b{p['beta']:g}.json"
             raw_path.write_text(json.dumps(p, indent=1) + "\n", encoding="utf-8")
     for p in points:

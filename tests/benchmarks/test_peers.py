@@ -139,3 +139,15 @@ def test_hgq2_ratios_on_given_numbers() -> None:
     assert r["adders_ratio"] == 0.75 and r["ebops_ratio"] == 1.25
     assert r["s_per_epoch_ratio"] == 0.8
     assert r["accuracy_diff"] == pytest.approx(-2.0)  # percentage points, from floats
+
+
+def test_hgq2_synthesis_order_takes_the_low_resource_end_of_both_sides_in_turns() -> None:
+    mod = _hgq2_module()
+    points = [
+        {"beta": b, "ours": {"adders": o}, "theirs": {"adders": t}}
+        for b, o, t in ((1e-5, 900, 1000), (1e-4, 700, 500), (3e-4, 600, 300))
+    ]
+    order = [(p["beta"], side) for p, side in mod.synthesis_order(points, 2)]
+    assert order == [(3e-4, "ours"), (3e-4, "theirs"), (1e-4, "ours"), (1e-4, "theirs")]
+    assert len(mod.synthesis_order(points, None)) == 6
+    assert mod.synthesis_order(points, 0) == [] and mod.synthesis_order([], None) == []
