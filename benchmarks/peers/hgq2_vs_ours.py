@@ -29,9 +29,9 @@ LUTs; and the issue's criterion: at least three of their points where one of our
 >= theirs at <= 0.8x their xc7 LUTs, one of those of ours below 1,000 xc7 LUTs.
 
 Raw output: one JSON per point and a log of everything printed under ``--raw`` (default
-``benchmarks/peers/raw``, names ``hgq2_<run>_b<beta>.json`` / ``hgq2_<run>.log``); specs,
-Verilog, da4ml projects and Yosys logs under ``--work``. Without HGQ2's interpreter the script
-says how to make it and exits with status 2.
+``benchmarks/peers/raw``, names ``hgq2_<run>_b<beta>.json`` / ``hgq2_<run>.log``; each run is
+appended to the log); specs, Verilog, da4ml projects and Yosys logs under ``--work``. Without
+HGQ2's interpreter the script says how to make it and exits with status 2.
 """
 
 from __future__ import annotations
@@ -540,7 +540,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"e{args.epochs}_bs{args.batch_size}_lr{args.lr:g}_s{args.seed}_{args.hgq2_init}"
         f"_pl{args.pipeline_levels}"
     )
-    with open(raw / f"hgq2_{run}.log", "w", encoding="utf-8") as log:
+    with open(raw / f"hgq2_{run}.log", "a", encoding="utf-8") as log:  # runs in turn
+        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} ===\n")
         stdout = sys.stdout
         sys.stdout = _Tee(stdout, log)  # type: ignore[assignment]
         try:
