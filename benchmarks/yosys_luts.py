@@ -42,14 +42,21 @@ def design_hash(build_dir: Path, files: list[str], top: str, target: str) -> str
 
 
 def yosys_cells(
-    build_dir: Path, files: list[str], top: str, target: str, cache_dir: Path
-) -> dict[str, Any]:
+    build_dir: Path,
+    files: list[str],
+    top: str,
+    target: str,
+    cache_dir: Path,
+    *,
+    cached_only: bool = False,
+) -> dict[str, Any] | None:
     """Synthesize ``files`` (relative to ``build_dir``) with top module ``top`` for ``target``.
 
     Returns ``{"luts", "carry", "ffs", "dsps", "cells", "seconds", "hash", "cached", "log"}``:
     LUTs, carry cells and flip-flops counted with the cell names of
     :data:`hgq_hw.synth.TARGETS`, DSP cells (0 with ``-nodsp``), every cell type's count, the
-    Yosys run time (0 when cached) and the log's path. ``RuntimeError`` naming the log when Yosys
+    Yosys run time (0 when cached) and the log's path; with ``cached_only``, None instead of a
+    Yosys run when the design is not in the cache. ``RuntimeError`` naming the log when Yosys
     fails; ``ValueError`` for an unknown target.
     """
     if target not in SCRIPTS:
@@ -59,6 +66,8 @@ def yosys_cells(
     cached = cache_dir / f"{key[:20]}_{target}.json"
     if cached.exists():
         return {**json.loads(cached.read_text(encoding="utf-8")), "cached": True}
+    if cached_only:
+        return None
     stat = f"{top}_{target}_stat.json"
     log = f"{top}_{target}_yosys.log"
     reads = "; ".join(f"read_verilog {name}" for name in files)

@@ -161,6 +161,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="synthesize at most N points per side, fewest adders first (default: all)",
     )
+    p.add_argument(
+        "--synth-cached-only",
+        action="store_true",
+        help="report only LUT counts already in the Yosys cache; run no Yosys",
+    )
     p.add_argument("--work", default=str(ROOT / "runs" / "hgq2_vs_ours"))
     p.add_argument("--raw", default=str(ROOT / "benchmarks" / "peers" / "raw"))
     p.add_argument(
@@ -381,16 +386,24 @@ def da4ml_sources(project: Path) -> tuple[list[str], str, int]:
     return files, "model", undefined_msb_ops(code)
 
 
-def _synthesize(side: dict[str, Any], targets: tuple[str, ...], cache: Path) -> None:
+def _synthesize(
+    side: dict[str, Any], targets: tuple[str, ...], cache: Path, cached_only: bool
+) -> None:
     sys.path.insert(0, str(BENCH))
     from yosys_luts import yosys_cells
 
     for target in targets:
+        build = Path(side["build_dir"])
         try:
-            cells = yosys_cells(Path(side["build_dir"]), side["files"], side["top"], target, cache)
+            cells = yosys_cells(
+                build, side["files"], side["top"], target, cache, cached_only=cached_only
+            )
         except RuntimeError as err:
             side[f"synth_error_{target}"] = str(err)
             print(f"  {target}: synthesis failed: {err}", flush=True)
+            continue
+        if cells is None:
+            print(f"  {target}: not in the cache (--synth-cached-only)", flush=True)
             continue
         side[f"luts_{target}"] = cells["luts"]
         side[f"yosys_{target}"] = {k: v for k, v in cells.items() if k != "cells"}
@@ -650,7 +663,7 @@ def _run(
         cache = work / "yosys_cache"
         for p, side_name in synthesis_order(points, args.max_synth):
             print(f"synthesize beta {p['beta']:g} {side_name}:", flush=True)
-            _synthesize(p[side_name], args.synth, cache)
+            _synthesize(p[side_name], args.synth, cache, args.synth_cached_only)
             raw_path = raw / f"hgq2_{run}_b{p['beta']:g}.json"
             raw_path.write_text(json.dumps(p, indent=1) + "\n", encoding="utf-8")
     for p in points:
