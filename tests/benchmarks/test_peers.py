@@ -3,9 +3,13 @@ random specs (only the shape of the output; the numbers are the benchmark's busi
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from hgq_hw.random_spec import random_spec
 from hgq_hw.spec import save
@@ -46,3 +50,104 @@ def test_cmvm_vs_da4ml_on_random_specs(tmp_path: Path) -> None:
     assert len(body) == 4  # two Dense layers per spec
     assert all(row.count("|") - 1 == n_cols for row in body)
     assert sum("total adders ours" in line for line in proc.stdout.splitlines()) == 2
+
+
+def _hgq2_module() -> Any:
+    """``benchmarks/peers/hgq2_vs_ours.py`` as a module (``benchmarks`` is not a package)."""
+    spec = importlib.util.spec_from_file_location("hgq2_vs_ours", PEERS / "hgq2_vs_ours.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_hgq2_comparison_without_its_environment_says_how_to_make_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "bin" / "python"
+    proc = run("hgq2_vs_ours.py", "--hgq2-python", str(missing), "--raw", str(tmp_path / "raw"))
+    assert proc.returncode == 2
+    assert f"looked for {missing}" in proc.stderr
+    assert f"python3 -m venv {tmp_path / 'nowhere'}" in proc.stderr
+    assert "pip install 'hgq2==0.2.0' 'da4ml==0.6.*'" in proc.stderr
+    assert not (tmp_path / "raw").exists()  # nothing written before the check
+
+
+def test_hgq2_arguments_defaults_and_refusals() -> None:
+    mod = _hgq2_module()
+    args = mod.parse_args([])
+    assert args.betas == [1e-5, 3e-5, 1e-4, 3e-4]
+    assert (args.epochs, args.batch_size, args.lr, args.seed) == (300, 64, 3e-3, 0)
+    assert args.synth == ("xc7", "ecp5")
+    assert (args.pipeline_levels, args.da4ml_latency_cutoff, args.hard_dc) == (0, -1.0, 2)
+    assert args.hgq2_init == "example" and args.max_synth is None and args.hidden == [32]
+    args = mod.parse_args(["--betas", "1e-4,3e-4", "--synth", "none", "--hgq2-init", "ours"])
+    assert args.betas == [1e-4, 3e-4] and args.synth == () and args.hgq2_init == "ours"
+    assert mod.parse_args(["--synth", "ecp5"]).synth == ("ecp5",)
+    for bad in (
+        ["--synth", "ice40"],
+        ["--betas", "a,b"],
+        ["--betas", "-1e-5"],
+        ["--epochs", "0"],
+        ["--max-synth", "-1"],
+        ["--hgq2-init", "v1"],
+        ["--hidden", "3x"],
+        ["--lr", "0"],
+    ):
+        with pytest.raises(SystemExit) as err:
+            mod.parse_args(bad)
+        assert err.value.code == 2, bad
+
+
+def test_hgq2_dominance_on_given_numbers() -> None:
+    mod = _hgq2_module()
+    theirs = [(0.95, 3000), (0.92, 1600), (0.90, 800), (0.85, None)]
+    ours = [(0.96, 2000), (0.92, 1700), (0.91, 640), (0.99, None)]
+    # their 0.95@3000: ours 0.96@2000; 0.92@1600: ours 0.96@2000 too dear, 0.92@1700 too dear
+    assert mod.dominance(ours, theirs) == [0, None, 2, None]
+    # the cheapest of several that beat a point, then the most accurate
+    assert mod.dominance([(0.9, 500), (0.95, 500), (0.99, 400)], [(0.9, 600)]) == [2]
+    # at 0.8x: 2000 <= 2400 yes; 640 <= 640 yes (equality counts)
+    assert mod.dominance(ours, theirs, cost_ratio=0.8) == [0, None, 2, None]
+    assert mod.dominance(ours, theirs, cost_ratio=0.6) == [None, None, None, None]
+    with pytest.raises(ValueError, match="cost_ratio"):
+        mod.dominance(ours, theirs, cost_ratio=0)
+
+
+def test_hgq2_issue_criterion_needs_three_points_and_one_below_1000() -> None:
+    mod = _hgq2_module()
+    theirs = [(0.95, 4000), (0.92, 2000), (0.90, 1300)]
+    ours_cheap = [(0.95, 3000), (0.93, 1500), (0.90, 950)]
+    met, matches = mod.issue_criterion(ours_cheap, theirs)
+    assert met and [(m.theirs, m.ours) for m in matches] == [(0, 0), (1, 1), (2, 2)]
+    ours_high = [(0.95, 3000), (0.93, 1500), (0.90, 1000)]  # 1,000 LUTs is not below 1,000
+    met, matches = mod.issue_criterion(ours_high, theirs)
+    assert not met and len(matches) == 3
+    ours_worse = [(0.95, 3000), (0.93, 1500), (0.89, 900)]  # cheap but less accurate
+    met, matches = mod.issue_criterion(ours_worse, theirs)
+    assert not met and len(matches) == 2
+    met, matches = mod.issue_criterion(ours_cheap[:1], theirs)  # beats only the top point
+    assert not met and [(m.theirs, m.ours) for m in matches] == [(0, 0)]
+
+
+def test_hgq2_ratios_on_given_numbers() -> None:
+    mod = _hgq2_module()
+    ours = {"accuracy": 0.9, "luts_xc7": 800, "adders": 300, "ebops": 5000.0, "s_per_epoch": 0.2}
+    theirs = {"accuracy": 0.92, "luts_xc7": 1000, "luts_ecp5": 900, "adders": 400}
+    theirs.update(ebops=4000, s_per_epoch=0.25)
+    r = mod.ratios(ours, theirs)
+    assert r["luts_xc7_ratio"] == 0.8 and r["luts_ecp5_ratio"] is None
+    assert r["adders_ratio"] == 0.75 and r["ebops_ratio"] == 1.25
+    assert r["s_per_epoch_ratio"] == 0.8
+    assert r["accuracy_diff"] == pytest.approx(-2.0)  # percentage points, from floats
+
+
+def test_hgq2_synthesis_order_takes_the_low_resource_end_of_both_sides_in_turns() -> None:
+    mod = _hgq2_module()
+    points = [
+        {"beta": b, "ours": {"adders": o}, "theirs": {"adders": t}}
+        for b, o, t in ((1e-5, 900, 1000), (1e-4, 700, 500), (3e-4, 600, 300))
+    ]
+    order = [(p["beta"], side) for p, side in mod.synthesis_order(points, 2)]
+    assert order == [(3e-4, "ours"), (3e-4, "theirs"), (1e-4, "ours"), (1e-4, "theirs")]
+    assert len(mod.synthesis_order(points, None)) == 6
+    assert mod.synthesis_order(points, 0) == [] and mod.synthesis_order([], None) == []
