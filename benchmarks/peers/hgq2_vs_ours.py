@@ -37,6 +37,7 @@ HGQ2's interpreter the script says how to make it and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -172,6 +173,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--reuse",
         action="store_true",
         help="take a point's training results from its raw JSON when the options match",
+    )
+    p.add_argument(
+        "--rerun-ours",
+        action="store_true",
+        help="with --reuse: keep HGQ2's side of a reused point and train ours again (to "
+        "measure a change of ours against the same HGQ2 runs)",
     )
     p.add_argument("--hgq2-python", default=None, help="HGQ2's interpreter (default: see doc)")
     args = p.parse_args(argv)
@@ -312,7 +319,7 @@ def run_ours(data: Any, opts: dict[str, Any], out: Path) -> dict[str, Any]:
     from hgq_train.callbacks import hgq_callbacks
     from hgq_train.ebops import ebops
     from hgq_train.export import export_with_model, verify
-    from hgq_train.models import PRESETS, MLPConfig, build_mlp
+    from hgq_train.models import PRESETS, build_mlp
     from hgq_train.training import compile_hgq
 
     class EpochTimes(keras.callbacks.Callback):
@@ -326,10 +333,8 @@ def run_ours(data: Any, opts: dict[str, Any], out: Path) -> dict[str, Any]:
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             self.seconds.append(time.perf_counter() - self._start)
 
-    preset = PRESETS["digits"]
-    config = MLPConfig(
-        hidden=tuple(opts["hidden"]), f_init=preset.f_init, input_f_init=preset.input_f_init
-    )
+    # the digits preset (its start bits included), with the hidden widths asked for
+    config = dataclasses.replace(PRESETS["digits"], hidden=tuple(opts["hidden"]))
     keras.utils.set_random_seed(opts["seed"])
     model = build_mlp(config, data.n_features, data.n_classes)
     fast = {"jit_compile": True} if opts["ours_jit"] else {}
@@ -614,6 +619,9 @@ def _run(
             if old.get("opts_key") == _opts_key(opts) and Path(old["ours"]["spec"]).exists():
                 point = old
                 print(f"beta {beta:g}: reusing {_relpath(str(raw_path))}", flush=True)
+                if args.rerun_ours:
+                    point["ours"] = run_ours(data, opts, work / run / tag / "ours")
+                    print(f"beta {beta:g}: trained ours again (--rerun-ours)", flush=True)
         if point is None:
             try:
                 theirs = run_hgq2(python, opts)
