@@ -14,6 +14,7 @@ partial run is usable); ``fit.py`` turns them into coefficients. Prints one line
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -26,7 +27,7 @@ import numpy as np
 from hgq_hw import spec as spec_io
 from hgq_hw.emit import build
 from hgq_hw.random_spec import random_spec
-from hgq_hw.spec import ModelSpec
+from hgq_hw.spec import DenseSpec, ModelSpec
 from hgq_hw.synth import TARGETS, run_tool
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +67,37 @@ def trained_designs() -> list[tuple[str, dict[str, Any], ModelSpec]]:
     ]
 
 
+def variants(trained: list[tuple[str, dict[str, Any], ModelSpec]]) -> list:
+    """Trained specs changed the way training would change them: every weight one bit shorter
+    (``raw >> 1`` with ``f - 1``, rounding to nearest), or a further 40% of the weights pruned
+    (seeded). Same activations, so the structure stays that of a trained network."""
+    out = []
+    for name, origin, spec in trained:
+        for how in ("short", "pruned"):
+            rng = np.random.default_rng(len(out))
+            layers = []
+            for layer in spec.layers:
+                if isinstance(layer, DenseSpec):
+                    raw, f = layer.weight_raw, layer.weight_f
+                    if how == "short":
+                        raw, f = (raw + 1) >> 1, f - 1
+                    else:
+                        raw = np.where(rng.random(raw.shape) < 0.4, 0, raw)
+                    layer = dataclasses.replace(layer, weight_raw=raw, weight_f=f)
+                layers.append(layer)
+            vname = f"{name}_{how}"
+            spec_v = ModelSpec(vname, layers, metadata={"variant_of": name, "change": how})
+            out.append((vname, {**origin, "variant": how}, spec_v))
+    return out
+
+
+def kind_of(origin: dict[str, Any]) -> str:
+    """``trained``, ``variant`` (of a trained spec) or ``random``."""
+    if "variant" in origin:
+        return "variant"
+    return "trained" if "file" in origin else "random"
+
+
 def xc7(verilog: str, top: str) -> dict[str, Any]:
     """xc7 LUT / CARRY4 counts of ``verilog`` (cached by its sha256) and the Yosys seconds."""
     digest = hashlib.sha256(verilog.encode()).hexdigest()
@@ -90,25 +122,24 @@ def xc7(verilog: str, top: str) -> dict[str, Any]:
         "sha256": digest,
         "luts": sum(int(n) for c, n in cells.items() if c.startswith(t.luts)),
         "carry4": sum(int(n) for c, n in cells.items() if c.startswith(t.carry)),
+        "dsp": sum(int(n) for c, n in cells.items() if c.startswith("DSP")),
         "yosys_s": round(seconds, 1),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--random", type=int, default=36, help="number of random specs")
+    parser.add_argument("--random", type=int, default=24, help="number of random specs")
     parser.add_argument("--only", choices=("random", "trained"), default=None)
     parser.add_argument("--max-adders", type=int, default=700, help="skip larger designs")
     args = parser.parse_args()
+    # trained specs first (the networks training produces), then their variants, then random
     designs = []
-    if args.only != "trained":
-        designs += random_designs(args.random)
     if args.only != "random":
         trained = trained_designs()
-        # interleave so that a partial run has both kinds
-        step = max(1, len(designs) // max(1, len(trained)))
-        for n, item in enumerate(trained):
-            designs.insert(min(len(designs), n * (step + 1)), item)
+        designs += trained + variants(trained)
+    if args.only != "trained":
+        designs += random_designs(args.random)
     rows = json.loads(MEASURED.read_text()) if MEASURED.exists() else []
     done = {row["name"] for row in rows}
     print(f"{len(designs)} designs, {len(done)} already measured", flush=True)
@@ -123,7 +154,7 @@ def main() -> int:
         synth = xc7(design.verilog, "net")
         row = {
             "name": name,
-            "kind": "trained" if "file" in origin else "random",
+            "kind": kind_of(origin),
             "origin": origin,
             "adders": report["adders"],
             "adder_bits": report["adder_bits"],

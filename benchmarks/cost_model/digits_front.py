@@ -1,0 +1,119 @@
+"""Digits front with ``cost="ebops"`` against ``cost="luts"``: accuracy and real xc7 LUTs.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/cost_model/digits_front.py \\
+        [--epochs 60] [--ebops-betas 1e-5,1e-4,3e-4] [--luts-betas 1e-5,1e-4,3e-4] [--no-synth]
+
+Same network and settings as ``benchmarks/digits/sweep.py`` (64-32-10 MLP, the ``digits``
+preset, batch 32, Adam 5e-3, seed 0), trained with XLA (``jit_compile=True,
+steps_per_execution=8``). Every point is exported, checked bit-exactly against the float64
+model on the training split, and measured: test accuracy of the spec, exact EBOPs, predicted
+LUTs (the shipped cost model), adders, and xc7 LUTs of its combinational Verilog through Yosys
+(cached like ``calibrate.py``). Rows go to ``benchmarks/cost_model/digits_front.json``.
+Prints numbers, never fails on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from calibrate import xc7
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--ebops-betas", default="1e-5,1e-4,3e-4")
+    parser.add_argument("--luts-betas", default="1e-5,1e-4,3e-4")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-synth", action="store_true", help="skip Yosys")
+    parser.add_argument("--out", default=str(HERE / "digits_front.json"), help="rows (JSON)")
+    args = parser.parse_args()
+
+    import keras
+    import numpy as np
+
+    from hgq_hw.cost_features import load_cost_model
+    from hgq_hw.emit import build
+    from hgq_hw.reference import predict
+    from hgq_train.callbacks import hgq_callbacks
+    from hgq_train.data import load_digits_dataset
+    from hgq_train.export import export_with_model, verify
+    from hgq_train.models import build_mlp, resolve_model_config
+    from hgq_train.training import compile_hgq, train_dataset
+
+    data = load_digits_dataset(seed=args.seed)
+    config = resolve_model_config("digits", data.n_features, data.n_classes)
+    cost_model = load_cost_model()
+    print(f"seed {args.seed}; {data.summary()}; {args.epochs} epochs, batch 32, Adam 5e-3")
+    out_path = Path(args.out)
+    rows = json.loads(out_path.read_text()) if out_path.exists() else []
+    done = {(r["cost"], r["beta"], r["epochs"]) for r in rows}
+    print(
+        f"{'cost':>5} {'beta':>7} {'acc %':>6} {'EBOPs':>6} {'pred LUT':>8} {'adders':>6} "
+        f"{'xc7 LUT':>7} {'train s':>7}"
+    )
+    plan = [("ebops", float(b)) for b in args.ebops_betas.split(",") if b]
+    plan += [("luts", float(b)) for b in args.luts_betas.split(",") if b]
+    for cost, beta in plan:
+        if (cost, beta, args.epochs) in done:
+            continue
+        keras.utils.set_random_seed(args.seed)
+        model = build_mlp(config, data.n_features, data.n_classes)
+        compile_hgq(
+            model,
+            beta=beta,
+            learning_rate=5e-3,
+            cost=cost,
+            jit_compile=True,
+            steps_per_execution=8,
+        )
+        start = time.perf_counter()
+        model.fit(
+            train_dataset(data.x_train, data.y_train, batch_size=32, seed=args.seed),
+            epochs=args.epochs,
+            callbacks=hgq_callbacks(str(beta)),
+            verbose=0,
+        )
+        seconds = time.perf_counter() - start
+        result = export_with_model(model, data.x_train, name="digits")
+        verify(result.model64, result.spec, data.x_train)
+        y = predict(result.spec, data.x_test)
+        accuracy = float(np.mean(np.argmax(y, axis=1) == data.y_test))
+        design = build(result.spec, name="net", pipeline_levels=0)
+        luts = None if args.no_synth else xc7(design.verilog, "net")["luts"]
+        row = {
+            "cost": cost,
+            "beta": beta,
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "accuracy": accuracy,
+            "ebops": result.ebops,
+            "predicted_luts": round(cost_model.predict_spec(result.spec), 1),
+            "adders": design.report["adders"],
+            "adder_bits": design.report["adder_bits"],
+            "xc7_luts": luts,
+            "train_s": round(seconds, 1),
+        }
+        rows.append(row)
+        out_path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        print(
+            f"{cost:>5} {beta:7.0e} {100 * accuracy:6.2f} {result.ebops:6.0f} "
+            f"{row['predicted_luts']:8.0f} {row['adders']:6d} {luts if luts else '-':>7} "
+            f"{seconds:7.1f}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
