@@ -11,6 +11,9 @@ hardware too):
 ``fanout_bits``  ``sum(live * bx[i])``: every input bit wire times the weights it meets (one
                  shifted term of an adder tree per nonzero weight);
 ``weight_bits``  ``sum(live * bw)``;
+``neg_bits``     ``sum(live * (weight_raw < 0) * bx[i])``: as ``fanout_bits`` for the negative
+                 weights only (a subtracted term; an output column of only negative terms
+                 also needs a negation);
 ``weights``      ``sum(live)``: nonzero weights;
 ``out_bits``     ``sum_j max_i(live * (bx[i] + bw[i, j]))``: a width per output column (the
                  widest product it sums);
@@ -43,7 +46,7 @@ __all__ = [
     "spec_features",
 ]
 
-DENSE_FEATURES = ("ebops", "fanout_bits", "weight_bits", "weights", "out_bits")
+DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
 FEATURES = (*DENSE_FEATURES, "act_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
@@ -77,6 +80,7 @@ def dense_features(input_bits: np.ndarray, weight_raw: np.ndarray) -> dict[str, 
     return {
         "ebops": float(np.sum(bx[:, None] * bw)),
         "fanout_bits": float(np.sum(live * bx[:, None])),
+        "neg_bits": float(np.sum(live * (raw < 0) * bx[:, None])),
         "weight_bits": float(np.sum(live * bw)),
         "weights": float(np.sum(live)),
         "out_bits": float(np.sum(np.max(product, axis=0, initial=0.0))),

@@ -63,33 +63,39 @@ class Cost(enum.Enum):
             ) from None
 
 
-def dense_features_tensor(input_bits: Any, weight_bits: Any) -> dict[str, Any]:
+def dense_features_tensor(input_bits: Any, weight_bits: Any, negative: Any) -> dict[str, Any]:
     """:data:`~hgq_hw.cost_features.DENSE_FEATURES` of one dense layer as scalar tensors, from
-    input bits ``(n_in,)`` and weight bits ``(n_in, n_out)`` (tensors or arrays)."""
+    input bits ``(n_in,)``, weight bits ``(n_in, n_out)`` and which weights are negative
+    (boolean ``(n_in, n_out)``; tensors or arrays)."""
     bx = ops.reshape(ops.convert_to_tensor(input_bits), (-1, 1))
     bw = ops.convert_to_tensor(weight_bits)
     bx = ops.cast(bx, bw.dtype)
     live = ops.stop_gradient(ops.cast((bw > 0) & (bx > 0), bw.dtype))
+    neg = ops.stop_gradient(ops.cast(ops.convert_to_tensor(negative), bw.dtype))
     product = live * (bx + bw)
     return {
         "ebops": ops.sum(bx * bw),
         "fanout_bits": ops.sum(live * bx),
+        "neg_bits": ops.sum(live * neg * bx),
         "weight_bits": ops.sum(live * bw),
         "weights": ops.sum(live),
         "out_bits": ops.sum(ops.max(product, axis=0)),
     }
 
 
-def _dense_weight_bits(layer: QDense, source: Bits) -> Any:
-    """Weight bits without sign bits: differentiable for TRAINING, exact numpy otherwise."""
+def _dense_weight_bits(layer: QDense, source: Bits) -> tuple[Any, Any]:
+    """Weight bits without sign bits (differentiable for TRAINING, exact numpy otherwise) and
+    which weights are negative."""
     if source is Bits.TRAINING:
+        wq, _, _, _ = layer.quantized_weights(None, False)
         bits = layer.kernel_bits_tensor()
+        negative = wq < 0
         if layer.sign_bits:  # the features never count a sign bit
-            wq, _, _, _ = layer.quantized_weights(None, False)
-            bits = bits - ops.cast(wq < 0, bits.dtype)
-        return bits
+            bits = bits - ops.cast(negative, bits.dtype)
+        return bits, negative
     weight_raw, _, _, _ = layer.integer_weights()
-    return fixed_np.weight_bits(weight_raw, exact=False, sign=False).astype(np.float32)
+    bits = fixed_np.weight_bits(weight_raw, exact=False, sign=False).astype(np.float32)
+    return bits, weight_raw < 0
 
 
 def _dense_rule(layer: QDense, input_bits: Any, source: Bits) -> dict[str, Any]:
@@ -98,7 +104,7 @@ def _dense_rule(layer: QDense, input_bits: Any, source: Bits) -> dict[str, Any]:
             f"dense layer {layer.name!r} has no quantizer before it (put a QInput or "
             "QActivation in front so its input bits are known)"
         )
-    return dense_features_tensor(input_bits, _dense_weight_bits(layer, source))
+    return dense_features_tensor(input_bits, *_dense_weight_bits(layer, source))
 
 
 FeatureRule = Callable[[Any, Any, Bits], dict[str, Any]]

@@ -132,6 +132,9 @@ def main() -> int:
     parser.add_argument("--random", type=int, default=24, help="number of random specs")
     parser.add_argument("--only", choices=("random", "trained"), default=None)
     parser.add_argument("--max-adders", type=int, default=700, help="skip larger designs")
+    parser.add_argument(
+        "--small-first", action="store_true", help="measure the designs in order of adders"
+    )
     args = parser.parse_args()
     # trained specs first (the networks training produces), then their variants, then random
     designs = []
@@ -143,14 +146,19 @@ def main() -> int:
     rows = json.loads(MEASURED.read_text()) if MEASURED.exists() else []
     done = {row["name"] for row in rows}
     print(f"{len(designs)} designs, {len(done)} already measured", flush=True)
+    built = []
     for name, origin, spec in designs:
         if name in done:
             continue
         design = build(spec, name="net", pipeline_levels=0)
-        report = design.report
-        if report["adders"] > args.max_adders:
-            print(f"{name:>28}  skipped: {report['adders']} adders", flush=True)
+        if design.report["adders"] > args.max_adders:
+            print(f"{name:>28}  skipped: {design.report['adders']} adders", flush=True)
             continue
+        built.append((name, origin, design))
+    if args.small_first:  # most designs per Yosys minute; trained-like ones still first
+        built.sort(key=lambda b: (kind_of(b[1]) == "random", b[2].report["adders"]))
+    for name, origin, design in built:
+        report = design.report
         synth = xc7(design.verilog, "net")
         row = {
             "name": name,

@@ -28,6 +28,7 @@ def test_dense_features_by_hand() -> None:
     assert got == {
         "ebops": 3 * 3 + 0 * 1 + 0 * 3 + 2 * 4,
         "fanout_bits": 3 + 2,
+        "neg_bits": 2,
         "weight_bits": 3 + 4,
         "weights": 2,
         "out_bits": max(3 + 3, 2 + 4) + 0,
