@@ -69,18 +69,23 @@ def trained_designs() -> list[tuple[str, dict[str, Any], ModelSpec]]:
 
 def variants(trained: list[tuple[str, dict[str, Any], ModelSpec]]) -> list:
     """Trained specs changed the way training would change them: every weight one bit shorter
-    (``raw >> 1`` with ``f - 1``, rounding to nearest), or a further 40% of the weights pruned
-    (seeded). Same activations, so the structure stays that of a trained network."""
+    (``raw >> 1`` with ``f - 1``, rounding to nearest; a ``-1`` becomes 0), one bit longer
+    (``2 raw +- 1`` with ``f + 1``, the new bit's sign seeded), or a further 40% of the weights
+    pruned (seeded). Same activations, so the structure stays that of a trained network."""
     out = []
-    for name, origin, spec in trained:
-        for how in ("short", "pruned"):
-            rng = np.random.default_rng(len(out))
+    seeds = {"short": 0, "pruned": 1, "long": 1000}
+    for index, (name, origin, spec) in enumerate(trained):
+        for how in ("short", "pruned", "long"):
+            rng = np.random.default_rng(2 * index + seeds[how])
             layers = []
             for layer in spec.layers:
                 if isinstance(layer, DenseSpec):
                     raw, f = layer.weight_raw, layer.weight_f
                     if how == "short":
                         raw, f = (raw + 1) >> 1, f - 1
+                    elif how == "long":
+                        step = np.where(rng.random(raw.shape) < 0.5, -1, 1)
+                        raw, f = np.where(raw != 0, 2 * raw + step, 0), f + 1
                     else:
                         raw = np.where(rng.random(raw.shape) < 0.4, 0, raw)
                     layer = dataclasses.replace(layer, weight_raw=raw, weight_f=f)

@@ -42,6 +42,7 @@ def main() -> int:
     import keras
     import numpy as np
 
+    from hgq_hw import spec as spec_io
     from hgq_hw.cost_features import load_cost_model
     from hgq_hw.emit import build
     from hgq_hw.reference import predict
@@ -89,6 +90,9 @@ def main() -> int:
         verify(result.model64, result.spec, data.x_train)
         y = predict(result.spec, data.x_test)
         accuracy = float(np.mean(np.argmax(y, axis=1) == data.y_test))
+        spec_path = Path("runs") / "cost_model" / "digits" / f"{cost}_{beta:.0e}_{args.epochs}.json"
+        spec_path.parent.mkdir(parents=True, exist_ok=True)
+        spec_io.save(result.spec, spec_path)
         design = build(result.spec, name="net", pipeline_levels=0)
         luts = None if args.no_synth else xc7(design.verilog, "net")["luts"]
         row = {
@@ -103,6 +107,7 @@ def main() -> int:
             "adder_bits": design.report["adder_bits"],
             "xc7_luts": luts,
             "train_s": round(seconds, 1),
+            "spec": str(spec_path),
         }
         rows.append(row)
         out_path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")

@@ -21,6 +21,8 @@ default coefficients). Prints numbers, never fails on them.
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -34,7 +36,7 @@ from hgq_hw.random_spec import random_spec
 from hgq_hw.spec import ModelSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from calibrate import variants
+from calibrate import trained_designs, variants
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,13 +45,17 @@ def spec_of(row: dict) -> ModelSpec:
     """The spec a measured row was generated from."""
     origin = row["origin"]
     if "variant" in origin:
-        trained = [(row["name"].removesuffix(f"_{origin['variant']}"), {}, _load(origin))]
-        return {name: spec for name, _, spec in variants(trained)}[row["name"]]
+        return _variants()[row["name"]]
     if "file" in origin:
         return _load(origin)
     seed = int(row["name"].removeprefix("random"))
     args = {k: tuple(v) if isinstance(v, list) and k != "sizes" else v for k, v in origin.items()}
     return random_spec(seed, name=row["name"], **args)
+
+
+@functools.cache
+def _variants() -> dict[str, ModelSpec]:
+    return {name: spec for name, _, spec in variants(trained_designs())}
 
 
 def _load(origin: dict) -> ModelSpec:
@@ -83,8 +89,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--splits", type=int, default=200)
     parser.add_argument("--write", action="store_true", help="write hgq_hw/cost_xc7.json")
+    parser.add_argument(
+        "--population",
+        choices=("trained", "all"),
+        default="trained",
+        help="designs the written coefficients are fitted on (default: trained specs and their "
+        "variants, the networks training produces)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild every design's Verilog and check its sha256 against the measured one",
+    )
     args = parser.parse_args()
     rows = json.loads((HERE / "measured.json").read_text())
+    if args.check:
+        from hgq_hw.emit import build
+
+        bad = [
+            r["name"]
+            for r in rows
+            if hashlib.sha256(build(spec_of(r), name="net").verilog.encode()).hexdigest()
+            != r["sha256"]
+        ]
+        print(f"checked {len(rows)} designs: {len(bad)} differ from what was measured {bad}")
     feats = [spec_features(spec_of(row)) for row in rows]
     y = np.array([row["luts"] for row in rows], dtype=np.float64)
     # trained specs and their variants are one population: what training produces
@@ -125,23 +153,31 @@ def main() -> int:
     coefficients = {n: float(c) for n, c in zip(FEATURES, fitted["features"])}
     print("  features: " + ", ".join(f"{n} {c:.4f}" for n, c in coefficients.items()))
     if args.write:
-        cv_mean, cv_max = cross_validate(models["features"], y, args.splits)
-        err = rel_errors(models["features"], y, fitted["features"])
+        sel = kinds == "trained" if args.population == "trained" else np.ones(len(y), bool)
+        x_w, y_w = models["features"][sel], y[sel]
+        coef = fit(x_w, y_w)
+        cv_mean, cv_max = cross_validate(x_w, y_w, args.splits)
+        err = rel_errors(x_w, y_w, coef)
+        err_random = rel_errors(models["features"][kinds == "random"], y[kinds == "random"], coef)
         model = CostModel(
-            {n: round(c, 6) for n, c in coefficients.items() if c > 0},
+            {n: round(float(c), 6) for n, c in zip(FEATURES, coef) if c > 0},
             "xc7_luts",
             {
-                "designs": len(rows),
+                "designs": int(sel.sum()),
+                "population": args.population,
                 "target": "yosys synth_xilinx -family xc7 -flatten, LUT1..LUT6, pipeline_levels 0",
                 "mean_rel_err": round(float(err.mean()), 4),
                 "max_rel_err": round(float(err.max()), 4),
                 "cv_mean_rel_err": round(cv_mean, 4),
                 "cv_max_rel_err": round(cv_max, 4),
-                "script": "benchmarks/cost_model/fit.py --write",
+                "random_specs_mean_rel_err": round(float(err_random.mean()), 4)
+                if err_random.size
+                else None,
+                "script": f"benchmarks/cost_model/fit.py --write --population {args.population}",
             },
         )
         DEFAULT_COEFFICIENTS.write_text(model.to_json(), encoding="utf-8")
-        print(f"wrote {DEFAULT_COEFFICIENTS}")
+        print(f"wrote {DEFAULT_COEFFICIENTS}: {model.coefficients}")
     return 0
 
 
