@@ -29,6 +29,25 @@ from calibrate import xc7
 HERE = Path(__file__).resolve().parent
 
 
+def synth_missing(out_path: Path, which: str) -> int:
+    """Fill in ``xc7_luts`` of rows measured with ``--no-synth``."""
+    from hgq_hw import spec as spec_io
+    from hgq_hw.emit import build
+
+    rows = json.loads(out_path.read_text())
+    wanted = None if which == "all" else {tuple(w.split(":")) for w in which.split(",")}
+    for row in rows:
+        key = (row["cost"], f"{row['beta']:.0e}")
+        if row["xc7_luts"] is not None or (wanted is not None and key not in wanted):
+            continue
+        design = build(spec_io.load(row["spec"]), name="net", pipeline_levels=0)
+        row["xc7_luts"] = xc7(design.verilog, "net")["luts"]
+        out_path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        print(f"{row['cost']:>5} {row['beta']:7.0e} {100 * row['accuracy']:6.2f} "
+              f"xc7 LUTs {row['xc7_luts']}", flush=True)  # fmt: skip
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=60)
@@ -37,7 +56,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-synth", action="store_true", help="skip Yosys")
     parser.add_argument("--out", default=str(HERE / "digits_front.json"), help="rows (JSON)")
+    parser.add_argument(
+        "--synth-missing",
+        default=None,
+        help="only run Yosys on the rows without xc7 LUTs whose 'cost:beta' is listed "
+        "(comma-separated, or 'all')",
+    )
     args = parser.parse_args()
+    if args.synth_missing:
+        return synth_missing(Path(args.out), args.synth_missing)
 
     import keras
     import numpy as np
