@@ -15,6 +15,7 @@ Prints numbers, never fails on them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -90,8 +91,9 @@ def main() -> int:
         f"{'cost':>5} {'beta':>7} {'acc %':>6} {'EBOPs':>6} {'pred LUT':>8} {'adders':>6} "
         f"{'xc7 LUT':>7} {'train s':>7}"
     )
-    plan = [("ebops", float(b)) for b in args.ebops_betas.split(",") if b]
-    plan += [("luts", float(b)) for b in args.luts_betas.split(",") if b]
+    ebops_plan = [("ebops", float(b)) for b in args.ebops_betas.split(",") if b]
+    luts_plan = [("luts", float(b)) for b in args.luts_betas.split(",") if b]
+    plan = [p for pair in itertools.zip_longest(ebops_plan, luts_plan) for p in pair if p]
     for cost, beta in plan:
         if (cost, beta, args.epochs) in done:
             continue

@@ -31,7 +31,13 @@ import numpy as np
 from scipy.optimize import nnls
 
 from hgq_hw import spec as spec_io
-from hgq_hw.cost_features import DEFAULT_COEFFICIENTS, FEATURES, CostModel, spec_features
+from hgq_hw.cost_features import (
+    DEFAULT_COEFFICIENTS,
+    FEATURES,
+    CostModel,
+    load_cost_model,
+    spec_features,
+)
 from hgq_hw.random_spec import random_spec
 from hgq_hw.spec import ModelSpec
 
@@ -101,8 +107,33 @@ def main() -> int:
         action="store_true",
         help="rebuild every design's Verilog and check its sha256 against the measured one",
     )
+    parser.add_argument(
+        "--held-out",
+        default=None,
+        help="a measured.json the shipped coefficients were fitted on: print the shipped "
+        "model's error on the designs measured since",
+    )
     args = parser.parse_args()
     rows = json.loads((HERE / "measured.json").read_text())
+    if args.held_out:
+        seen = {r["name"] for r in json.loads(Path(args.held_out).read_text())}
+        shipped = load_cost_model()
+        for kind in ("trained", "random"):
+            new = [
+                r
+                for r in rows
+                if r["name"] not in seen and (r["kind"] == "random") == (kind == "random")
+            ]
+            if new:
+                err = np.array(
+                    [abs(shipped.predict_spec(spec_of(r)) - r["luts"]) / r["luts"] for r in new]
+                )
+                ratio = np.array([r["luts"] / spec_features(spec_of(r))["ebops"] for r in new])
+                print(
+                    f"held out ({kind}, {len(new)} designs measured after the fit): shipped model "
+                    f"mean rel err {err.mean():.3f}, max {err.max():.3f}; "
+                    f"LUTs/EBOPs {ratio.min():.2f}..{ratio.max():.2f}"
+                )
     if args.check:
         from hgq_hw.emit import build
 
