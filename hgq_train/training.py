@@ -35,8 +35,10 @@ class HGQLoss(keras.losses.Loss):
     """``task(y_true, y_pred) + beta * cost(model)`` (per sample; the mean adds it once).
 
     ``cost``: ``"ebops"`` (EBOPs; ``beta`` is the loss per EBOP) or ``"luts"`` (predicted xc7
-    LUTs, :func:`hgq_train.cost.luts_tensor`; ``beta`` is the loss per LUT; with the shipped
-    coefficients a LUT is worth about as much as one EBOP, so start from the same betas).
+    LUTs, :func:`hgq_train.cost.luts_tensor`; ``beta`` is the loss per predicted LUT). With
+    the shipped coefficients a trained digits MLP predicts 1.3 LUTs per EBOP, so
+    ``beta_luts = beta_ebops / 1.3`` puts the same weight on the resource term (with Adam the
+    scale of beta matters less than its sign and the step count).
     ``model`` may be None (e.g. after deserialization): then only the task loss is computed.
     ``beta`` is a non-trainable ``keras.Variable``; assign to it to change the trade-off.
     """
