@@ -1,8 +1,10 @@
-"""The HGQ training objective: ``task loss + beta * EBOPs + gamma * sum(f)``.
+"""The HGQ training objective: ``task loss + beta * cost + gamma * sum(f)``.
 
-``gamma * sum(f)`` is a regularizer on every bit-width variable (set per layer). The EBOPs term
-needs the whole model, so it lives in :class:`HGQLoss`, a Keras loss that wraps the task loss
-and holds ``beta`` in a variable that callbacks change between epochs without retracing.
+``cost`` is EBOPs (default) or the predicted xc7 LUTs of :mod:`hgq_train.cost`
+(``cost="luts"``). ``gamma * sum(f)`` is a regularizer on every bit-width variable (set per
+layer). The cost term needs the whole model, so it lives in :class:`HGQLoss`, a Keras loss that
+wraps the task loss and holds ``beta`` in a variable that callbacks change between epochs
+without retracing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from hgq_hw.cost_features import load_cost_model
+from hgq_train.cost import Cost, luts_tensor
 from hgq_train.ebops import ebops_tensor
 from hgq_train.quantizers.layer import Quantizer
 
@@ -28,8 +32,13 @@ __all__ = [
 
 @keras.saving.register_keras_serializable(package="hgq_train")
 class HGQLoss(keras.losses.Loss):
-    """``task(y_true, y_pred) + beta * EBOPs(model)`` (per sample; the mean adds it once).
+    """``task(y_true, y_pred) + beta * cost(model)`` (per sample; the mean adds it once).
 
+    ``cost``: ``"ebops"`` (EBOPs; ``beta`` is the loss per EBOP) or ``"luts"`` (predicted xc7
+    LUTs, :func:`hgq_train.cost.luts_tensor`; ``beta`` is the loss per predicted LUT). With
+    the shipped coefficients a trained digits MLP predicts 1.3 LUTs per EBOP, so
+    ``beta_luts = beta_ebops / 1.3`` puts the same weight on the resource term (with Adam the
+    scale of beta matters less than its sign and the step count).
     ``model`` may be None (e.g. after deserialization): then only the task loss is computed.
     ``beta`` is a non-trainable ``keras.Variable``; assign to it to change the trade-off.
     """
@@ -40,9 +49,12 @@ class HGQLoss(keras.losses.Loss):
         model: keras.Model | None = None,
         beta: float = 0.0,
         name: str = "hgq_loss",
+        cost: Cost | str = Cost.EBOPS,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
+        self.cost = Cost.parse(cost)
+        self.cost_model = load_cost_model() if self.cost is Cost.LUTS else None
         if beta < 0:
             raise ValueError(f"beta must be >= 0, got {beta}")
         self.task_name = task if isinstance(task, str) else None
@@ -56,7 +68,11 @@ class HGQLoss(keras.losses.Loss):
         task = self.task(y_true, y_pred)
         if self.model is None:
             return task
-        reg = keras.ops.cast(ebops_tensor(self.model), task.dtype)
+        if self.cost is Cost.LUTS:
+            resource = luts_tensor(self.model, self.cost_model)
+        else:
+            resource = ebops_tensor(self.model)
+        reg = keras.ops.cast(resource, task.dtype)
         return task + keras.ops.cast(self.beta, task.dtype) * reg
 
     def get_config(self) -> dict[str, Any]:
@@ -64,6 +80,7 @@ class HGQLoss(keras.losses.Loss):
             "name": self.name,
             "task": self.task_name or keras.losses.serialize(self.task),
             "beta": float(keras.ops.convert_to_numpy(self.beta)),
+            "cost": self.cost.value,
         }
 
 
@@ -77,6 +94,7 @@ def compile_hgq(
     metrics: list[Any] | None = None,
     steps_per_execution: int = 1,
     jit_compile: bool | str = "auto",
+    cost: Cost | str = Cost.EBOPS,
 ) -> HGQLoss:
     """Compile ``model`` with the HGQ loss (Adam by default); returns the loss (its ``beta``).
 
@@ -88,6 +106,9 @@ def compile_hgq(
     30271 / 30279 / 30288 after 5 epochs with the same seed), so that combination is refused.
     Callbacks see every ``steps_per_execution``-th batch (``beta`` and the value ranges change
     per epoch only). ``"auto"`` is Keras' rule (XLA on GPUs only).
+
+    ``cost`` picks the resource term: ``"ebops"`` (default, ``beta`` per EBOP) or ``"luts"``
+    (``beta`` per predicted xc7 LUT, see :class:`HGQLoss`).
     """
     if steps_per_execution < 1:
         raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution}")
@@ -96,7 +117,7 @@ def compile_hgq(
             "steps_per_execution > 1 needs jit_compile=True (without XLA, steps of one "
             "execution overlap in Keras 3's TensorFlow trainer and training is not reproducible)"
         )
-    loss = HGQLoss(task, model, beta)
+    loss = HGQLoss(task, model, beta, cost=cost)
     model.compile(
         optimizer=optimizer or keras.optimizers.Adam(learning_rate),
         loss=loss,

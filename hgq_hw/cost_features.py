@@ -1,0 +1,167 @@
+"""Cost features of a spec and the LUTs a fitted linear model predicts from them (numpy only).
+
+The features are the ones :mod:`hgq_train.cost` computes differentiably from a Keras model's
+bit widths; both follow the same formulas, so at the exported bit widths they agree exactly.
+For every Dense layer with input element widths ``bx[i]`` (from :func:`hgq_hw.reference.
+infer_types`) and weight widths ``bw[i, j]`` (bit length of ``|weight_raw|``, no sign bit), with
+``live[i, j] = (weight_raw != 0) & (bx > 0)`` (a weight that meets a width-0 input is pruned in
+hardware too):
+
+``ebops``        ``sum(bx[i] * bw[i, j])``: HGQ's EBOPs (sign bits not counted);
+``fanout_bits``  ``sum(live * bx[i])``: every input bit wire times the weights it meets (one
+                 shifted term of an adder tree per nonzero weight);
+``weight_bits``  ``sum(live * bw)``;
+``neg_bits``     ``sum(live * (weight_raw < 0) * bx[i])``: as ``fanout_bits`` for the negative
+                 weights only (a subtracted term; an output column of only negative terms
+                 also needs a negation);
+``weights``      ``sum(live)``: nonzero weights;
+``out_bits``     ``sum_j max_i(live * (bx[i] + bw[i, j]))``: a width per output column (the
+                 widest product it sums);
+``act_bits``     (network, not per layer) the element widths of every Requantize output: the
+                 rounding / overflow logic behind each dense layer.
+
+:class:`CostModel` is a non-negative linear model ``LUTs ~ sum(c[name] * feature[name])`` fitted
+by ``benchmarks/cost_model/fit.py`` on generated designs (xc7 LUTs through Yosys); the
+coefficients that ship with the package are in ``cost_xc7.json`` next to this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hgq_hw.reference import infer_types
+from hgq_hw.spec import DenseSpec, ModelSpec, RequantizeSpec
+
+__all__ = [
+    "DENSE_FEATURES",
+    "FEATURES",
+    "CostModel",
+    "dense_features",
+    "load_cost_model",
+    "spec_features",
+]
+
+DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
+"""Features of one Dense layer, in order."""
+FEATURES = (*DENSE_FEATURES, "act_bits")
+"""Features of a network, in order (the Dense ones summed over its layers)."""
+
+DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
+
+
+def _bit_length(raw: np.ndarray) -> np.ndarray:
+    """Bit length of ``|raw|`` (0 for 0), exactly, for int64 arrays."""
+    a = np.abs(np.asarray(raw, dtype=np.int64))
+    out = np.zeros(a.shape, dtype=np.int64)
+    while np.any(a):
+        out += a > 0
+        a = a >> 1
+    return out
+
+
+def dense_features(input_bits: np.ndarray, weight_raw: np.ndarray) -> dict[str, float]:
+    """The :data:`DENSE_FEATURES` of one dense layer from its input element widths ``(n_in,)``
+    and its raw weights ``(n_in, n_out)``."""
+    bx = np.asarray(input_bits, dtype=np.float64).reshape(-1)
+    raw = np.asarray(weight_raw, dtype=np.int64)
+    if raw.ndim != 2 or raw.shape[0] != bx.size:
+        raise ValueError(
+            f"weights of shape (n_in, n_out) with n_in = {bx.size} input widths expected, "
+            f"got {raw.shape}"
+        )
+    bw = _bit_length(raw).astype(np.float64)
+    live = ((raw != 0) & (bx[:, None] > 0)).astype(np.float64)
+    product = live * (bx[:, None] + bw)
+    return {
+        "ebops": float(np.sum(bx[:, None] * bw)),
+        "fanout_bits": float(np.sum(live * bx[:, None])),
+        "neg_bits": float(np.sum(live * (raw < 0) * bx[:, None])),
+        "weight_bits": float(np.sum(live * bw)),
+        "weights": float(np.sum(live)),
+        "out_bits": float(np.sum(np.max(product, axis=0, initial=0.0))),
+    }
+
+
+def spec_features(spec: ModelSpec) -> dict[str, float]:
+    """The :data:`FEATURES` of a spec (Dense features summed over its Dense layers)."""
+    types = infer_types(spec)
+    total = dict.fromkeys(FEATURES, 0.0)
+    for layer in spec.layers:
+        if isinstance(layer, DenseSpec):
+            bx = types[layer.inputs[0]].width
+            for name, value in dense_features(bx, layer.weight_raw).items():
+                total[name] += value
+        elif isinstance(layer, RequantizeSpec):
+            total["act_bits"] += float(np.sum(types[layer.name].width))
+    return total
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """``LUTs = sum(coefficients[name] * features[name])`` (non-negative coefficients).
+
+    ``target`` names what was fitted (e.g. ``"xc7 LUTs, synth_xilinx -flatten"``); ``fit``
+    holds the fit's statistics as recorded by the calibration (informational).
+    """
+
+    coefficients: dict[str, float]
+    target: str = "xc7_luts"
+    fit: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.coefficients) - set(FEATURES))
+        if unknown:
+            raise ValueError(f"unknown cost features {unknown} (known: {list(FEATURES)})")
+        negative = {k: v for k, v in self.coefficients.items() if not v >= 0}
+        if negative:
+            raise ValueError(f"cost coefficients must be >= 0, got {negative}")
+
+    def coefficient(self, name: str) -> float:
+        """The coefficient of feature ``name`` (0 for a feature the model does not use)."""
+        return float(self.coefficients.get(name, 0.0))
+
+    def predict(self, features: dict[str, float]) -> float:
+        """Predicted cost of a feature dict (as from :func:`spec_features`)."""
+        return float(sum(self.coefficient(n) * float(features.get(n, 0.0)) for n in FEATURES))
+
+    def predict_spec(self, spec: ModelSpec) -> float:
+        """Predicted cost (e.g. xc7 LUTs) of a spec."""
+        return self.predict(spec_features(spec))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"format": "hgqflow-cost-model", "version": 1, "target": self.target,
+             "coefficients": self.coefficients, "fit": self.fit},
+            indent=2,
+        ) + "\n"  # fmt: skip
+
+
+def load_cost_model(path: str | os.PathLike[str] | None = None) -> CostModel:
+    """A :class:`CostModel` from a coefficients file (default: the one shipped, xc7 LUTs)."""
+    path = Path(path) if path is not None else DEFAULT_COEFFICIENTS
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"cost model file {path} not found") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"cost model file {path} is not valid JSON: {err}") from None
+    if not isinstance(obj, dict) or obj.get("format") != "hgqflow-cost-model":
+        raise ValueError(f"{path} is not an hgqflow cost model (format 'hgqflow-cost-model')")
+    coefficients = obj.get("coefficients")
+    if not isinstance(coefficients, dict) or not all(
+        isinstance(v, int | float) for v in coefficients.values()
+    ):
+        raise ValueError(f"{path}: 'coefficients' must map feature names to numbers")
+    try:
+        return CostModel(
+            {str(k): float(v) for k, v in coefficients.items()},
+            str(obj.get("target", "xc7_luts")),
+            dict(obj.get("fit", {})),
+        )
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
