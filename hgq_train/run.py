@@ -76,6 +76,8 @@ class TrainOptions:
     weight_f_init: float | None = None
     weight_init_bits: float | None = None
     grad_scale_on: str | None = None
+    cost: str = "ebops"
+    """The resource term of the loss: ``"ebops"`` or ``"luts"`` (predicted xc7 LUTs)."""
 
     def model_overrides(self) -> dict[str, Any]:
         """The :class:`~hgq_train.models.MLPConfig` fields these options set."""
@@ -90,6 +92,8 @@ class TrainOptions:
             raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ValueError(f"--lr must be > 0, got {self.lr}")
+        if self.cost not in ("ebops", "luts"):
+            raise ValueError(f"--cost must be ebops or luts, got {self.cost!r}")
         if self.grad_scale_on not in (None, "ebops", "task"):
             raise ValueError(f"--grad-scale-on must be ebops or task, got {self.grad_scale_on!r}")
         if self.weight_init_bits is not None and self.weight_init_bits < 0:
@@ -244,6 +248,7 @@ def run_training(options: TrainOptions) -> RunResult:
             model,
             beta=schedule(done, epochs),
             learning_rate=float(settings["lr"]),
+            cost=options.cost,
             optimizer=optimizer if optimizer is not None else getattr(model, "optimizer", None),
             **(fast if jit else {"jit_compile": False}),
         )

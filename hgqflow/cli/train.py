@@ -74,11 +74,18 @@ def add_method_args(parser: argparse.ArgumentParser) -> None:
         choices=("ebops", "task"),
         help="where the 1/sqrt(n) of a shared bit width goes (default ebops, as HGQ)",
     )
+    group.add_argument(
+        "--cost",
+        choices=("ebops", "luts"),
+        default="ebops",
+        help="resource term of the loss: beta * EBOPs (default) or beta * predicted xc7 LUTs "
+        "(hgq_hw/cost_xc7.json; about 1.3 LUTs per EBOP on a trained MLP)",
+    )
 
 
 def method_kwargs(args: argparse.Namespace) -> dict[str, object]:
     """The :func:`add_method_args` options as ``TrainOptions`` / ``FlowOptions`` fields."""
-    names = ("sign_bits", "weight_f_init", "weight_init_bits", "grad_scale_on")
+    names = ("sign_bits", "weight_f_init", "weight_init_bits", "grad_scale_on", "cost")
     return {name: getattr(args, name) for name in names}
 
 

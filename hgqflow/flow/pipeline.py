@@ -59,6 +59,7 @@ class FlowOptions:
     weight_f_init: float | None = None
     weight_init_bits: float | None = None
     grad_scale_on: str | None = None
+    cost: str = "ebops"
     calibration_margin_bits: int = 0
     fold_rounding: bool = True
 
@@ -155,6 +156,7 @@ def _train(opts: FlowOptions, run: Path) -> dict[str, Any]:
             weight_f_init=opts.weight_f_init,
             weight_init_bits=opts.weight_init_bits,
             grad_scale_on=opts.grad_scale_on,
+            cost=opts.cost,
         )
     )
     history = json.loads(result.history_path.read_text())

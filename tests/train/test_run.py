@@ -124,7 +124,11 @@ def test_method_and_export_options_map_to_the_library() -> None:
         "weight_f_init": 2.5,
         "grad_scale_on": "task",
     }
-    assert train_options(parser.parse_args(["train", "--out", "r"])).model_overrides() == {}
+    assert options.cost == "ebops"
+    plain = train_options(parser.parse_args(["train", "--out", "r", "--cost", "luts"]))
+    assert plain.model_overrides() == {} and plain.cost == "luts"
+    with pytest.raises(ValueError, match="--cost must be ebops or luts"):
+        TrainOptions(out=Path("r"), cost="adders").check()
     args = parser.parse_args(["export", "m.keras", "-o", "s.json"])
     assert export_kwargs(args) == {"calibration_margin_bits": 0, "fold_rounding": True}
     args = parser.parse_args(
