@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Signal, Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from hgq_hw.cmvm import AdderGraph, Op
 from hgq_hw.components.bus import pack, shape_for, unpack
 from hgq_hw.components.pipeline import Delayer, delay_valid
+from hgq_hw.components.planned import PlannedLayer
 from hgq_hw.components.registry import register_component
 from hgq_hw.plan.dense import DensePlan
 
@@ -72,7 +71,7 @@ def adder_bits(op: Op, a: Value, b: Value | None, width: int) -> Value:
     return Cat(Const(0, low), *passed)
 
 
-class DenseLayer(wiring.Component):
+class DenseLayer(PlannedLayer):
     """``y = x @ w + b`` of one :class:`~hgq_hw.plan.DensePlan`, exact, from adders only:
     every adder of ``plan.graph`` in the stage ``plan.placed`` gives it, output ``j`` with its
     low ``plan.out_drop[j]`` bits cleared.
@@ -88,28 +87,8 @@ class DenseLayer(wiring.Component):
     plan: the plan; ``latency``, ``t_out``, ``registers``, ``graph`` are its numbers
     """
 
-    def __init__(self, plan: DensePlan) -> None:
-        if not isinstance(plan, DensePlan):
-            raise TypeError(f"plan must be a DensePlan, got {type(plan).__name__}")
-        self.plan = plan
-        super().__init__(
-            {
-                "i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True)),
-                "o_stream": Out(stream.Signature(plan.out_layout.width, always_ready=True)),
-            }
-        )
-
-    @property
-    def latency(self) -> int:
-        return self.plan.latency
-
-    @property
-    def t_out(self) -> int:
-        return self.plan.t_out
-
-    @property
-    def registers(self) -> int:
-        return self.plan.registers
+    plan_class = DensePlan
+    plan: DensePlan
 
     @property
     def graph(self) -> AdderGraph:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from amaranth.hdl import Module, Mux, Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from hgq_hw.components.bus import pack, unpack
 from hgq_hw.components.pipeline import Delayer, delay_valid
+from hgq_hw.components.planned import PlannedLayer
 from hgq_hw.components.registry import register_component
 from hgq_hw.plan.relu import ReLUPlan
 
 __all__ = ["ReLU"]
 
 
-class ReLU(wiring.Component):
+class ReLU(PlannedLayer):
     """``max(x, 0)`` on a 1-d tensor as its :class:`~hgq_hw.plan.ReLUPlan` says (output ``e``
     with its low ``plan.out_drop[e]`` bits cleared, a register stage when ``latency == 1``).
 
@@ -24,28 +23,8 @@ class ReLU(wiring.Component):
     plan: the plan; ``latency``, ``t_out``, ``registers`` are its numbers
     """
 
-    def __init__(self, plan: ReLUPlan) -> None:
-        if not isinstance(plan, ReLUPlan):
-            raise TypeError(f"plan must be a ReLUPlan, got {type(plan).__name__}")
-        self.plan = plan
-        super().__init__(
-            {
-                "i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True)),
-                "o_stream": Out(stream.Signature(plan.out_layout.width, always_ready=True)),
-            }
-        )
-
-    @property
-    def latency(self) -> int:
-        return self.plan.latency
-
-    @property
-    def t_out(self) -> int:
-        return self.plan.t_out
-
-    @property
-    def registers(self) -> int:
-        return self.plan.registers
+    plan_class = ReLUPlan
+    plan: ReLUPlan
 
     def elaborate(self, platform: object) -> Module:
         m = Module()

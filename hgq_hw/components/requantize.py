@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from amaranth.hdl import Const, Module, Mux, Signal, Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
 
 from hgq_hw.components.bus import element_shape, pack, shape_for, unpack
 from hgq_hw.components.pipeline import Delayer, delay_valid
+from hgq_hw.components.planned import PlannedLayer
 from hgq_hw.components.registry import register_component
 from hgq_hw.fixed import FixedType, Overflow, Round, TensorType
 from hgq_hw.plan.requantize import Narrowing, RequantizePlan, requantize_bounds
@@ -67,7 +66,7 @@ def narrowed_value(n: Narrowing, x: Value) -> Value:
     return v.as_unsigned()[: n.keep] if n.keep is not None else v
 
 
-class Requantize(wiring.Component):
+class Requantize(PlannedLayer):
     """Round each element of a 1-d tensor to a new per-element type, then handle overflow, as
     its :class:`~hgq_hw.plan.RequantizePlan` says (with ``latency == 1`` the register holds each
     element narrowed by ``plan.narrowed``).
@@ -79,28 +78,8 @@ class Requantize(wiring.Component):
     plan: the plan; ``latency``, ``t_out``, ``registers`` are its numbers
     """
 
-    def __init__(self, plan: RequantizePlan) -> None:
-        if not isinstance(plan, RequantizePlan):
-            raise TypeError(f"plan must be a RequantizePlan, got {type(plan).__name__}")
-        self.plan = plan
-        super().__init__(
-            {
-                "i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True)),
-                "o_stream": Out(stream.Signature(plan.out_layout.width, always_ready=True)),
-            }
-        )
-
-    @property
-    def latency(self) -> int:
-        return self.plan.latency
-
-    @property
-    def t_out(self) -> int:
-        return self.plan.t_out
-
-    @property
-    def registers(self) -> int:
-        return self.plan.registers
+    plan_class = RequantizePlan
+    plan: RequantizePlan
 
     def elaborate(self, platform: object) -> Module:
         m = Module()

@@ -1,0 +1,49 @@
+"""``PlannedLayer``: what every one-input layer component shares (its plan, ports, numbers)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["PlannedLayer"]
+
+
+class PlannedLayer(wiring.Component):
+    """A layer component built from its plan: checks the plan's class, declares the stream
+    ports from the plan's bus layouts and reads ``latency``, ``t_out`` and ``registers`` from it.
+
+    Subclasses set ``plan_class`` and implement ``elaborate``.
+
+    Members
+    -------
+    i_stream: ``In(stream.Signature(plan.in_layouts[0].width, always_ready=True))``
+    o_stream: ``Out(stream.Signature(plan.out_layout.width, always_ready=True))``
+    plan: the plan
+    """
+
+    plan_class: ClassVar[type]
+
+    def __init__(self, plan: Any) -> None:
+        if not isinstance(plan, self.plan_class):
+            raise TypeError(f"plan must be a {self.plan_class.__name__}, got {type(plan).__name__}")
+        self.plan = plan
+        super().__init__(
+            {
+                "i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True)),
+                "o_stream": Out(stream.Signature(plan.out_layout.width, always_ready=True)),
+            }
+        )
+
+    @property
+    def latency(self) -> int:
+        return self.plan.latency
+
+    @property
+    def t_out(self) -> int:
+        return self.plan.t_out
+
+    @property
+    def registers(self) -> int:
+        return self.plan.registers
