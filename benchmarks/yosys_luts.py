@@ -5,10 +5,10 @@
 
 The same synthesis command runs for every design, whoever generated it (``SCRIPTS``: xc7 is
 ``synth_xilinx -family xc7 -flatten -nodsp``, ECP5 ``synth_ecp5 -nodsp``; no place and route).
-Yosys (YoWASP, found through :mod:`hgq_hw.tools`) runs in ``build_dir`` with relative file names,
-as its WebAssembly sandbox needs. The result is stored under ``cache_dir`` keyed by the SHA-256 of
-the command, the top module and the files' names and contents, so an unchanged design is never
-synthesized twice.
+Yosys (YoWASP, found through :mod:`hgq_hw.toolchain.find`) runs in ``build_dir`` with relative
+file names, as its WebAssembly sandbox needs. The result is stored under ``cache_dir`` keyed by
+the SHA-256 of the command, the top module and the files' names and contents, so an unchanged
+design is never synthesized twice.
 """
 
 from __future__ import annotations

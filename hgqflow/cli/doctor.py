@@ -51,7 +51,7 @@ def _package_check(dist: str, extra: str) -> Check:
 
 def collect() -> list[Check]:
     """All checks: Python packages, then external tools (no tool is run if it has a package)."""
-    from hgq_hw.tools import TOOLS, tool_version
+    from hgq_hw.toolchain.find import TOOLS, tool_version
 
     checks = [_package_check(dist, extra) for dist, extra in PYTHON_PACKAGES]
     checks += [Check(name, tool_version(name), tool.install_hint) for name, tool in TOOLS.items()]

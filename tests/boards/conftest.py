@@ -56,7 +56,7 @@ def require_simulator(simulator: str) -> None:
 
 
 def require_tools(*names: str) -> None:
-    from hgq_hw.tools import TOOLS, find_tool
+    from hgq_hw.toolchain.find import TOOLS, find_tool
 
     for name in names:
         if find_tool(name) is None:
