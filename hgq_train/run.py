@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hgq_train.archive import check_keras_archive
+
 __all__ = [
     "XLA_STEPS_PER_EXECUTION",
     "CheckpointExport",
@@ -200,6 +202,8 @@ def run_training(options: TrainOptions) -> RunResult:
     from hgq_train.callbacks import parse_beta_schedule
 
     schedule = parse_beta_schedule(options.beta)  # fail early on a bad schedule
+    if options.resume and (Path(options.out) / "model.keras").exists():
+        check_keras_archive(Path(options.out) / "model.keras", "run model")  # before TensorFlow
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -351,8 +355,7 @@ def export_checkpoint(
     :func:`hgq_train.export.export_with_model`.
     """
     model_path = Path(model_path)
-    if not model_path.is_file():
-        raise FileNotFoundError(f"model file {model_path} does not exist")
+    check_keras_archive(model_path)  # before TensorFlow: missing, empty, truncated, not Keras
     run_config = read_run_config(model_path)
     data_file = data or (run_config.get("data") if not dataset else None)
     dataset = dataset or run_config.get("dataset")

@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hgq_train.archive import check_keras_archive
 from hgqflow.cli.checks import existing_file
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    model_path = existing_file(args.model, "model file")  # before TensorFlow loads
+    model_path = check_keras_archive(args.model)  # before TensorFlow loads
     exporting = export_kwargs(args)
     if args.data is not None:
         existing_file(args.data, "data file")
