@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     work = Path(args.work or Path("runs") / "sim" / spec.name)
     if args.design:
-        design = design_from_dir(args.design)
+        design = design_from_dir(args.design, spec)
         print(f"design: {design.verilog} (latency {design.latency})")
     else:
         design = generate_design(spec, work / "gen", pipeline_levels=args.pipeline_levels)

@@ -253,7 +253,7 @@ def _sim(opts: FlowOptions, run: Path) -> dict[str, Any]:
     data = load_dataset(opts.dataset, opts.data, seed=opts.seed)
     result = run_regression(
         spec,
-        design_from_dir(run / "gen"),
+        design_from_dir(run / "gen", spec),
         work_dir=run / "sim",
         simulator=opts.simulator,
         samples=opts.samples,
