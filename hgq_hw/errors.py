@@ -3,10 +3,11 @@
 An *expected* failure is one a user can fix without reading code: bad input (a spec, a design
 folder, a data or model file that is missing, of the wrong kind or corrupt), a file system that
 refuses a path (``OSError``: a file where a folder is expected, an unwritable folder, a full
-disk) or an external tool that failed (:class:`~hgq_hw.toolchain.ToolError`, which names its
-log). The ``hgq`` command turns each of them into one line, ``hgq COMMAND: error: ...``, and
-exit status 1 (:func:`is_expected`, :func:`describe`); every other exception is a bug and keeps
-its traceback. ``hgq --debug`` shows the traceback of expected failures too.
+disk), an optional extra that is not installed (``ModuleNotFoundError``) or an external tool
+that failed (:class:`~hgq_hw.toolchain.ToolError`, which names its log). The ``hgq`` command
+turns each of them into one line, ``hgq COMMAND: error: ...``, and exit status 1
+(:func:`is_expected`, :func:`describe`); every other exception is a bug and keeps its traceback.
+``hgq --debug`` shows the traceback of expected failures too.
 
 The hierarchy (every class is also a ``ValueError``, so older callers that catch
 ``ValueError`` keep working):
@@ -66,6 +67,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ToolError,  # an external tool is missing or failed; names its log
     zipfile.BadZipFile,  # a corrupt .npz / .keras read by a library that does not say which
     EOFError,  # a truncated file read by numpy
+    ModuleNotFoundError,  # an optional extra (training, simulation, boards) is not installed
 )
 """The exception types a command reports in one line (anything else is a bug: traceback)."""
 
@@ -96,4 +98,6 @@ def describe(err: BaseException) -> str:
         text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
     if isinstance(err, zipfile.BadZipFile | EOFError):
         text = f"corrupt or truncated file ({text or type(err).__name__})"
+    if isinstance(err, ModuleNotFoundError) and "pip install" not in text:
+        text += " ('hgq doctor' lists what is missing and how to install it)"
     return text.strip() or type(err).__name__
