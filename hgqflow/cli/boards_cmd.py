@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, read_spec
+from hgqflow.cli.checks import existing_file, output_dir, read_spec
 
 __all__ = ["register"]
 
@@ -27,6 +27,7 @@ def build(args: argparse.Namespace) -> int:
 
     target = get_board(args.board)
     out = Path(args.output or Path("runs") / "board" / f"{spec.name}-{target.name}-{args.top}")
+    output_dir(out, "output folder")
     print(
         f"building the {args.top} top of {spec.name!r} for the {target.description} in {out}",
         flush=True,

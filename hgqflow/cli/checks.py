@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hgq_hw.spec import ModelSpec
 
-__all__ = ["existing_dir", "existing_file", "gen_folder", "read_spec"]
+__all__ = ["existing_dir", "existing_file", "gen_folder", "output_dir", "output_file", "read_spec"]
 
 
 def existing_file(path: str | os.PathLike[str], what: str) -> Path:
@@ -28,10 +28,49 @@ def existing_file(path: str | os.PathLike[str], what: str) -> Path:
 
 
 def existing_dir(path: str | os.PathLike[str], what: str) -> Path:
-    """``path`` as a ``Path``; ``FileNotFoundError`` naming ``what`` if it is not a folder."""
+    """``path`` as a ``Path``; ``FileNotFoundError`` (``NotADirectoryError`` for a file) naming
+    ``what`` if it is not a folder."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{what} {path} is a file, not a folder")
     if not path.is_dir():
         raise FileNotFoundError(f"{what} {path} does not exist")
+    return path
+
+
+def _writable_parent(path: Path, what: str) -> None:
+    """The nearest existing folder above ``path`` must be a folder this user may write in."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{what} {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"{what} {path}: cannot write in {parent} (permission denied)")
+
+
+def output_dir(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a ``Path`` when it is a folder, or can be created, that a command may write
+    in; ``NotADirectoryError`` / ``PermissionError`` naming ``what`` otherwise (checked before
+    the command spends any time; a write that fails later is still reported in one line)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{what} {path} is a file, not a folder")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(f"{what} {path}: cannot write in it (permission denied)")
+    else:
+        _writable_parent(path, what)
+    return path
+
+
+def output_file(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` as a ``Path`` when a file can be written there; ``IsADirectoryError`` /
+    ``NotADirectoryError`` / ``PermissionError`` naming ``what`` otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder, not a file")
+    _writable_parent(path, what)
     return path
 
 

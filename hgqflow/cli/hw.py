@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hgqflow.cli.checks import gen_folder, read_spec
+from hgqflow.cli.checks import gen_folder, output_dir, read_spec
 
 __all__ = ["register"]
 
@@ -14,6 +14,7 @@ def _gen(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     if args.pipeline_levels < 0:
         raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
+    output_dir(args.output, "output folder")
     from hgq_hw.emit import format_report, generate
 
     design = generate(
@@ -30,7 +31,7 @@ def _gen(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    gen_folder(args.dir)
+    output_dir(gen_folder(args.dir), "design folder")  # synth writes its logs and report.json
     if args.serial_bits < 1:
         raise ValueError(f"--serial-bits must be >= 1, got {args.serial_bits}")
     from hgq_hw.emit import format_report, read_report

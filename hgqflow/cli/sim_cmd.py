@@ -14,7 +14,7 @@ import argparse
 import os
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, gen_folder, read_spec
+from hgqflow.cli.checks import existing_file, gen_folder, output_dir, read_spec
 
 __all__ = ["register", "run"]
 
@@ -51,11 +51,11 @@ def run(args: argparse.Namespace) -> int:
         gen_folder(args.design)
     if args.data:
         existing_file(args.data, "data file")
+    work = output_dir(args.work or Path("runs") / "sim" / spec.name, "work folder")
     from hgq_hw.inputs import read_real_inputs
     from sim.design import design_from_dir, generate_design
     from sim.runner import run_regression
 
-    work = Path(args.work or Path("runs") / "sim" / spec.name)
     if args.design:
         design = design_from_dir(args.design, spec)
         print(f"design: {design.verilog} (latency {design.latency})")

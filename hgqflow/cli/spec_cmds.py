@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hgqflow.cli.checks import existing_file, read_spec
+from hgqflow.cli.checks import existing_file, output_file, read_spec
 
 __all__ = ["register", "spec_summary"]
 
@@ -47,6 +47,8 @@ def _eval(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     if args.inputs is not None:
         existing_file(args.inputs, "input file")
+    if args.output:
+        output_file(args.output, "output file")
     from hgq_hw.inputs import read_raw_inputs, read_real_inputs
     from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
 
@@ -81,6 +83,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _random_spec(args: argparse.Namespace) -> int:
+    output_file(args.output, "spec file")
     from hgq_hw.random_spec import random_spec
     from hgq_hw.spec import save
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hgq_train.archive import check_keras_archive
-from hgqflow.cli.checks import existing_file
+from hgqflow.cli.checks import existing_file, output_dir, output_file
 
 if TYPE_CHECKING:
     from hgq_train.run import TrainOptions
@@ -189,6 +189,7 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
 def _train(args: argparse.Namespace) -> int:
     options = train_options(args)
     options.check()  # before TensorFlow loads
+    output_dir(options.out, "run directory")
     from hgq_train.run import run_training
 
     run_training(options)
@@ -201,6 +202,7 @@ def _train(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     model_path = check_keras_archive(args.model)  # before TensorFlow loads
     exporting = export_kwargs(args)
+    output_file(args.output, "spec file")
     if args.data is not None:
         existing_file(args.data, "data file")
     if args.dataset and args.dataset.endswith(".npz"):
