@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, output_dir, read_spec
+from hgqflow.cli.checks import data_file, output_dir, read_spec, reading
 
 __all__ = ["register"]
 
@@ -84,7 +84,7 @@ def board_run(args: argparse.Namespace) -> int:
     if (args.data is None) == (args.random is None):
         raise ValueError("give exactly one of --data FILE and --random N")
     if args.data is not None:
-        existing_file(args.data, "data file")
+        data_file(args.data, "data file")
     import numpy as np
 
     from boards.host import open_serial, random_raw_inputs, run_samples
@@ -92,7 +92,9 @@ def board_run(args: argparse.Namespace) -> int:
     from hgq_hw.reference import quantize_inputs
 
     if args.data is not None:
-        x_raw = quantize_inputs(spec, read_real_inputs(args.data, input_shape=spec.input_shape))
+        with reading(args.data, "data file"):
+            x_real = read_real_inputs(args.data, input_shape=spec.input_shape)
+        x_raw = quantize_inputs(spec, x_real)
     else:
         x_raw = random_raw_inputs(spec, args.random, seed=args.seed)
     if args.max is not None:

@@ -8,13 +8,27 @@ naming the file, before TensorFlow, Amaranth or cocotb load (the CLI turns these
 from __future__ import annotations
 
 import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from hgq_hw.errors import InputFileError, describe
 
 if TYPE_CHECKING:
     from hgq_hw.spec import ModelSpec
 
-__all__ = ["existing_dir", "existing_file", "gen_folder", "output_dir", "output_file", "read_spec"]
+__all__ = [
+    "data_file",
+    "existing_dir",
+    "existing_file",
+    "gen_folder",
+    "output_dir",
+    "output_file",
+    "read_spec",
+    "reading",
+]
 
 
 def existing_file(path: str | os.PathLike[str], what: str) -> Path:
@@ -25,6 +39,39 @@ def existing_file(path: str | os.PathLike[str], what: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{what} {path} does not exist")
     return path
+
+
+def data_file(path: str | os.PathLike[str], what: str) -> Path:
+    """:func:`existing_file`, and for an ``.npz`` file a readable zip archive of ``.npy``
+    arrays (:class:`~hgq_hw.errors.InputFileError` naming it: empty, truncated, not an
+    ``.npz``); its arrays are checked by the reader (``hgq_hw.inputs``, ``hgq_train.data``)."""
+    path = existing_file(path, what)
+    if path.suffix.lower() != ".npz":
+        return path
+    if path.stat().st_size == 0:
+        raise InputFileError(path, f"not a valid .npz {what}: the file is empty (0 bytes)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        raise InputFileError(
+            path, f"not a valid .npz {what} (truncated or not a zip: {err})"
+        ) from None
+    if not any(name.endswith(".npy") for name in names):
+        raise InputFileError(path, f"not a valid .npz {what}: a zip without .npy arrays")
+    return path
+
+
+@contextmanager
+def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Read ``path`` inside this block: an expected error whose message does not name the file
+    (numpy's, for instance) becomes an :class:`~hgq_hw.errors.InputFileError` that does."""
+    try:
+        yield
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        if str(path) in str(err):
+            raise
+        raise InputFileError(path, f"cannot read this {what}: {describe(err)}") from err
 
 
 def existing_dir(path: str | os.PathLike[str], what: str) -> Path:
