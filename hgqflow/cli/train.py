@@ -14,8 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hgq_train.archive import check_keras_archive
-from hgqflow.cli.checks import data_file, output_dir, output_file
+from hgqflow.cli.checks import data_file, existing_file, output_dir, output_file
 
 if TYPE_CHECKING:
     from hgq_train.run import TrainOptions
@@ -211,10 +210,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    model_path = check_keras_archive(args.model)  # before TensorFlow loads
+    model_path = existing_file(args.model, "model file")  # before TensorFlow loads
     exporting = export_kwargs(args)
     output_file(args.output, "spec file")
     check_data_args(args)
+    from hgq_train.archive import check_keras_archive  # standard library only
+
+    check_keras_archive(model_path)  # not empty, truncated or another kind of file
     import numpy as np
 
     from hgq_train.run import export_checkpoint
