@@ -8,6 +8,7 @@ naming the file, before TensorFlow, Amaranth or cocotb load (the CLI turns these
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,8 +93,17 @@ def _writable_parent(path: Path, what: str) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise NotADirectoryError(f"{what} {path}: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"{what} {path}: cannot write in {parent} (permission denied)")
+    _probe_write(parent, f"{what} {path}")
+
+
+def _probe_write(folder: Path, what: str) -> None:
+    """Create and delete a file in ``folder`` (``os.access`` says yes to root even where the
+    file system refuses); ``PermissionError`` naming ``what`` and the folder if it fails."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".hgq-write-test-"):
+            pass
+    except OSError as err:
+        raise PermissionError(f"{what}: cannot write in {folder} ({err.strerror or err})") from None
 
 
 def output_dir(path: str | os.PathLike[str], what: str) -> Path:
@@ -104,8 +114,7 @@ def output_dir(path: str | os.PathLike[str], what: str) -> Path:
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{what} {path} is a file, not a folder")
     if path.is_dir():
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise PermissionError(f"{what} {path}: cannot write in it (permission denied)")
+        _probe_write(path, f"{what} {path}")
     else:
         _writable_parent(path, what)
     return path
