@@ -199,11 +199,11 @@ def run_training(options: TrainOptions) -> RunResult:
     and a closing line. ``ValueError`` for bad options or a non-empty folder without
     ``resume``."""
     options.check()
+    if options.resume and (Path(options.out) / "model.keras").exists():
+        check_keras_archive(Path(options.out) / "model.keras", "run model")  # before TensorFlow
     from hgq_train.callbacks import parse_beta_schedule
 
     schedule = parse_beta_schedule(options.beta)  # fail early on a bad schedule
-    if options.resume and (Path(options.out) / "model.keras").exists():
-        check_keras_archive(Path(options.out) / "model.keras", "run model")  # before TensorFlow
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
