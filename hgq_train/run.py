@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hgq_hw.errors import InputFileError
 from hgq_train.archive import check_keras_archive
 
 __all__ = [
@@ -142,7 +143,13 @@ class RunResult:
 
 
 def _read_json(path: Path, default: Any) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+    """The JSON in ``path`` (``default`` when absent); ``InputFileError`` naming it if corrupt."""
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise InputFileError(path, f"not valid JSON ({err})") from None
 
 
 def _write_json(path: Path, value: Any) -> None:

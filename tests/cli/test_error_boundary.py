@@ -142,6 +142,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (run / "state.json").write_text(json.dumps({"epochs_done": 3}))
     (run / "config.json").write_text(json.dumps({"dataset": "digits", "seed": 0}))
     f["corrupt-run"] = run
+    f["corrupt-config"] = root / "run-with-corrupt-config"  # a Keras-like zip, broken JSON
+    f["corrupt-config"].mkdir()
+    shutil.copyfile(good_zip, f["corrupt-config"] / "model.keras")
+    (f["corrupt-config"] / "config.json").write_text('{"dataset": "digits", ')
     flow = root / "flow-with-corrupt-model"
     shutil.copytree(run, flow / "train")
     f["corrupt-flow"] = flow
@@ -229,6 +233,11 @@ CASES: list[tuple[str, str, str]] = [
         "flow-resume-corrupt",
         "flow --out {corrupt-flow} --resume",
         "{corrupt-flow}/train/model.keras",
+    ),
+    (
+        "export-corrupt-run-config",
+        "export {corrupt-config}/model.keras -o {root}/s.json",
+        "{corrupt-config}/config.json: not valid JSON",
     ),
     # a corrupt .npz
     ("eval-empty-npz", "eval {spec} --inputs {empty_npz}", "{empty_npz}"),
