@@ -11,7 +11,6 @@ verilator), ``WAVES=1`` (write an FST trace), ``NUM_SAMPLES`` (random vectors, d
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -204,7 +203,8 @@ class CocotbRun:
     log: Path
     build_seconds: float
     error: str | None = None
-    """Set when no results file was written (the simulator crashed or never started)."""
+    """Set when no results file was written or the simulator exited non-zero (it crashed or
+    never started); the run is then a failure."""
 
     def waves(self) -> Path | None:
         found = sorted(self.run_dir.glob("*.fst")) + sorted(self.run_dir.parent.glob("*/*.fst"))
@@ -281,9 +281,11 @@ def run_cocotb(
                 log=build_log,
             ) from None
         build_seconds = time.perf_counter() - start
-        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator; the
-        # results file below tells which, and a missing one is a failure too.
-        with contextlib.suppress(SystemExit):
+        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator, and
+        # raises RuntimeError (older ones: CalledProcessError) when the simulator exits
+        # non-zero; the results file below tells which, and a missing one is a failure too.
+        crashed = None
+        try:
             runner.test(
                 test_module=test_module,
                 hdl_toplevel=design.toplevel,
@@ -295,11 +297,16 @@ def run_cocotb(
                 results_xml=str(run_dir / "results.xml"),
                 log_file=log,
             )
+        except SystemExit:
+            pass
+        except (RuntimeError, subprocess.CalledProcessError) as err:
+            crashed = f"the simulator failed: {err}"
     try:
         tests, failures = get_results(run_dir / "results.xml")
-        return CocotbRun(tests, failures, run_dir, log, build_seconds)
+        return CocotbRun(tests, failures, run_dir, log, build_seconds, error=crashed)
     except RuntimeError as err:
-        return CocotbRun(0, 0, run_dir, log, build_seconds, error=f"no cocotb results ({err})")
+        error = f"no cocotb results ({err})" + ("" if crashed is None else f"; {crashed}")
+        return CocotbRun(0, 0, run_dir, log, build_seconds, error=error)
 
 
 def run_regression(
