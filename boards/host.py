@@ -90,15 +90,19 @@ def random_raw_inputs(spec: ModelSpec, count: int, seed: int = 0) -> np.ndarray:
 
 
 def open_serial(port: str, baud: int, timeout: float) -> Any:
-    """A ``serial.Serial`` on ``port`` (``RuntimeError`` saying what to check if it fails)."""
+    """A ``serial.Serial`` on ``port``; ``ConnectionError`` (an ``OSError``) saying what to
+    check when it cannot be opened, ``ModuleNotFoundError`` saying what to install without
+    pyserial."""
     try:
         import serial
     except ImportError:
-        raise RuntimeError("pyserial is needed: pip install pyserial") from None
+        raise ModuleNotFoundError(
+            "pyserial is needed: pip install pyserial", name="serial"
+        ) from None
     try:
         link = serial.Serial(port, baudrate=baud, timeout=timeout)
     except (serial.SerialException, OSError) as err:
-        raise RuntimeError(
+        raise ConnectionError(
             f"cannot open serial port {port!r} ({err}); is the board plugged in? on Linux the "
             "iCEBreaker's UART is usually /dev/ttyUSB1, the ULX3S' /dev/ttyUSB0"
         ) from None

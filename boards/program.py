@@ -16,9 +16,11 @@ from pathlib import Path
 from boards.target import BoardTarget
 from hgq_hw.toolchain import TOOLS, ToolError, find_tool, tool_env
 
-__all__ = ["ProgramError", "loader_command", "program_board", "program_command"]
+__all__ = ["PROGRAM_LOG", "ProgramError", "loader_command", "program_board", "program_command"]
 
 LOADER = "openFPGALoader"
+PROGRAM_LOG = "program.log"
+"""The tool's output, written next to the bitstream (named by a :class:`ProgramError`)."""
 
 
 class ProgramError(ToolError):
@@ -52,7 +54,9 @@ def program_board(
     loader_board: str | None = None,
     timeout: float = 300.0,
 ) -> str:
-    """Run :func:`program_command`; returns the tool's output, raises :class:`ProgramError`."""
+    """Run :func:`program_command`; returns the tool's output (also written to
+    :data:`PROGRAM_LOG` next to the bitstream), raises :class:`ProgramError` (naming that log
+    when the tool ran and failed)."""
     bitstream = Path(bitstream)
     if not bitstream.is_file():
         raise ProgramError(LOADER, f"bitstream {bitstream} does not exist: run 'hgq build' first")
@@ -78,12 +82,18 @@ def program_board(
     except OSError as err:
         raise ProgramError(LOADER, f"cannot run {argv[0]!r}: {err}", command=argv) from None
     output = (done.stdout + done.stderr).strip()
+    log = bitstream.parent / PROGRAM_LOG
+    try:
+        log.write_text(output + "\n", encoding="utf-8")
+    except OSError:  # a read-only folder: the message still shows the output's last lines
+        log = None
     if done.returncode != 0:
         raise ProgramError(
             LOADER,
             f"programming the {target.description} failed (exit status {done.returncode}): is "
             "the board plugged in over USB, and may this user open it (udev rules)?",
             command=argv,
+            log=log,
             tail="\n".join(output.splitlines()[-8:]),
         )
     return output

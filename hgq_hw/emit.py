@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hgq_hw.reports import spec_digest
 from hgq_hw.spec import ModelSpec
 
 __all__ = [
@@ -94,6 +95,7 @@ def build(
         "input": {"width": plan.in_layout.width, "layout": plan.in_layout.describe()},
         "output": {"width": plan.out_layout.width, "layout": plan.out_layout.describe()},
         "layers": layers,
+        "spec_digest": spec_digest(spec),
     }
     return Design(net, text, report, plan)
 

@@ -20,6 +20,7 @@ Standard library only.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import types
@@ -47,6 +48,7 @@ __all__ = [
     "SynthEntry",
     "SynthResources",
     "WordLayout",
+    "spec_digest",
 ]
 
 GEN_FORMAT = "hgqflow-hw-report"
@@ -268,6 +270,15 @@ class Record:
 # -- hgq gen: report.json -----------------------------------------------------------------
 
 
+def spec_digest(spec: Any) -> str:
+    """The ``spec_digest`` of a :class:`GenReport`: the SHA-256 (hex) of the layers of
+    ``spec`` (a :class:`hgq_hw.spec.ModelSpec`) as canonical JSON (sorted keys, no spaces).
+    The spec's name and metadata are left out: they do not change the hardware."""
+    layers = spec.to_json()["layers"]
+    text = json.dumps(layers, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class GenOptions(Record):
     pipeline_levels: int
@@ -371,7 +382,10 @@ class SynthEntry(Record):
 @dataclass(frozen=True)
 class GenReport(Record):
     """``report.json`` of ``hgq gen`` (exactly the fields :func:`hgq_hw.emit.build` writes),
-    plus ``synth`` once ``hgq synth`` ran (absent before)."""
+    plus ``synth`` once ``hgq synth`` ran (absent before).
+
+    ``spec_digest`` (:func:`spec_digest` of the spec it was generated from) is absent in files
+    written before it was recorded; :meth:`check_spec` then compares the spec's name only."""
 
     FORMAT: ClassVar[str | None] = GEN_FORMAT
 
@@ -391,7 +405,28 @@ class GenReport(Record):
     input: WordLayout
     output: WordLayout
     layers: list[GenLayer]
+    spec_digest: str | None = field(default=None, metadata=OPTIONAL)
     synth: dict[str, SynthEntry] | None = field(default=None, metadata=OPTIONAL)
+
+    def check_spec(self, spec: Any, out_dir: str | os.PathLike[str]) -> None:
+        """Raise :class:`~hgq_hw.errors.DesignMismatchError` when this report (of the folder
+        ``out_dir``) was generated from another spec than ``spec``: another
+        :func:`spec_digest` or, in a report without one, another spec name."""
+        from hgq_hw.errors import DesignMismatchError
+
+        if self.spec_digest is not None:
+            if self.spec_digest == spec_digest(spec):
+                return
+            source = f"spec {self.spec!r}" if self.spec != spec.name else "another spec"
+            how = f"{source} (its report.json records another spec_digest)"
+        elif self.spec != spec.name:
+            how = f"spec {self.spec!r}"
+        else:
+            return
+        raise DesignMismatchError(
+            f"design folder {out_dir} was generated from {how}, not from spec {spec.name!r}: "
+            f"regenerate it with 'hgq gen SPEC -o {out_dir}' or give the spec it was made from"
+        )
 
     @property
     def port_bits(self) -> int:

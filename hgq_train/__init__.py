@@ -38,8 +38,12 @@ def load_model(path: str, *, compile: bool = False) -> Any:
 
     Uncompiled by default. With ``compile=True`` the saved optimizer state comes back too, but
     the loss is only the task loss: call :func:`compile_hgq` with ``optimizer=model.optimizer``
-    to restore the EBOPs term and keep the optimizer state.
+    to restore the EBOPs term and keep the optimizer state. A file that is not a Keras archive
+    raises :class:`~hgq_hw.errors.InputFileError` naming it (Keras would say "not found").
     """
+    from hgq_train.archive import check_keras_archive
+
+    check_keras_archive(path)  # before Keras, which calls a corrupt file "not found"
     import keras
 
     import hgq_train.layers

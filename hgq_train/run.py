@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hgq_hw.errors import InputFileError
+from hgq_train.archive import check_keras_archive
+
 __all__ = [
     "XLA_STEPS_PER_EXECUTION",
     "CheckpointExport",
@@ -140,7 +143,13 @@ class RunResult:
 
 
 def _read_json(path: Path, default: Any) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+    """The JSON in ``path`` (``default`` when absent); ``InputFileError`` naming it if corrupt."""
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise InputFileError(path, f"not valid JSON ({err})") from None
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -197,6 +206,8 @@ def run_training(options: TrainOptions) -> RunResult:
     and a closing line. ``ValueError`` for bad options or a non-empty folder without
     ``resume``."""
     options.check()
+    if options.resume and (Path(options.out) / "model.keras").exists():
+        check_keras_archive(Path(options.out) / "model.keras", "run model")  # before TensorFlow
     from hgq_train.callbacks import parse_beta_schedule
 
     schedule = parse_beta_schedule(options.beta)  # fail early on a bad schedule
@@ -351,8 +362,7 @@ def export_checkpoint(
     :func:`hgq_train.export.export_with_model`.
     """
     model_path = Path(model_path)
-    if not model_path.is_file():
-        raise FileNotFoundError(f"model file {model_path} does not exist")
+    check_keras_archive(model_path)  # before TensorFlow: missing, empty, truncated, not Keras
     run_config = read_run_config(model_path)
     data_file = data or (run_config.get("data") if not dataset else None)
     dataset = dataset or run_config.get("dataset")

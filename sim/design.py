@@ -11,15 +11,19 @@ from sim.runner import DesignFiles
 __all__ = ["design_from_dir", "generate_design"]
 
 
-def design_from_dir(gen_dir: str | os.PathLike[str]) -> DesignFiles:
-    """The design described by ``gen_dir/report.json`` (written by ``hgq gen``)."""
-    from hgq_hw.emit import read_report
+def design_from_dir(gen_dir: str | os.PathLike[str], spec: ModelSpec | None = None) -> DesignFiles:
+    """The design described by ``gen_dir/report.json`` (written by ``hgq gen``). With
+    ``spec``, :class:`~hgq_hw.errors.DesignMismatchError` when the folder was generated from
+    another spec (:meth:`hgq_hw.reports.GenReport.check_spec`)."""
+    from hgq_hw.reports import GenReport
 
-    report = read_report(gen_dir)
-    verilog = Path(gen_dir) / report["verilog"]
+    report = GenReport.read(gen_dir)
+    if spec is not None:
+        report.check_spec(spec, gen_dir)
+    verilog = Path(gen_dir) / report.verilog
     if not verilog.exists():
         raise ValueError(f"{verilog} named by {Path(gen_dir) / 'report.json'} does not exist")
-    return DesignFiles(verilog, report["name"], int(report["latency"]))
+    return DesignFiles(verilog, report.name, report.latency)
 
 
 def generate_design(

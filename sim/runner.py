@@ -11,12 +11,12 @@ verilator), ``WAVES=1`` (write an FST trace), ``NUM_SAMPLES`` (random vectors, d
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from hgq_hw.spec import ModelSpec, save
-from hgq_hw.toolchain import TOOLS, find_tool, tool_env
+from hgq_hw.toolchain import TOOLS, ToolError, find_tool, tool_env
 from sim.icarus import icarus_kick
 from sim.vectors import VectorSet, build_vectors
 
@@ -119,12 +119,16 @@ class SimResult:
         return "\n".join(lines)
 
 
+def _simulator_tool(simulator: str) -> str:
+    return "verilator" if simulator == "verilator" else "iverilog"
+
+
 def simulator_available(simulator: str) -> str | None:
     """None when ``simulator`` can run here, else what to install (found as every tool is:
     :func:`hgq_hw.toolchain.find_tool`, ``VERILATOR`` / ``IVERILOG`` override)."""
     if simulator not in SIMULATORS:
         return f"unknown simulator {simulator!r} (choose from {', '.join(SIMULATORS)})"
-    tool = "verilator" if simulator == "verilator" else "iverilog"
+    tool = _simulator_tool(simulator)
     if find_tool(tool) is None:
         return TOOLS[tool].install_hint
     return None
@@ -168,6 +172,27 @@ def _build_dir_name(design: DesignFiles, simulator: str, waves: bool, optimize: 
     return _build_key(design, simulator, waves) + ("-opt" if optimize else "")
 
 
+def _has_space(path: Path) -> bool:
+    return any(c.isspace() for c in str(path))
+
+
+def build_root(work_dir: Path, simulator: str) -> Path:
+    """Where the builds of ``work_dir`` go: ``work_dir`` itself, except for Verilator when
+    its absolute path holds a space (GNU make, which builds the Verilator model, cannot build
+    there): then a per-user folder in the system's temporary folder (builds are named by the
+    Verilog's hash, so sharing one is safe). ``ValueError`` when that one has a space too."""
+    if simulator != "verilator" or not _has_space(work_dir):
+        return work_dir
+    root = Path(tempfile.gettempdir()).resolve() / f"hgqflow-sim-builds-{os.getuid()}"
+    if _has_space(root):
+        raise ValueError(
+            f"work folder {str(work_dir)!r} has a space in its path, which make cannot build "
+            f"Verilator models in, and so has the temporary folder {str(root)!r}: choose a "
+            "--work folder without spaces"
+        )
+    return root
+
+
 @dataclass
 class CocotbRun:
     """Outcome of one build + cocotb run: test counts from the results XML, and where things are."""
@@ -178,7 +203,8 @@ class CocotbRun:
     log: Path
     build_seconds: float
     error: str | None = None
-    """Set when no results file was written (the simulator crashed or never started)."""
+    """Set when no results file was written or the simulator exited non-zero (it crashed or
+    never started); the run is then a failure."""
 
     def waves(self) -> Path | None:
         found = sorted(self.run_dir.glob("*.fst")) + sorted(self.run_dir.parent.glob("*/*.fst"))
@@ -209,10 +235,12 @@ def run_cocotb(
 
     missing = simulator_available(simulator)
     if missing is not None:
-        raise RuntimeError(f"simulator {simulator} is not available: {missing}")
+        raise ToolError(_simulator_tool(simulator), f"simulator not available: {missing}")
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
-    build_dir = work_dir / _build_dir_name(design, simulator, waves, optimize)
+    build_dir = build_root(work_dir, simulator) / _build_dir_name(
+        design, simulator, waves, optimize
+    )
     run_dir = work_dir / (run_name or f"run-{simulator}")
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -241,14 +269,23 @@ def run_cocotb(
                 timescale=("1ns", "1ps"),
                 log_file=build_log,
             )
-        except (SystemExit, subprocess.CalledProcessError) as err:
-            raise RuntimeError(
-                f"{simulator} could not build {design.verilog} ({err}); see {build_log}"
+        except (SystemExit, RuntimeError, subprocess.CalledProcessError) as err:
+            # cocotb's runner raises RuntimeError (older ones: SystemExit) when a build step
+            # fails; the step's output is in build_log.
+            code = getattr(err, "returncode", None)
+            raise ToolError.from_log(
+                _simulator_tool(simulator),
+                f"building {design.verilog} for simulation failed ({err})",
+                command=[str(c) for c in getattr(err, "cmd", None) or ["cocotb build"]],
+                exit_code=code if isinstance(code, int) else None,
+                log=build_log,
             ) from None
         build_seconds = time.perf_counter() - start
-        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator; the
-        # results file below tells which, and a missing one is a failure too.
-        with contextlib.suppress(SystemExit):
+        # cocotb's runner exits on failing tests (under pytest) or a crashed simulator, and
+        # raises RuntimeError (older ones: CalledProcessError) when the simulator exits
+        # non-zero; the results file below tells which, and a missing one is a failure too.
+        crashed = None
+        try:
             runner.test(
                 test_module=test_module,
                 hdl_toplevel=design.toplevel,
@@ -260,11 +297,16 @@ def run_cocotb(
                 results_xml=str(run_dir / "results.xml"),
                 log_file=log,
             )
+        except SystemExit:
+            pass
+        except (RuntimeError, subprocess.CalledProcessError) as err:
+            crashed = f"the simulator failed: {err}"
     try:
         tests, failures = get_results(run_dir / "results.xml")
-        return CocotbRun(tests, failures, run_dir, log, build_seconds)
+        return CocotbRun(tests, failures, run_dir, log, build_seconds, error=crashed)
     except RuntimeError as err:
-        return CocotbRun(0, 0, run_dir, log, build_seconds, error=f"no cocotb results ({err})")
+        error = f"no cocotb results ({err})" + ("" if crashed is None else f"; {crashed}")
+        return CocotbRun(0, 0, run_dir, log, build_seconds, error=error)
 
 
 def run_regression(

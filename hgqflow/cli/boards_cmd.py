@@ -15,41 +15,34 @@ import os
 import sys
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, read_spec
+from hgqflow.cli.checks import data_file, output_dir, read_spec, reading
 
 __all__ = ["register"]
 
 
-def _error(command: str, err: BaseException) -> int:
-    print(f"hgq {command}: error: {err}", file=sys.stderr)
-    return 1
-
-
 def build(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
-    from boards.build import BuildError, DoesNotFit, build_board, format_build_report
+    from boards.build import build_board, format_build_report
     from boards.registry import get_board
 
     target = get_board(args.board)
     out = Path(args.output or Path("runs") / "board" / f"{spec.name}-{target.name}-{args.top}")
+    output_dir(out, "output folder")
     print(
         f"building the {args.top} top of {spec.name!r} for the {target.description} in {out}",
         flush=True,
     )
-    try:
-        report = build_board(
-            spec,
-            target,
-            args.top,
-            out,
-            baud=args.baud,
-            pipeline_levels=args.pipeline_levels,
-            n_vectors=args.vectors,
-            seed=args.seed,
-            force=args.force,
-        )
-    except (DoesNotFit, BuildError) as err:
-        return _error("build", err)
+    report = build_board(  # DoesNotFit and a failed tool: one line at the CLI boundary
+        spec,
+        target,
+        args.top,
+        out,
+        baud=args.baud,
+        pipeline_levels=args.pipeline_levels,
+        n_vectors=args.vectors,
+        seed=args.seed,
+        force=args.force,
+    )
     sys.stdout.flush()
     print(format_build_report(report))
     return 0
@@ -62,7 +55,7 @@ def program(args: argparse.Namespace) -> int:
             f"{args.dir}' first"
         )
     from boards.build import read_build_report
-    from boards.program import ProgramError, program_board, program_command
+    from boards.program import program_board, program_command
     from boards.registry import get_board
 
     report = read_build_report(args.dir)
@@ -80,10 +73,7 @@ def program(args: argparse.Namespace) -> int:
 
         print(shlex.join(argv))
         return 0
-    try:
-        output = program_board(target, bitstream, flash=args.flash, loader_board=args.loader_board)
-    except ProgramError as err:
-        return _error("program", err)
+    output = program_board(target, bitstream, flash=args.flash, loader_board=args.loader_board)
     print(output)
     print(f"programmed {bitstream} into the {target.description}")
     return 0
@@ -94,7 +84,7 @@ def board_run(args: argparse.Namespace) -> int:
     if (args.data is None) == (args.random is None):
         raise ValueError("give exactly one of --data FILE and --random N")
     if args.data is not None:
-        existing_file(args.data, "data file")
+        data_file(args.data, "data file")
     import numpy as np
 
     from boards.host import open_serial, random_raw_inputs, run_samples
@@ -102,18 +92,16 @@ def board_run(args: argparse.Namespace) -> int:
     from hgq_hw.reference import quantize_inputs
 
     if args.data is not None:
-        x_raw = quantize_inputs(spec, read_real_inputs(args.data, input_shape=spec.input_shape))
+        with reading(args.data, "data file"):
+            x_real = read_real_inputs(args.data, input_shape=spec.input_shape)
+        x_raw = quantize_inputs(spec, x_real)
     else:
         x_raw = random_raw_inputs(spec, args.random, seed=args.seed)
     if args.max is not None:
         x_raw = x_raw[: args.max]
     x_raw = np.asarray(x_raw)
     print(f"sending {len(x_raw)} samples to {args.port} at {args.baud} baud (spec {spec.name!r})")
-    try:
-        link = open_serial(args.port, args.baud, args.timeout)
-    except RuntimeError as err:
-        return _error("board-run", err)
-    with link:
+    with open_serial(args.port, args.baud, args.timeout) as link:
         result = run_samples(link, spec, x_raw)
     print(result.summary())
     return 0 if result.passed else 1

@@ -9,7 +9,11 @@ __all__ = ["register"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hgqflow.cli.train import export_kwargs, method_kwargs
+    from hgqflow.cli.checks import output_dir
+    from hgqflow.cli.train import check_data_args, export_kwargs, method_kwargs
+
+    output_dir(args.out, "run folder")
+    check_data_args(args)
     from hgqflow.flow.pipeline import FlowOptions, run_flow
 
     opts = FlowOptions(

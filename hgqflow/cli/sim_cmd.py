@@ -14,7 +14,7 @@ import argparse
 import os
 from pathlib import Path
 
-from hgqflow.cli.checks import existing_file, gen_folder, read_spec
+from hgqflow.cli.checks import data_file, gen_folder, output_dir, read_spec, reading
 
 __all__ = ["register", "run"]
 
@@ -50,21 +50,22 @@ def run(args: argparse.Namespace) -> int:
     if args.design:
         gen_folder(args.design)
     if args.data:
-        existing_file(args.data, "data file")
+        data_file(args.data, "data file")
+    work = output_dir(args.work or Path("runs") / "sim" / spec.name, "work folder")
     from hgq_hw.inputs import read_real_inputs
     from sim.design import design_from_dir, generate_design
     from sim.runner import run_regression
 
-    work = Path(args.work or Path("runs") / "sim" / spec.name)
     if args.design:
-        design = design_from_dir(args.design)
+        design = design_from_dir(args.design, spec)
         print(f"design: {design.verilog} (latency {design.latency})")
     else:
         design = generate_design(spec, work / "gen", pipeline_levels=args.pipeline_levels)
         print(f"generated {design.verilog} (latency {design.latency} cycles)")
     data = None
     if args.data:
-        data = read_real_inputs(args.data, input_shape=spec.input_shape)
+        with reading(args.data, "data file"):
+            data = read_real_inputs(args.data, input_shape=spec.input_shape)
     elif not args.no_data:
         data = _dataset_from_metadata(spec)
     if data is not None and args.max_data is not None:

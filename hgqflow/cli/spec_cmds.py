@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hgqflow.cli.checks import existing_file, read_spec
+from hgqflow.cli.checks import data_file, output_file, read_spec, reading
 
 __all__ = ["register", "spec_summary"]
 
@@ -46,17 +46,19 @@ def _check(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     if args.inputs is not None:
-        existing_file(args.inputs, "input file")
+        data_file(args.inputs, "input file")
+    if args.output:
+        output_file(args.output, "output file")
     from hgq_hw.inputs import read_raw_inputs, read_real_inputs
     from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
 
     if args.inputs is not None:
-        if args.real:
-            x_raw = quantize_inputs(
-                spec, read_real_inputs(args.inputs, input_shape=spec.input_shape)
-            )
-        else:
-            x_raw = read_raw_inputs(args.inputs, input_shape=spec.input_shape)
+        with reading(args.inputs, "input file"):
+            if args.real:
+                x_real = read_real_inputs(args.inputs, input_shape=spec.input_shape)
+                x_raw = quantize_inputs(spec, x_real)
+            else:
+                x_raw = read_raw_inputs(args.inputs, input_shape=spec.input_shape)
     else:
         rng = np.random.default_rng(args.seed)
         print(f"random raw inputs: {args.random} samples, seed {args.seed}")
@@ -81,6 +83,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _random_spec(args: argparse.Namespace) -> int:
+    output_file(args.output, "spec file")
     from hgq_hw.random_spec import random_spec
     from hgq_hw.spec import save
 

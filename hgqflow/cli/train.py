@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hgqflow.cli.checks import existing_file
+from hgqflow.cli.checks import data_file, existing_file, output_dir, output_file
 
 if TYPE_CHECKING:
     from hgq_train.run import TrainOptions
@@ -23,6 +23,7 @@ __all__ = [
     "add_export_args",
     "add_jit_arg",
     "add_method_args",
+    "check_data_args",
     "export_kwargs",
     "method_kwargs",
     "register",
@@ -118,6 +119,15 @@ def export_kwargs(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def check_data_args(args: argparse.Namespace) -> None:
+    """``--dataset FILE.npz`` and ``--data FILE`` exist and are readable archives (before
+    TensorFlow loads: :func:`hgqflow.cli.checks.data_file`)."""
+    if args.dataset and args.dataset.endswith(".npz"):
+        data_file(args.dataset, "dataset file")
+    if args.data is not None:
+        data_file(args.data, "data file")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train",
@@ -188,6 +198,8 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
 def _train(args: argparse.Namespace) -> int:
     options = train_options(args)
     options.check()  # before TensorFlow loads
+    output_dir(options.out, "run directory")
+    check_data_args(args)
     from hgq_train.run import run_training
 
     run_training(options)
@@ -200,10 +212,11 @@ def _train(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     model_path = existing_file(args.model, "model file")  # before TensorFlow loads
     exporting = export_kwargs(args)
-    if args.data is not None:
-        existing_file(args.data, "data file")
-    if args.dataset and args.dataset.endswith(".npz"):
-        existing_file(args.dataset, "dataset file")
+    output_file(args.output, "spec file")
+    check_data_args(args)
+    from hgq_train.archive import check_keras_archive  # standard library only
+
+    check_keras_archive(model_path)  # not empty, truncated or another kind of file
     import numpy as np
 
     from hgq_train.run import export_checkpoint

@@ -253,7 +253,7 @@ def _sim(opts: FlowOptions, run: Path) -> dict[str, Any]:
     data = load_dataset(opts.dataset, opts.data, seed=opts.seed)
     result = run_regression(
         spec,
-        design_from_dir(run / "gen"),
+        design_from_dir(run / "gen", spec),
         work_dir=run / "sim",
         simulator=opts.simulator,
         samples=opts.samples,
@@ -262,7 +262,14 @@ def _sim(opts: FlowOptions, run: Path) -> dict[str, Any]:
     )
     print(result.summary())
     if not result.passed:
-        raise RuntimeError(f"cocotb regression failed: {result.mismatch_count} mismatches")
+        from hgq_hw.toolchain import ToolError
+
+        raise ToolError(
+            result.simulator,
+            f"cocotb regression of {run / 'gen'} failed: {result.mismatch_count} mismatches, "
+            f"{result.failures} of {result.tests} cocotb tests failed",
+            log=result.log,
+        )
     return {
         "simulator": result.simulator,
         "checked": result.checked,
@@ -289,16 +296,13 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
 
 
 def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
-    from boards.build import BuildError, DoesNotFit, build_board, format_build_report
+    from boards.build import build_board, format_build_report
     from boards.registry import get_board
     from hgq_hw.spec import load
 
     target = get_board(opts.board)
     print(f"building the {opts.top} top for the {target.description} in {run / 'board'}")
-    try:
-        report = build_board(load(run / "spec.json"), target, opts.top, run / "board")
-    except (DoesNotFit, BuildError) as err:
-        raise RuntimeError(f"hgq build failed: {err}") from err
+    report = build_board(load(run / "spec.json"), target, opts.top, run / "board")
     print(format_build_report(report))
     return report
 

@@ -97,7 +97,10 @@ def test_program_with_no_board_attached_exits_nonzero(tmp_path: Path, capsys, mo
     monkeypatch.setenv("OPENFPGALOADER", str(fake))
     assert main(["program", str(_fake_build(tmp_path))]) == 1
     err = capsys.readouterr().err
-    assert "failed (exit status 1)" in err and "plugged in" in err and "device not found" in err
+    log = tmp_path / "program.log"
+    assert err.count("\n") == 1, err  # one line, naming the log that holds the tool's output
+    assert "failed (exit status 1)" in err and "plugged in" in err and f"see {log}" in err
+    assert "device not found" in log.read_text()
 
 
 @pytest.mark.toolchain
