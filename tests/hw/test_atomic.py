@@ -63,9 +63,11 @@ def test_a_failing_rename_keeps_the_old_file_and_no_temp(tmp_path: Path, monkeyp
 
 
 def test_a_writer_that_leaves_nothing_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nothing was written"):
-        with atomic.atomic_path(tmp_path / "out.bin") as temp:
-            temp.unlink()
+    with (
+        pytest.raises(FileNotFoundError, match="nothing was written"),
+        atomic.atomic_path(tmp_path / "out.bin") as temp,
+    ):
+        temp.unlink()
     assert _names(tmp_path) == []
 
 
