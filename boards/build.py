@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from boards.target import DEFAULT_BAUD, DEFAULT_PIPELINE_LEVELS, BoardTarget
+from hgq_hw import atomic
 from hgq_hw.reports import (
     BOARD_BUILD_FORMAT,
     BelUse,
@@ -301,7 +302,7 @@ def build_board(
         packer = FAMILIES[target.family].packer or "packer"
         raise ToolError(packer, f"the build finished without writing {bitstream}")
     final = out / bitstream.name
-    shutil.copyfile(bitstream, final)
+    atomic.copy_file(bitstream, final)  # report.json (naming it) is written after
     nextpnr = parse_nextpnr_report(build_dir / pnr_name, build_dir / f"{name}.tim")
     report = BoardBuildReport(
         format=BOARD_BUILD_FORMAT,

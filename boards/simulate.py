@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from hgq_hw import atomic
 from hgq_hw.spec import ModelSpec
 
 __all__ = ["TopSimResult", "simulate_top"]
@@ -107,7 +108,7 @@ def simulate_top(
     )
     name = f"{kind}_top"
     verilog = work / f"{name}.v"
-    verilog.write_text(top_verilog(top, name))  # run_cocotb applies the Icarus workaround
+    atomic.write_text(verilog, top_verilog(top, name))  # run_cocotb applies the Icarus workaround
     report_path = work / f"tb_report_{kind}_{simulator}.json"
     report_path.unlink(missing_ok=True)
     config: dict[str, Any] = {

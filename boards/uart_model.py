@@ -20,6 +20,8 @@ from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotbext.uart import UartSink as _ExtSink
 from cocotbext.uart import UartSource as _ExtSource
 
+from hgq_hw import atomic
+
 __all__ = ["CLOCK_PERIOD_NS", "UartSink", "UartSource", "load_config", "uart_baud", "write_report"]
 
 CLOCK_PERIOD_NS = 10
@@ -39,7 +41,7 @@ def write_report(cfg: dict[str, Any], test: str, result: dict[str, Any]) -> None
     path = Path(cfg["report"])
     reports = json.loads(path.read_text()) if path.exists() else {}
     reports[test] = result
-    path.write_text(json.dumps(reports, indent=1))
+    atomic.write_text(path, json.dumps(reports, indent=1))
 
 
 def uart_baud(divisor: int, clock_period_ns: int = CLOCK_PERIOD_NS) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hgq_hw import atomic
 from hgq_hw.reports import spec_digest
 from hgq_hw.spec import ModelSpec
 
@@ -129,7 +130,7 @@ def generate(
     design = build(spec, name=name, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / design.report["verilog"]).write_text(design.verilog, encoding="utf-8")
+    atomic.write_text(out / design.report["verilog"], design.verilog)
     write_report(design.report, out)
     return design
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from hgq_hw import atomic
+
 __all__ = [
     "BOARD_BUILD_FORMAT",
     "GEN_FORMAT",
@@ -260,7 +262,7 @@ class Record:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         path = Path(path)
-        path.write_text(self.dumps(), encoding="utf-8")
+        atomic.write_text(path, self.dumps())
         return path
 
     def replace(self: R, **changes: Any) -> R:

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hgq_hw import atomic
 from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
 
 __all__ = [
@@ -687,7 +688,7 @@ def loads(text: str, *, source: str = "<string>") -> ModelSpec:
 def save(spec: ModelSpec, path: str | os.PathLike[str]) -> Path:
     """Write ``spec`` to ``path`` (JSON); ``load(save(s)) == s``."""
     path = Path(path)
-    path.write_text(dumps(spec), encoding="utf-8")
+    atomic.write_text(path, dumps(spec))
     return path
 
 

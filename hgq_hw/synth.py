@@ -35,6 +35,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from hgq_hw import atomic
 from hgq_hw.reports import BelUse, GenReport, PnrInfo, SynthEntry, SynthResources
 from hgq_hw.toolchain import (
     DEVICES,
@@ -250,7 +251,7 @@ def synthesize_entry(
     wrap_fields: dict[str, Any] = {}
     if wrapped:
         wrapper = f"{top}_wrap"
-        (out / f"{wrapper}.v").write_text(serial_wrapper(report, serial_bits), encoding="utf-8")
+        atomic.write_text(out / f"{wrapper}.v", serial_wrapper(report, serial_bits))
         say(
             f"{target}: {needed} port bits > {pins} pins: place and route inside "
             f"{wrapper}.v ({serial_bits} bit(s) per cycle)"

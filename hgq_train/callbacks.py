@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from hgq_hw.atomic import atomic_path, remove_stale_temps, write_json
 from hgq_train.ebops import ebops
 from hgq_train.training import get_hgq_loss, reset_ranges
 
@@ -170,7 +171,13 @@ class ParetoFront(keras.callbacks.Callback):
     ``ebops`` lower), as ``DIRECTORY/epoch{E:04d}.keras``; ``DIRECTORY/front.json`` lists them.
 
     Needs ``ebops`` in the logs (put :class:`EBOPsLogger` before it). The front survives a
-    restart: an existing ``front.json`` is read back.
+    restart: an existing ``front.json`` is read back, and entries of epochs at or after the one
+    being trained (left by a run that was killed and resumed) are dropped.
+
+    Crash-safe: checkpoints and ``front.json`` are written to a temporary file and renamed, and
+    ``front.json`` is written before the checkpoints it no longer lists are deleted, so it never
+    names a missing file. Checkpoint files that ``front.json`` does not list (a kill between
+    the two) are deleted when the callback starts.
     """
 
     def __init__(self, directory: str | Path, metric: str = "val_accuracy") -> None:
@@ -181,6 +188,22 @@ class ParetoFront(keras.callbacks.Callback):
         index = self.directory / "front.json"
         if index.exists():
             self.front = json.loads(index.read_text(encoding="utf-8"))
+        if self.directory.is_dir():
+            remove_stale_temps(self.directory)
+            listed = {p["file"] for p in self.front}
+            for stray in self.directory.glob("epoch*.keras"):
+                if stray.name not in listed:
+                    stray.unlink()
+
+    def _write_front(self, front: list[dict[str, Any]], dropped: list[dict[str, Any]]) -> None:
+        """Make ``front`` the front: ``front.json`` first, then delete the dropped files that
+        ``front`` does not name."""
+        self.front = sorted(front, key=lambda p: p["ebops"])
+        write_json(self.directory / "front.json", self.front)
+        named = {p["file"] for p in self.front}
+        for p in dropped:
+            if p["file"] not in named:
+                (self.directory / p["file"]).unlink(missing_ok=True)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
@@ -190,26 +213,24 @@ class ParetoFront(keras.callbacks.Callback):
                 f"{sorted(logs)}); pass validation data and put EBOPsLogger first"
             )
         point = (float(logs[self.metric]), float(logs["ebops"]))
-        if not np.isfinite(point).all():
-            return
-        if any(dominates((p[self.metric], p["ebops"]), point) for p in self.front):
-            return
-        if any((p[self.metric], p["ebops"]) == point for p in self.front):
+        stale = [p for p in self.front if p["epoch"] >= epoch]  # from a killed, resumed run
+        front = [p for p in self.front if p["epoch"] < epoch]
+        if (
+            not np.isfinite(point).all()
+            or any(dominates((p[self.metric], p["ebops"]), point) for p in front)
+            or any((p[self.metric], p["ebops"]) == point for p in front)
+        ):
+            if stale:
+                self._write_front(front, stale)
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"epoch{epoch:04d}.keras"
-        self.model.save(path)
-        kept = []
-        for p in self.front:
-            if dominates(point, (p[self.metric], p["ebops"])):
-                (self.directory / p["file"]).unlink(missing_ok=True)
-            else:
-                kept.append(p)
+        with atomic_path(path) as temp:
+            self.model.save(temp)
+        dropped = stale + [p for p in front if dominates(point, (p[self.metric], p["ebops"]))]
+        kept = [p for p in front if p not in dropped]
         kept.append({"epoch": epoch, self.metric: point[0], "ebops": point[1], "file": path.name})
-        self.front = sorted(kept, key=lambda p: p["ebops"])
-        (self.directory / "front.json").write_text(
-            json.dumps(self.front, indent=2) + "\n", encoding="utf-8"
-        )
+        self._write_front(kept, dropped)
 
 
 def hgq_callbacks(

@@ -7,8 +7,12 @@ A run directory holds::
     config.json        the settings (what --resume reads back)
     model.keras        the model after the latest epoch (with its optimizer state)
     history.json       per-epoch loss, accuracy, EBOPs, beta
-    state.json         epochs done and the current beta (for --resume)
+    state.json         epochs done, the current beta and the model's SHA-256 (for --resume)
     pareto/*.keras     the Pareto checkpoints, listed in pareto/front.json
+
+Every file is written to a temporary file and renamed into place, and an epoch is committed in
+the order of :mod:`hgq_train.run_state` (model, history, state, rename): a kill at any point
+leaves a run that ``--resume`` continues from the last complete epoch and ``hgq export`` reads.
 
 Training uses XLA by default (``jit_compile=True`` and 8 steps per execution, about half the
 time per epoch on a CPU after a few seconds of compilation). When XLA cannot compile the model,
@@ -153,9 +157,9 @@ def _read_json(path: Path, default: Any) -> Any:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    from hgq_hw.atomic import write_json
+
+    write_json(path, value)
 
 
 def read_run_config(model_path: str | Path) -> dict[str, Any]:
@@ -219,6 +223,7 @@ def run_training(options: TrainOptions) -> RunResult:
     from hgq_train.data import load_dataset
     from hgq_train.ebops import ebops
     from hgq_train.models import build_mlp, resolve_model_config
+    from hgq_train.run_state import commit_epoch
     from hgq_train.training import compile_hgq, get_hgq_loss, train_dataset
 
     run = Path(options.out)
@@ -226,6 +231,12 @@ def run_training(options: TrainOptions) -> RunResult:
     config_path, model_path = run / "config.json", run / "model.keras"
     settings = {key: getattr(options, key) for key in _RESUMED_KEYS}
     done = 0
+    if options.resume and run.is_dir():
+        from hgq_train.run_state import recover_run
+
+        said = recover_run(run)  # a kill during a save: finish or undo it
+        if said:
+            print(said)
     if options.resume and state_path.exists() and model_path.exists():
         config = _read_json(config_path, {})
         done = int(_read_json(state_path, {}).get("epochs_done", 0))
@@ -272,11 +283,12 @@ def run_training(options: TrainOptions) -> RunResult:
     if done >= epochs:
         print(f"{run}: already trained for {done} epochs")
         return RunResult(run, done, done, None, None, options.jit)
-    history = _read_json(history_path, [])
+    history = [h for h in _read_json(history_path, []) if h["epoch"] < done]  # committed only
     steps = {"done": 0}
 
     class RunCheckpoint(keras.callbacks.Callback):
-        """Saves the model, the history and the state after every epoch (what resume reads)."""
+        """Saves the model, the history and the state after every epoch (what resume reads),
+        crash-safe (:func:`hgq_train.run_state.commit_epoch`)."""
 
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             steps["done"] += 1
@@ -284,10 +296,9 @@ def run_training(options: TrainOptions) -> RunResult:
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             entry = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
             history.append(entry)
-            self.model.save(model_path)
-            _write_json(history_path, history)
             beta = float(keras.ops.convert_to_numpy(get_hgq_loss(self.model).beta))
-            _write_json(state_path, {"epochs_done": epoch + 1, "beta": beta})
+            state = {"epochs_done": epoch + 1, "beta": beta}
+            commit_epoch(run, self.model.save, history, state)
 
     def fit() -> Any:
         callbacks = [

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hgq_hw import atomic
 from hgq_hw.spec import ModelSpec, save
 from hgq_hw.toolchain import TOOLS, ToolError, find_tool, tool_env
 from sim.icarus import icarus_kick
@@ -245,7 +246,7 @@ def run_cocotb(
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    (run_dir / "config.json").write_text(json.dumps(config, indent=1))
+    atomic.write_text(run_dir / "config.json", json.dumps(config, indent=1))
 
     runner = get_runner(simulator)
     build_args = ["--trace-fst"] if (waves and simulator == "verilator") else []
@@ -255,7 +256,7 @@ def run_cocotb(
     source = design.verilog.resolve()
     if simulator == "icarus":
         source = work_dir / f"{design.toplevel}_icarus.v"
-        source.write_text(icarus_kick(design.verilog.read_text()))
+        atomic.write_text(source, icarus_kick(design.verilog.read_text()))
     with _cocotb_build_env(optimize):
         start = time.perf_counter()
         build_log = work_dir / f"build-{simulator}.log"

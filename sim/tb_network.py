@@ -26,6 +26,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
+from hgq_hw import atomic
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import load
@@ -242,7 +243,7 @@ def _write_report(cfg: Config, name: str, board: Scoreboard, cycles: int, second
         "seconds": seconds,
         "seed": cfg.seed,
     }
-    path.write_text(json.dumps(reports, indent=1))
+    atomic.write_text(path, json.dumps(reports, indent=1))
 
 
 @cocotb.test()

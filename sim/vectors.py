@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hgq_hw import atomic
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import (
     evaluate,
@@ -75,7 +76,7 @@ class VectorSet:
         }
 
     def write(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_json()))
+        atomic.write_text(path, json.dumps(self.to_json()))
         return path
 
 

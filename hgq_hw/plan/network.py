@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from hgq_hw import atomic
 from hgq_hw.fixed import TensorType
 from hgq_hw.layout import BusLayout
 from hgq_hw.plan.base import (
@@ -342,7 +343,7 @@ def plan_network(
 def save_plan(plan: NetworkPlan, path: str | os.PathLike[str]) -> Path:
     """Write ``plan`` as JSON; ``load_plan(save_plan(p, path)) == p``."""
     path = Path(path)
-    path.write_text(json.dumps(plan.to_json(), indent=1) + "\n", encoding="utf-8")
+    atomic.write_json(path, plan.to_json(), indent=1)
     return path
 
 

@@ -108,14 +108,18 @@ def apply_overflow(xq: Any, k: Any, i: Any, fr: Any, overflow: Overflow) -> Any:
 
 
 def _ceil_log2(v: Any) -> Any:
-    """``ceil(log2(v))`` for ``v > 0`` (approximate at exact powers of two); -128 elsewhere."""
+    """Exact ``ceil(log2(v))`` for ``v > 0``; -128 elsewhere. ``log2`` gives it within one;
+    comparing with the exact powers of two on either side corrects it."""
     safe = ops.where(v > 0, v, ops.ones_like(v))
-    return ops.where(v > 0, ops.ceil(ops.log2(safe) - 1e-6), _NEG_BITS * ops.ones_like(v))
+    e = ops.ceil(ops.log2(safe))
+    e = ops.where(_exp2(e - 1.0) >= safe, e - 1.0, e)
+    e = ops.where(_exp2(e) < safe, e + 1.0, e)
+    return ops.where(v > 0, e, _NEG_BITS * ops.ones_like(v))
 
 
 def int_bits_from_range(vmin: Any, vmax: Any, fr: Any) -> tuple[Any, Any]:
-    """Float ``(k, i)`` from a value range, as :func:`fixed_np.int_bits_from_range` (up to the
-    floating-point rounding of ``log2``). No gradient."""
+    """Float ``(k, i)`` from a value range, as :func:`fixed_np.int_bits_from_range` (equal
+    wherever ``vmax * 2**fr + 1`` is exact in the dtype). No gradient."""
     vmin, vmax, fr = _sg(vmin), _sg(vmax), _sg(fr)
     k = ops.cast(vmin < 0, vmin.dtype)
     i_neg = _ceil_log2(-vmin)

@@ -71,11 +71,15 @@ def _eval(args: argparse.Namespace) -> int:
             ]
     y = evaluate(spec, x_raw)
     if args.output:
-        np.save(
-            args.output,
-            np.asarray(y, dtype=np.int64 if y.dtype != object else object),
-            allow_pickle=y.dtype == object,
-        )
+        from hgq_hw.atomic import atomic_path
+
+        out = Path(args.output)  # np.save's name: ".npy" appended unless it is there
+        with atomic_path(out if out.suffix == ".npy" else f"{out}.npy") as temp:
+            np.save(
+                temp,
+                np.asarray(y, dtype=np.int64 if y.dtype != object else object),
+                allow_pickle=y.dtype == object,
+            )
         print(f"wrote {len(y)} raw outputs to {args.output}")
     else:
         np.savetxt(sys.stdout, np.asarray(y, dtype=np.int64), fmt="%d", delimiter=",")

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from hgq_hw import atomic
+
 __all__ = ["FlowOptions", "choose", "run_flow"]
 
 
@@ -205,7 +207,8 @@ def _front(opts: FlowOptions, run: Path) -> dict[str, Any]:
         )
     points.sort(key=lambda p: p["ebops"])
     chosen = choose(points, opts.tolerance)
-    (run / "front.json").write_text(json.dumps({"points": points, "chosen": chosen}, indent=1))
+    front = {"points": points, "chosen": chosen}
+    atomic.write_text(run / "front.json", json.dumps(front, indent=1))
     print(
         f"{len(points)} Pareto checkpoints; chosen epoch {chosen['epoch']}: "
         f"val {chosen['val_accuracy']:.4f}, test {chosen['accuracy']:.4f}, "
@@ -336,6 +339,6 @@ def run_flow(opts: FlowOptions) -> dict[str, Any]:
     results["stages"] = stages.table()
     report = stages.run("report", lambda: write_report(run, results))
     results["stages"] = stages.table()
-    (run / "report.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    atomic.write_json(run / "report.json", results, indent=1, default=str)
     print(f"\nreport: {run / 'report.md'}")
     return report

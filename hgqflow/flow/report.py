@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hgq_hw import atomic
 from hgqflow.flow.plots import (
     plot_bitwidth_heatmaps,
     plot_bitwidth_histograms,
@@ -167,7 +168,7 @@ def write_report(run: Path, results: dict[str, Any]) -> dict[str, Any]:
         "- `train/`: model, Pareto checkpoints, history",
         "",
     ]
-    (run / "report.md").write_text("\n".join(lines))
+    atomic.write_text(run / "report.md", "\n".join(lines))
     return {
         "report": str(run / "report.md"),
         "plots": {k: str(v) for k, v in plots.items()},

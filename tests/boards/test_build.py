@@ -99,11 +99,24 @@ def test_a_small_spec_fits_both_boards() -> None:
     from hgq_hw.plan import plan_network
 
     plan = plan_network(tiny_spec())
+    # the tiny spec: 17 input bits, 2 outputs of 11 bits in all; the network's adder bits and
+    # registers come from its plan, the wrappers add (see estimate_resources):
+    assert (plan.in_layout.width, plan.out_layout.width, len(plan.out_layout.fields)) == (17, 11, 2)
+    network = plan.adder_bits + plan.registers
+    wrapper = {  # (LUTs, FFs, BRAMs)
+        "uart": (160 + 2 * 17 + 3 * 11 + 24 * 2, 110 + 2 * 17 + 2 * 11, 0),
+        # 40 vectors x 17 and x 11 bits are small ROMs: in LUTs, 3 ceil(40 / 16) / 2 per bit
+        "selftest": (200 + 2 * 11 + 17 * 3 * 3 // 2 + 11 * 3 * 3 // 2, 100, 0),
+    }
     for target in BOARDS.values():
-        for top in ("uart", "selftest"):
+        for top, (luts, ffs, brams) in wrapper.items():
             estimate = boards.build.estimate_resources(plan, top, target.family, 40)
             boards.build.check_fit(estimate, target)
-            assert 100 < estimate.luts < 2000
+            assert (estimate.luts, estimate.ffs, estimate.brams) == (
+                network + luts,
+                plan.registers + ffs,
+                brams,
+            ), (target.name, top)
 
 
 @pytest.mark.toolchain

@@ -29,8 +29,10 @@ def _readme_spec() -> str:
 def test_readme_spec_loads_evaluates_and_corruption_names_field(tmp_path: Path) -> None:
     spec = loads(_readme_spec(), source="README.md")
     x = np.array([[-16, 15, 0], [5, -3, 31], [0, 0, 0]])
-    y = evaluate(spec, x)
-    assert y.shape == (3, 2)
+    # by hand: x = raw / 2**f = (-2, 1.875, 0), (0.625, -0.375, 1.9375), (0, 0, 0);
+    # fc1 = (-1, 2.421875), (-0.7265625, 0.328125), (0.5, -0.75); ReLU; q1 raw at f = (2, 4)
+    # with RND: (0, 38.75 -> 39), (0, 5.25 -> 5), (0.5 * 4 = 2, 0)
+    assert evaluate(spec, x).tolist() == [[0, 39], [0, 5], [2, 0]]
     doc = json.loads(_readme_spec())
     doc["layers"][1]["bias_f"] = [1]  # one bias exponent for two outputs
     bad = tmp_path / "corrupt.json"
@@ -61,10 +63,12 @@ def test_doctor_lists_every_tool(capsys: pytest.CaptureFixture[str]) -> None:
         "openFPGALoader",
     ):
         assert re.search(rf"(OK|MISSING)\s+{re.escape(name)}\b", out), name
-    if os.environ.get("CI"):  # CI installs everything through `make test`
+    # exit 1 exactly when a tool is missing (CI installs everything through `make test`)
+    assert status == (1 if re.search(r"^\s*MISSING\b", out, re.M) else 0), out
+    last = out.rstrip().splitlines()[-1]
+    assert last == "everything OK" if status == 0 else re.fullmatch(r"\d+ missing: .+", last)
+    if os.environ.get("CI"):
         assert status == 0, out
-    else:
-        assert status in (0, 1)
 
 
 def test_doctor_reports_missing_tool_with_hint(monkeypatch, capsys) -> None:
@@ -83,7 +87,18 @@ def test_check_eval_and_random_spec(tmp_path: Path, capsys) -> None:
     assert "Dense" in out and "Requantize" in out
     npy = tmp_path / "y.npy"
     assert main(["eval", str(path), "--random", "5", "--seed", "1", "-o", str(npy)]) == 0
-    assert np.load(npy).shape[0] == 5
+    capsys.readouterr()
+    assert main(["eval", str(path), "--random", "5", "--seed", "1"]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if ":" not in line]
+    assert np.load(npy).tolist() == [[int(v) for v in line.split(",")] for line in printed]
+    assert len(printed) == 5
+    # known inputs, known outputs (the README spec, computed by hand above)
+    x = tmp_path / "x.npy"
+    np.save(x, np.array([[-16, 15, 0], [5, -3, 31], [0, 0, 0]]))
+    tiny = str(ROOT / "examples" / "specs" / "tiny.json")
+    assert main(["eval", tiny, "--inputs", str(x), "-o", str(tmp_path / "tiny_y.npy")]) == 0
+    assert np.load(tmp_path / "tiny_y.npy").tolist() == [[0, 39], [0, 5], [2, 0]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "tiny_y.npy", "x.npy", "y.npy"]
 
 
 def test_console_script_runs() -> None:

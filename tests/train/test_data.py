@@ -35,8 +35,12 @@ def test_npz_with_x_and_y(tmp_path) -> None:
 
 
 def _jet_rows(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random jets whose feature 0 is the class index in g, q, w, z, t order (so a split's
+    labels can be checked against its standardised feature 0, which keeps the order)."""
     x = rng.normal(size=(n, 16)) * 3 + 5
-    y = np.array(JET_CLASSES)[rng.integers(0, 5, n)]
+    index = rng.integers(0, 5, n)
+    x[:, 0] = index
+    y = np.array(JET_CLASSES)[index]
     return x, y
 
 
@@ -53,16 +57,27 @@ def test_mini_jets_csv_and_npz(tmp_path, monkeypatch) -> None:
     # standardised with statistics of the training part
     both = np.concatenate([from_csv.x_train, from_csv.x_val])
     np.testing.assert_allclose(both.mean(axis=0), 0, atol=1e-5)
-    # labels g, q, w, z, t -> 0..4
-    order = np.array([JET_CLASSES.index(c) for c in y])
-    assert set(from_csv.y_train.tolist()) <= set(range(5))
+    # labels g, q, w, z, t -> 0..4: in every split, the label is the rank of feature 0
+    assert JET_CLASSES == ("g", "q", "w", "z", "t")
+    levels = np.unique(np.concatenate([from_csv.x_train[:, 0], from_csv.x_test[:, 0]]))
+    assert len(levels) == 5
+    for x_split, y_split in (
+        (from_csv.x_train, from_csv.y_train),
+        (from_csv.x_val, from_csv.y_val),
+        (from_csv.x_test, from_csv.y_test),
+    ):
+        np.testing.assert_array_equal(y_split, np.searchsorted(levels, x_split[:, 0]))
+    # every jet is in exactly one split: the class counts of the file
+    labels = np.concatenate([from_csv.y_train, from_csv.y_val, from_csv.y_test])
+    counts = [int(np.sum(y == name)) for name in ("g", "q", "w", "z", "t")]
+    assert np.bincount(labels, minlength=5).tolist() == counts and sum(counts) == 200
     npz = tmp_path / "hls4ml_lhc_jets_hlf.npz"
     np.savez(npz, x=x, y=y)
     monkeypatch.setenv("HGQ_DATA_DIR", str(tmp_path))
     from_dir = load_dataset("jets", download=False)
-    np.testing.assert_allclose(from_dir.x_test, from_csv.x_test, rtol=1e-6)
-    np.testing.assert_array_equal(from_dir.y_test, from_csv.y_test)
-    assert np.bincount(order, minlength=5).sum() == 200
+    # repr() round-trips a float64 exactly: the .csv and the .npz give identical splits
+    for split in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(from_dir, split), getattr(from_csv, split))
 
 
 def test_jets_offline_without_a_file_says_where_to_put_it(tmp_path, monkeypatch) -> None:

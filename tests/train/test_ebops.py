@@ -71,11 +71,22 @@ def test_pruned_input_costs_nothing() -> None:
 
 
 def test_ebops_flow_through_flatten_and_need_a_quantizer() -> None:
+    """The tiny layer behind a (2, 2) input and Flatten: row-major order puts the two live
+    inputs first; the other two are always 0 (pruned), so their non-zero weights cost
+    nothing and the count is the tiny layer's 20 (a wrong order would pair them)."""
     model = keras.Sequential(
-        [keras.Input(shape=(2, 2)), QInput(gamma=0.0), keras.layers.Flatten(), QDense(3)]
+        [
+            keras.Input(shape=(2, 2)),
+            QInput(f_init=2.0, gamma=0.0, name="iq"),
+            keras.layers.Flatten(),
+            QDense(2, f_init=3.0, gamma=0.0, name="d"),
+        ]
     )
-    model(np.ones((1, 2, 2)))
-    assert ebops(model) >= 0
+    model.get_layer("iq").f.assign(np.array([[2.0, 1.0], [2.0, 2.0]]))
+    kernel = [[0.75, -0.5], [0.125, 0.0], [0.5, 0.25], [1.0, -0.75]]
+    model.get_layer("d").kernel.assign(np.array(kernel))
+    calibrate(model, np.array([[[0.5, -1.0], [0.0, 0.0]], [[1.25, 0.0], [0.0, 0.0]]]))
+    assert ebops(model) == 3 * (3 + 3) + 2 * (1 + 0)
     bad = keras.Sequential([keras.Input(shape=(4,)), QDense(3, name="lonely")])
     with pytest.raises(ValueError, match="'lonely' has no quantizer"):
         ebops(bad)

@@ -227,3 +227,39 @@ def test_bad_modes_are_refused() -> None:
         parse_round(3)
     with pytest.raises(ValueError, match="granularity"):
         Granularity.parse("row")
+
+
+def _ranges(max_log2: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quantized ranges (vmin, vmax, f): random, with raw ends at powers of two and their
+    neighbours (where a log2 is most easily off by one), single points, empty ranges (as after
+    a reset) and zeros."""
+    rng = np.random.default_rng(seed)
+    f = rng.integers(-6, 13, n)
+    top = 1 << max_log2
+    raw_lo = rng.integers(-top, top, n)
+    raw_hi = raw_lo + rng.integers(0, top, n)
+    power = np.left_shift(1, rng.integers(0, max_log2, n)) + rng.integers(-1, 2, n)
+    raw_hi = np.where(rng.random(n) < 0.4, power, raw_hi)
+    raw_lo = np.where(rng.random(n) < 0.2, -power, np.minimum(raw_lo, raw_hi))
+    raw_lo = np.where(rng.random(n) < 0.1, raw_hi, raw_lo)  # a single value
+    vmin, vmax = np.ldexp(raw_lo.astype(np.float64), -f), np.ldexp(raw_hi.astype(np.float64), -f)
+    vmin[:3], vmax[:3] = [np.inf, 0.0, 0.0], [-np.inf, 0.0, 1.0]  # empty, {0}, [0, 1]
+    return vmin, vmax, f
+
+
+@pytest.mark.parametrize(("dtype", "max_log2"), [("float32", 23), ("float64", 40)])
+def test_keras_int_bits_from_range_equal_the_numpy_twin(dtype: str, max_log2: int) -> None:
+    """Exactly equal wherever ``vmax * 2**f + 1`` is exact in the dtype (raw below 2**24 in
+    float32): the sign and integer bits training uses are the ones export computes."""
+    print("seed 5")
+    vmin, vmax, f = _ranges(max_log2, 20000, seed=5)
+    k_want, i_want = fixed_np.int_bits_from_range(vmin, vmax, f)
+    k, i = fixed_ops.int_bits_from_range(
+        *(ops.convert_to_tensor(a.astype(dtype)) for a in (vmin, vmax, f))
+    )
+    k, i = ops.convert_to_numpy(k), ops.convert_to_numpy(i)
+    assert k.dtype == i.dtype == np.dtype(dtype)
+    bad = np.flatnonzero((k != k_want) | (i != i_want))
+    assert bad.size == 0, [
+        (vmin[j], vmax[j], int(f[j]), (k_want[j], i_want[j]), (k[j], i[j])) for j in bad[:5]
+    ]
