@@ -67,6 +67,7 @@ __all__ = [
     "RequantizeSpec",
     "SpecError",
     "dumps",
+    "is_reserved",
     "load",
     "loads",
     "save",
@@ -217,7 +218,7 @@ def _decode_name(value: Any, name: str, reserved: frozenset[str] = PORT_NAMES) -
             f"{MAX_NAME_LENGTH} allowed",
             field=name,
         )
-    if value in reserved or (reserved is RESERVED_NAMES and value.upper() in _FILE_NAMES_UPPER):
+    if is_reserved(value, spec_name=reserved is RESERVED_NAMES):
         what = (
             "a port of the generated design or a board top, or a name the simulators reserve"
             if value in PORT_NAMES
@@ -225,6 +226,14 @@ def _decode_name(value: Any, name: str, reserved: frozenset[str] = PORT_NAMES) -
         )
         raise SpecError(f"{value!r} is a reserved name ({what})", field=name)
     return value
+
+
+def is_reserved(name: str, *, spec_name: bool = True) -> bool:
+    """Whether ``name`` is refused as a spec name (``spec_name``) or as a layer name for being
+    reserved (:data:`RESERVED_NAMES` / :data:`PORT_NAMES`); syntax and length are not judged."""
+    if not spec_name:
+        return name in PORT_NAMES
+    return name in RESERVED_NAMES or name.upper() in _FILE_NAMES_UPPER
 
 
 def _decode_model_name(value: Any, name: str) -> str:
