@@ -66,8 +66,8 @@ def _eval(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     if args.inputs is not None:
         existing_file(args.inputs, "input file")
-    if args.random is not None and args.random < 0:
-        raise ValueError(f"--random must be >= 0, got {args.random}")
+    if args.random is not None and args.random < 1:
+        raise ValueError(f"--random must be >= 1, got {args.random}")
     if args.output:
         from hgq_hw.inputs import OUTPUT_SUFFIXES
 
