@@ -4,11 +4,14 @@ and raw integers of any width round-trip through write_raw / read_raw_inputs."""
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hgq_hw.fixed import TensorType
 from hgq_hw.inputs import random_raw, read_inputs, read_raw_inputs, read_real_inputs, write_raw
@@ -141,3 +144,21 @@ def test_random_raw_covers_wide_bounds() -> None:
     small = random_raw(np.array([-4]), np.array([3]), 6, np.random.default_rng(1))
     expected = np.random.default_rng(1).integers(-4, 3, 6, endpoint=True)
     assert small[:, 0].tolist() == expected.tolist()  # same draws as rng.integers
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    rows=st.integers(1, 4).flatmap(
+        lambda n: st.lists(
+            st.lists(st.integers(-(2**140), 2**140), min_size=n, max_size=n),
+            min_size=1,
+            max_size=5,
+        )
+    ),
+    suffix=st.sampled_from([".npy", ".csv", ".txt"]),
+)
+def test_write_raw_read_raw_round_trip_property(rows: list[list[int]], suffix: str) -> None:
+    raw = np.array(rows, dtype=object)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_raw(Path(folder) / f"y{suffix}", raw)
+        assert read_raw_inputs(path).tolist() == rows
