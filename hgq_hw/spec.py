@@ -203,7 +203,7 @@ class _Codec:
     """Normalises a value given to a constructor (e.g. a list to an int64 array)."""
 
 
-def _decode_name(value: Any, name: str, reserved: frozenset[str] = PORT_NAMES) -> str:
+def _decode_name(value: Any, name: str, *, spec_name: bool = False) -> str:
     if not isinstance(value, str):
         raise SpecError(f"expected a string, got {type(value).__name__}", field=name)
     if not _NAME_RE.match(value):
@@ -218,7 +218,7 @@ def _decode_name(value: Any, name: str, reserved: frozenset[str] = PORT_NAMES) -
             f"{MAX_NAME_LENGTH} allowed",
             field=name,
         )
-    if is_reserved(value, spec_name=reserved is RESERVED_NAMES):
+    if is_reserved(value, spec_name=spec_name):
         what = (
             "a port of the generated design or a board top, or a name the simulators reserve"
             if value in PORT_NAMES
@@ -237,7 +237,7 @@ def is_reserved(name: str, *, spec_name: bool = True) -> bool:
 
 
 def _decode_model_name(value: Any, name: str) -> str:
-    return _decode_name(value, name, RESERVED_NAMES)
+    return _decode_name(value, name, spec_name=True)
 
 
 def _decode_names(value: Any, name: str) -> tuple[str, ...]:
