@@ -37,6 +37,7 @@ The spec depends only on the standard library and numpy.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -259,8 +260,33 @@ def _nested_shape(value: Any, name: str) -> tuple[int, ...]:
     return ()
 
 
+def _fast_int_array(value: Any) -> np.ndarray | None:
+    """``value`` as an int64 array when it plainly is one: an int64/int32/... ndarray, or a
+    regular 1-d or 2-d list of Python ints (no bools). None otherwise, and the checked path
+    below then says what is wrong. Only a shortcut: the result is the same either way."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "i" and value.ndim in (1, 2):
+            return value.astype(np.int64)
+        return None
+    if not isinstance(value, list):
+        return None
+    try:
+        arr = np.array(value)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if arr.dtype != np.int64 or arr.ndim not in (1, 2) or 0 in arr.shape:
+        return None
+    flat = value if arr.ndim == 1 else itertools.chain.from_iterable(value)
+    if any(type(v) is not int for v in flat):  # a bool became 1, a numpy scalar, ...
+        return None
+    return arr
+
+
 def _int_array(ndim: int | None) -> _Codec:
     def decode(value: Any, name: str) -> np.ndarray:
+        fast = _fast_int_array(value)
+        if fast is not None and (ndim is None or fast.ndim == ndim):
+            return fast
         if isinstance(value, np.ndarray):
             if value.dtype.kind not in "iu" and not (
                 value.dtype == object and all(isinstance(v, int | np.integer) for v in value.flat)
