@@ -158,3 +158,21 @@ def test_two_dimensional_tensors_refused(tmp_path: Path, text: str) -> None:
 )
 def test_harmless_metadata_still_loads(text: str, edit: Callable[[str], str]) -> None:
     assert loads(edit(text)).layers == loads(text).layers
+
+
+def test_int_fields_same_from_lists_numpy_arrays_and_numpy_scalars() -> None:
+    rows = [[3, -(2**62)], [0, 2**63 - 1]]
+    from_list = InputSpec(name="x", k=[1, 0], i=[2, 3], f=[0, 1])
+    from_array = InputSpec(
+        name="x", k=np.array([1, 0], np.int32), i=np.array([2, 3]), f=[np.int64(0), 1]
+    )
+    assert from_list == from_array and from_array.k.dtype == np.int64
+    from hgq_hw.spec import _int_array
+
+    decode = _int_array(2).decode
+    for value in (rows, np.array(rows), np.array(rows, dtype=object)):
+        got = decode(value, "w")
+        assert got.dtype == np.int64 and got.tolist() == rows
+    for bad, pattern in (([[1, True], [0, 1]], "found bool"), ([[1, 2**63]], "wider than 64")):
+        with pytest.raises(SpecError, match=pattern):
+            decode(bad, "w")
