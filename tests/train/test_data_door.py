@@ -123,3 +123,16 @@ def test_jets_missing_class_named(tmp_path: Path) -> None:
     np.savez(path, x=x, y=np.where(y == "g", "gluon", y))
     with pytest.raises(ValueError, match=r"jets_hlf\.npz: unknown class label\(s\) \['gluon'\]"):
         load_jets(path, download=False)
+
+
+def test_resume_on_a_changed_dataset_is_refused(tmp_path: Path) -> None:
+    from hgq_train.run import TrainOptions, run_training
+
+    rng = np.random.default_rng(SEED)
+    data = tmp_path / "toy.npz"
+    np.savez(data, x=rng.normal(size=(80, 5)), y=_labels(0, 1, 2, n=80))
+    options = dict(out=tmp_path / "run", dataset=str(data), seed=1, verbose=0, jit=False)
+    assert run_training(TrainOptions(epochs=1, **options)).epochs_done == 1
+    np.savez(data, x=rng.normal(size=(80, 6)), y=_labels(0, 1, 2, n=80))
+    with pytest.raises(ValueError, match=r"takes 5 features and predicts 3 classes, but toy has 6"):
+        run_training(TrainOptions(epochs=2, resume=True, **options))
