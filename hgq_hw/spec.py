@@ -16,11 +16,28 @@ says or fails to load with a :class:`SpecError` naming the file, the layer and t
 written by a newer schema version is refused with a message saying so. New layer kinds add a
 class to :data:`LAYER_KINDS`; old files keep loading unchanged.
 
+What a file may hold, so that whatever loads here is also something every later stage
+(reference, Verilog generator, Verilator and Icarus, Yosys) can handle:
+
+* Names (the spec's and every layer's) are identifiers ``[A-Za-z_][A-Za-z0-9_]*`` of at most
+  :data:`MAX_NAME_LENGTH` characters. No name is in :data:`PORT_NAMES` (port names of the
+  generated design and the board tops, Verilator's ``TOP``); the spec's name, which names the
+  Verilog module, Verilator's C++ class and files, is also no Verilog/SystemVerilog or C++
+  keyword nor a Windows device name such as ``CON`` (:data:`RESERVED_NAMES`).
+* Tensors are 1-d (one sample is a vector): ``k``/``i``/``f`` of Input and Requantize layers are
+  lists of integers.
+* ``metadata.seed``, when present, is an integer; ``metadata.dataset``, when present, a string.
+* The JSON text is UTF-8, holds no duplicate keys (in any object) and no ``NaN``/``Infinity``, is
+  nested at most :data:`MAX_DEPTH` levels deep and is at most :data:`MAX_BYTES` bytes long. Both
+  caps are overridable: the ``max_bytes``/``max_depth`` arguments of :func:`load` and
+  :func:`loads`, or the environment variables ``HGQ_SPEC_MAX_BYTES`` / ``HGQ_SPEC_MAX_DEPTH``.
+
 The spec depends only on the standard library and numpy.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -37,6 +54,11 @@ from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
 __all__ = [
     "FORMAT",
     "LAYER_KINDS",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NAME_LENGTH",
+    "PORT_NAMES",
+    "RESERVED_NAMES",
     "SCHEMA_VERSION",
     "DenseSpec",
     "InputSpec",
@@ -47,6 +69,7 @@ __all__ = [
     "RequantizeSpec",
     "SpecError",
     "dumps",
+    "is_reserved",
     "load",
     "loads",
     "save",
@@ -56,6 +79,79 @@ FORMAT = "hgqflow-spec"
 SCHEMA_VERSION = 1
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+MAX_NAME_LENGTH = 64
+"""Longest spec or layer name (characters): leaves room for the prefixes and suffixes that the
+generator, Verilator (``V<name>__Syms.h``, ...) and the run folders add within a 255-byte file
+name."""
+
+MAX_BYTES = 32 * 1024 * 1024
+"""Default cap on the size of a spec file (bytes); override with ``HGQ_SPEC_MAX_BYTES`` or the
+``max_bytes`` argument of :func:`load` / :func:`loads`."""
+
+MAX_DEPTH = 32
+"""Default cap on JSON nesting (objects and arrays inside each other); a valid spec needs 5.
+Override with ``HGQ_SPEC_MAX_DEPTH`` or the ``max_depth`` argument of :func:`load`/:func:`loads`."""
+
+_PORT_NAMES = (
+    # the generated network (hgq_hw.emit.ports_of, Amaranth's flattened stream ports)
+    "clk rst i_stream__payload i_stream__valid i_stream__ready "
+    "o_stream__payload o_stream__valid o_stream__ready "
+    # the board tops and their parts (boards/uart*.py, selftest_top.py, argmax.py)
+    "rx tx error led_green led_red done matched word start index "
+    # the simulator top scope (Verilator) and SystemVerilog's built-in package
+    "TOP std"
+)
+_VERILOG_KEYWORDS = (
+    # IEEE 1800-2017 (SystemVerilog, a superset of Verilog-2005) reserved words
+    "accept_on alias always always_comb always_ff always_latch and assert assign assume "
+    "automatic before begin bind bins binsof bit break buf bufif0 bufif1 byte case casex casez "
+    "cell chandle checker class clocking cmos config const constraint context continue cover "
+    "covergroup coverpoint cross deassign default defparam design disable dist do edge else end "
+    "endcase endchecker endclass endclocking endconfig endfunction endgenerate endgroup "
+    "endinterface endmodule endpackage endprimitive endprogram endproperty endspecify "
+    "endsequence endtable endtask enum event eventually expect export extends extern final "
+    "first_match for force foreach forever fork forkjoin function generate genvar global "
+    "highz0 highz1 if iff ifnone ignore_bins illegal_bins implements implies import incdir "
+    "include initial inout input inside instance int integer interconnect interface intersect "
+    "join join_any join_none large let liblist library local localparam logic longint "
+    "macromodule matches medium modport module nand negedge nettype new nexttime nmos nor "
+    "noshowcancelled not notif0 notif1 null or output package packed parameter pmos posedge "
+    "primitive priority program property protected pull0 pull1 pulldown pullup "
+    "pulsestyle_ondetect pulsestyle_onevent pure rand randc randcase randsequence rcmos real "
+    "realtime ref reg reject_on release repeat restrict return rnmos rpmos rtran rtranif0 "
+    "rtranif1 s_always s_eventually s_nexttime s_until s_until_with scalared sequence shortint "
+    "shortreal showcancelled signed small soft solve specify specparam static string strong "
+    "strong0 strong1 struct super supply0 supply1 sync_accept_on sync_reject_on table tagged "
+    "task this throughout time timeprecision timeunit tran tranif0 tranif1 tri tri0 tri1 triand "
+    "trior trireg type typedef union unique unique0 unsigned until until_with untyped use uwire "
+    "var vectored virtual void wait wait_order wand weak weak0 weak1 while wildcard wire with "
+    "within wor xnor xor"
+)
+_CPP_KEYWORDS = (
+    "alignas alignof and_eq asm auto bitand bitor bool catch char char8_t char16_t char32_t "
+    "compl concept consteval constexpr constinit const_cast co_await co_return co_yield "
+    "decltype delete double dynamic_cast explicit false float friend goto inline long mutable "
+    "namespace noexcept not_eq nullptr operator or_eq private public register reinterpret_cast "
+    "requires short sizeof static_assert static_cast switch template thread_local throw true "
+    "try typeid typename using volatile wchar_t xor_eq main"
+)
+_FILE_NAMES = "CON PRN AUX NUL " + " ".join(f"COM{n} LPT{n}" for n in range(1, 10))
+
+PORT_NAMES: frozenset[str] = frozenset(_PORT_NAMES.split())
+"""Names no spec and no layer may take: the ports of the generated network and of the board
+tops, Verilator's ``TOP`` and SystemVerilog's ``std`` (compared exactly, as Verilog does)."""
+
+_FILE_NAMES_UPPER = frozenset(_FILE_NAMES.split())
+
+RESERVED_NAMES: frozenset[str] = PORT_NAMES | frozenset(
+    " ".join((_VERILOG_KEYWORDS, _CPP_KEYWORDS, _FILE_NAMES)).split()
+)
+"""Names a spec may not take (it names the Verilog module, Verilator's C++ class ``V<name>`` and
+the files ``<name>.v``, ...): :data:`PORT_NAMES` plus the Verilog/SystemVerilog and C++ keywords
+(compared exactly) and the reserved device file names of Windows (``CON``, ``nul``, ``Com1``:
+any case). Layer names only avoid :data:`PORT_NAMES` (the generator prefixes them, so ``output``
+is a fine layer name)."""
 
 
 class SpecError(ValueError):
@@ -109,15 +205,41 @@ class _Codec:
     """Normalises a value given to a constructor (e.g. a list to an int64 array)."""
 
 
-def _decode_name(value: Any, name: str) -> str:
+def _decode_name(value: Any, name: str, *, spec_name: bool = False) -> str:
     if not isinstance(value, str):
         raise SpecError(f"expected a string, got {type(value).__name__}", field=name)
     if not _NAME_RE.match(value):
         raise SpecError(
-            f"{value!r} is not a valid name (letters, digits and '_', not starting with a digit)",
+            f"{value[:80]!r} is not a valid name (letters, digits and '_', not starting with a "
+            "digit)",
             field=name,
         )
+    if len(value) > MAX_NAME_LENGTH:
+        raise SpecError(
+            f"name {value[:20]!r}... of {len(value)} characters is longer than the "
+            f"{MAX_NAME_LENGTH} allowed",
+            field=name,
+        )
+    if is_reserved(value, spec_name=spec_name):
+        what = (
+            "a port of the generated design or a board top, or a name the simulators reserve"
+            if value in PORT_NAMES
+            else "a Verilog or C++ keyword or a reserved file name"
+        )
+        raise SpecError(f"{value!r} is a reserved name ({what})", field=name)
     return value
+
+
+def is_reserved(name: str, *, spec_name: bool = True) -> bool:
+    """Whether ``name`` is refused as a spec name (``spec_name``) or as a layer name for being
+    reserved (:data:`RESERVED_NAMES` / :data:`PORT_NAMES`); syntax and length are not judged."""
+    if not spec_name:
+        return name in PORT_NAMES
+    return name in RESERVED_NAMES or name.upper() in _FILE_NAMES_UPPER
+
+
+def _decode_model_name(value: Any, name: str) -> str:
+    return _decode_name(value, name, spec_name=True)
 
 
 def _decode_names(value: Any, name: str) -> tuple[str, ...]:
@@ -139,8 +261,33 @@ def _nested_shape(value: Any, name: str) -> tuple[int, ...]:
     return ()
 
 
+def _fast_int_array(value: Any) -> np.ndarray | None:
+    """``value`` as an int64 array when it plainly is one: an int64/int32/... ndarray, or a
+    regular 1-d or 2-d list of Python ints (no bools). None otherwise, and the checked path
+    below then says what is wrong. Only a shortcut: the result is the same either way."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "i" and value.ndim in (1, 2):
+            return value.astype(np.int64)
+        return None
+    if not isinstance(value, list):
+        return None
+    try:
+        arr = np.array(value)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if arr.dtype != np.int64 or arr.ndim not in (1, 2) or 0 in arr.shape:
+        return None
+    flat = value if arr.ndim == 1 else itertools.chain.from_iterable(value)
+    if any(type(v) is not int for v in flat):  # a bool became 1, a numpy scalar, ...
+        return None
+    return arr
+
+
 def _int_array(ndim: int | None) -> _Codec:
     def decode(value: Any, name: str) -> np.ndarray:
+        fast = _fast_int_array(value)
+        if fast is not None and (ndim is None or fast.ndim == ndim):
+            return fast
         if isinstance(value, np.ndarray):
             if value.dtype.kind not in "iu" and not (
                 value.dtype == object and all(isinstance(v, int | np.integer) for v in value.flat)
@@ -154,7 +301,9 @@ def _int_array(ndim: int | None) -> _Codec:
         shape = _nested_shape(value, name)
         if ndim is not None and len(shape) != ndim:
             raise SpecError(
-                f"expected a {ndim}-dimensional array, got shape {list(shape)}", field=name
+                f"expected a {ndim}-dimensional array, got shape {list(shape)}"
+                + (" (schema version 1 tensors are 1-d)" if ndim == 1 else ""),
+                field=name,
             )
         flat = np.array(value, dtype=object).ravel() if shape and 0 not in shape else []
         for v in flat:
@@ -188,6 +337,7 @@ def _enum(kind: type[Round] | type[Overflow]) -> _Codec:
 
 
 _NAME = _Codec(_decode_name, lambda v: v, _decode_name)
+_MODEL_NAME = _Codec(_decode_model_name, lambda v: v, _decode_model_name)
 _NAMES = _Codec(_decode_names, list, _decode_names)
 _ROUND = _enum(Round)
 _OVERFLOW = _enum(Overflow)
@@ -324,9 +474,9 @@ class InputSpec(LayerSpec):
     kind: ClassVar[str] = "Input"
     arity: ClassVar[int] = 0
     _codecs: ClassVar[dict[str, _Codec]] = {
-        "k": _int_array(None),
-        "i": _int_array(None),
-        "f": _int_array(None),
+        "k": _int_array(1),
+        "i": _int_array(1),
+        "f": _int_array(1),
         "round": _ROUND,
         "overflow": _OVERFLOW,
     }
@@ -483,10 +633,23 @@ class ModelSpec:
     version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "name", _NAME.python(self.name, "name"))
+        object.__setattr__(self, "name", _MODEL_NAME.python(self.name, "name"))
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "metadata", dict(self.metadata))
+        self._validate_metadata()
         self._validate_graph()
+
+    def _validate_metadata(self) -> None:
+        """The metadata keys later stages read: ``seed`` an integer, ``dataset`` a string."""
+        for key, kind, what in (("seed", int, "an integer"), ("dataset", str, "a string")):
+            if key not in self.metadata:
+                continue
+            value = self.metadata[key]
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise SpecError(
+                    f"expected {what}, got {type(value).__name__} {str(value)[:40]!r}",
+                    field=f"metadata.{key}",
+                )
 
     def _validate_graph(self) -> None:
         if not self.layers:
@@ -628,7 +791,7 @@ class ModelSpec:
             except SpecError as err:
                 raise err.located(layer=name) from None
         return cls(
-            name=_NAME.decode(obj["name"], "name"),
+            name=_MODEL_NAME.decode(obj["name"], "name"),
             layers=tuple(layers),
             metadata=obj["metadata"],
             version=version,
@@ -673,13 +836,91 @@ def dumps(spec: ModelSpec) -> str:
     return _format(spec.to_json(), 0) + "\n"
 
 
-def loads(text: str, *, source: str = "<string>") -> ModelSpec:
-    """Parse JSON text; every problem is a :class:`SpecError` naming ``source``."""
+def _cap(value: int | None, env_var: str, default: int) -> int:
+    if value is None:
+        raw = os.environ.get(env_var, "")
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SpecError(f"${env_var} must be a positive integer, got {raw!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        arg = "max_bytes" if env_var.endswith("BYTES") else "max_depth"
+        raise SpecError(f"{arg} must be a positive integer, got {value!r}")
+    return value
+
+
+_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET_RE = re.compile(r"[\[\]{}]")
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest nesting of ``[`` / ``{`` outside strings (for a well-formed JSON text)."""
+    depth = deepest = 0
+    for match in _BRACKET_RE.finditer(_STRING_RE.sub('""', text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpecError(f"duplicate key {key!r} in a JSON object", field=key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise SpecError(f"{name} is not a JSON number (write a finite number or a string)")
+
+
+def loads(
+    text: str,
+    *,
+    source: str = "<string>",
+    max_bytes: int | None = None,
+    max_depth: int | None = None,
+) -> ModelSpec:
+    """Parse JSON text; every problem is a :class:`SpecError` naming ``source``.
+
+    Refused besides the schema's own checks: text over ``max_bytes`` UTF-8 bytes (default
+    :data:`MAX_BYTES` or ``$HGQ_SPEC_MAX_BYTES``), nesting deeper than ``max_depth`` (default
+    :data:`MAX_DEPTH` or ``$HGQ_SPEC_MAX_DEPTH``), duplicate keys in any object, ``NaN`` /
+    ``Infinity`` and integers over Python's digit limit.
+    """
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"not valid JSON: {err}", file=source) from None
-    try:
+        limit = _cap(max_bytes, "HGQ_SPEC_MAX_BYTES", MAX_BYTES)
+        depth_limit = _cap(max_depth, "HGQ_SPEC_MAX_DEPTH", MAX_DEPTH)
+        if not isinstance(text, str):
+            raise SpecError(f"expected JSON text (str), got {type(text).__name__}")
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > limit:
+            raise SpecError(
+                f"{size} bytes is over the {limit}-byte cap on spec files (raise it with "
+                "$HGQ_SPEC_MAX_BYTES)"
+            )
+        depth = _nesting_depth(text)
+        if depth > depth_limit:
+            raise SpecError(
+                f"JSON nested {depth} levels deep, over the cap of {depth_limit} (a spec needs "
+                "5; raise it with $HGQ_SPEC_MAX_DEPTH)"
+            )
+        try:
+            obj = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        except json.JSONDecodeError as err:
+            raise SpecError(f"not valid JSON: {err}") from None
+        except RecursionError:
+            raise SpecError("JSON nested too deeply to parse") from None
+        except SpecError:
+            raise
+        except ValueError as err:  # e.g. an integer over the interpreter's digit limit
+            raise SpecError(f"not valid JSON: {err}") from None
         return ModelSpec.from_json(obj)
     except SpecError as err:
         raise err.located(file=source) from None
@@ -692,14 +933,32 @@ def save(spec: ModelSpec, path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def load(path: str | os.PathLike[str]) -> ModelSpec:
-    """Read a spec file, validating every field (see :class:`SpecError`)."""
+def load(
+    path: str | os.PathLike[str], *, max_bytes: int | None = None, max_depth: int | None = None
+) -> ModelSpec:
+    """Read a spec file (UTF-8 JSON), validating every field (see :class:`SpecError` and
+    :func:`loads` for the caps on size and nesting)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        limit = _cap(max_bytes, "HGQ_SPEC_MAX_BYTES", MAX_BYTES)
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except SpecError as err:
+        raise err.located(file=path) from None
     except OSError as err:
         raise SpecError(f"cannot read: {err.strerror or err}", file=path) from None
-    return loads(text, source=str(path))
+    if len(data) > limit:
+        raise SpecError(
+            f"over the {limit}-byte cap on spec files (raise it with $HGQ_SPEC_MAX_BYTES)",
+            file=path,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(
+            f"not UTF-8 text (byte {err.start} is {data[err.start : err.start + 1]!r})", file=path
+        ) from None
+    return loads(text, source=str(path), max_bytes=limit, max_depth=max_depth)
 
 
 def kif_from(types: Iterable[tuple[int, int, int]] | TensorType) -> dict[str, np.ndarray]:

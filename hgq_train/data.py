@@ -8,6 +8,13 @@ Jets (``hls4ml_lhc_jets_hlf``, 16 float features and a ``class`` column with lab
 ``.csv`` with a header), from ``$HGQ_DATA_DIR/hls4ml_lhc_jets_hlf.{npz,csv}``, or fetched from
 OpenML when online. Split: ``train_test_split(test_size=0.2, random_state=42)``, then a
 StandardScaler fitted on the training part; validation is 10% of the training part.
+
+Every loader checks its arrays at the door (:func:`check_arrays`) and refuses, with one
+``ValueError`` naming the file (or dataset) and the array: ``x`` that is not 2-d (samples x
+features) or holds complex, non-numeric, NaN or infinite values (or values beyond float32);
+``y`` that is not one label per sample, labels that are not the integers ``0..C-1`` with every
+class present (negative labels, fractions, gaps such as ``{0, 1, 2, 50}``), a single class, and
+fewer than :data:`MIN_SAMPLES` samples.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ import numpy as np
 __all__ = [
     "JET_CLASSES",
     "JET_FILE_STEM",
+    "MIN_SAMPLES",
     "Dataset",
+    "check_arrays",
     "load_dataset",
     "load_digits_dataset",
     "load_jets",
@@ -33,6 +42,94 @@ JET_CLASSES: tuple[str, ...] = ("g", "q", "w", "z", "t")
 
 JET_FILE_STEM = "hls4ml_lhc_jets_hlf"
 JET_FEATURES = 16
+
+MIN_SAMPLES = 10
+"""Fewest samples a dataset may have (the fixed splits need a few in each part)."""
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _listing(values: list[int], limit: int = 10) -> str:
+    head = ", ".join(map(str, values[:limit]))
+    return f"[{head}{', ...' if len(values) > limit else ''}] ({len(values)} in all)"
+
+
+def check_arrays(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    source: str,
+    n_classes: int | None = None,
+    class_names: tuple[str, ...] | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``x`` as float64 ``(n, features)`` and ``y`` as int64 labels ``0..C-1``, checked.
+
+    ``y`` holds integer labels (integral floats are accepted) or, with ``class_names``, names
+    already mapped to their indices. ``n_classes`` (when known, as for jets) fixes ``C``;
+    otherwise ``C = max(y) + 1``. Every class must have samples: a gap is refused with the
+    missing classes listed (so a typo such as label 50 cannot make a 51-class model), as is a
+    single class. ``ValueError`` naming ``source`` and the array for anything else.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype == object or x.dtype.kind not in "biuf":
+        what = "complex numbers" if x.dtype.kind == "c" else f"dtype {x.dtype}"
+        raise ValueError(f"{source}: x must hold real numbers, got {what}")
+    if x.ndim != 2:
+        raise ValueError(
+            f"{source}: x must be 2-d (samples x features), got shape {list(x.shape)}"
+            + (" (flatten each sample first)" if x.ndim > 2 else "")
+        )
+    if x.shape[1] == 0:
+        raise ValueError(f"{source}: x has no features (shape {list(x.shape)})")
+    x = x.astype(np.float64)
+    bad = ~np.isfinite(x) | (np.abs(x) > _FLOAT32_MAX)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{source}: x must be finite (and within float32), sample {row} feature {col} is "
+            f"{x[row, col].item()!r} ({int(bad.sum())} such values)"
+        )
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{source}: y must hold one label per sample, got shape {list(y.shape)}")
+    if len(x) != len(y):
+        raise ValueError(f"{source}: x has {len(x)} samples but y has {len(y)}")
+    if len(x) < MIN_SAMPLES:
+        raise ValueError(f"{source}: {len(x)} samples, at least {MIN_SAMPLES} are needed")
+    if y.dtype.kind == "f":
+        bad = ~np.isfinite(y) | (y != np.round(y))
+        if bad.any():
+            n = int(np.argmax(bad))
+            raise ValueError(f"{source}: y must hold integer labels, sample {n} is {y[n].item()!r}")
+    elif y.dtype.kind not in "iu":
+        what = "complex numbers" if y.dtype.kind == "c" else f"dtype {y.dtype}"
+        raise ValueError(f"{source}: y must hold integer labels or class names, got {what}")
+    low, high = y.min(), y.max()
+    if low < 0:
+        n = int(np.argmin(y))
+        raise ValueError(f"{source}: y labels must be >= 0, sample {n} is {y[n].item()!r}")
+    limit = n_classes if n_classes is not None else len(y)
+    if high >= limit:
+        n = int(np.argmax(y))
+        raise ValueError(
+            f"{source}: y label {y[n].item()!r} (sample {n}) is out of range: labels are "
+            f"0..C-1 with C at most "
+            + (f"{n_classes} classes" if n_classes is not None else f"the {len(y)} samples")
+        )
+    labels = y.astype(np.int64)
+    classes = n_classes if n_classes is not None else int(labels.max()) + 1
+    present = np.bincount(labels, minlength=classes) > 0
+    missing = np.flatnonzero(~present).tolist()
+    if missing:
+        named = f" ({', '.join(class_names[c] for c in missing)})" if class_names else ""
+        raise ValueError(
+            f"{source}: y labels must be 0..{classes - 1} with every class present; classes "
+            f"{_listing(missing)}{named} have no samples"
+        )
+    if classes < 2:
+        raise ValueError(f"{source}: y holds a single class ({classes} in all); 2 are needed")
+    return x, labels, classes
 
 
 @dataclass(frozen=True)
@@ -60,10 +157,17 @@ class Dataset:
 
 
 def _split(
-    name: str, x: np.ndarray, y: np.ndarray, *, seed: int, test_size: float = 0.2
+    name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    seed: int,
+    test_size: float = 0.2,
+    source: str | None = None,
 ) -> Dataset:
     from sklearn.model_selection import train_test_split
 
+    x, y, n_classes = check_arrays(x, y, source=source or name)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed)
     x_tr, x_va, y_tr, y_va = train_test_split(x_tr, y_tr, test_size=0.1, random_state=seed)
     return Dataset(
@@ -74,7 +178,7 @@ def _split(
         y_va.astype(np.int64),
         x_te.astype(np.float32),
         y_te.astype(np.int64),
-        int(max(y.max(initial=0) + 1, 1)),
+        n_classes,
     )
 
 
@@ -87,13 +191,13 @@ def load_digits_dataset(seed: int = 0) -> Dataset:
 
 
 def _labels(y: np.ndarray, classes: tuple[str, ...] | None = None) -> np.ndarray:
+    """Class names -> indices (sorted names, or ``classes``); numbers pass through unchanged
+    for :func:`check_arrays` to check."""
     y = np.asarray(y)
-    if y.dtype.kind in "iu":
-        return y.astype(np.int64)
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError("labels must be integers or class names")
-        return y.astype(np.int64)
+    if y.dtype.kind in "iufcb":
+        return y
+    if y.dtype.kind not in "US":
+        raise ValueError(f"labels must be integers or class names, got dtype {y.dtype}")
     names = np.char.strip(y.astype(str))
     if classes is None:
         classes = tuple(sorted(set(names.tolist())))
@@ -109,22 +213,38 @@ def load_npz(path: str | os.PathLike[str], seed: int = 0) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"data file {path} does not exist")
-    with np.load(path, allow_pickle=False) as data:
-        missing = [key for key in ("x", "y") if key not in data]
-        if missing:
-            raise ValueError(f"{path}: missing array(s) {missing} (found {sorted(data.files)})")
-        x, y = data["x"], data["y"]
-    if len(x) != len(y):
-        raise ValueError(f"{path}: x has {len(x)} samples but y has {len(y)}")
-    return _split(path.stem, x.astype(np.float64), _labels(y), seed=seed)
+    x, y = _read_npz(path)
+    try:
+        labels = _labels(y)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    return _split(path.stem, x, labels, seed=seed, source=str(path))
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays ``x`` and ``y`` of an ``.npz`` (never unpickled); one ``ValueError`` naming the
+    file when it cannot be read (empty, truncated, not a zip, a bare ``.npy``)."""
+    import zipfile
+
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("holds a single .npy array, not an .npz archive with x and y")
+        with data:
+            missing = [key for key in ("x", "y") if key not in data.files]
+            if missing:
+                raise ValueError(f"missing array(s) {missing} (found {sorted(data.files)})")
+            return np.asarray(data["x"]), np.asarray(data["y"])
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        text = str(err) or type(err).__name__
+        if "pickle" in text.lower():
+            text = "it holds pickled objects, which hgq never loads"
+        raise ValueError(f"{path}: {text}") from None
 
 
 def _read_jet_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            if "x" not in data or "y" not in data:
-                raise ValueError(f"{path}: expected arrays 'x' and 'y' (found {data.files})")
-            x, y = data["x"].astype(np.float64), data["y"]
+        x, y = _read_npz(path)
     elif path.suffix == ".csv":
         import csv
 
@@ -137,13 +257,28 @@ def _read_jet_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{path}: no 'class' column in the header {header}")
         col = header.index("class")
         body = [r for r in rows[1:] if r]
+        for number, r in enumerate(body, start=2):
+            if len(r) != len(header):
+                raise ValueError(
+                    f"{path}: row {number} has {len(r)} columns, the header {len(header)}"
+                )
         y = np.array([r[col] for r in body])
-        x = np.array([[float(v) for n, v in enumerate(r) if n != col] for r in body])
+        try:
+            x = np.array([[float(v) for n, v in enumerate(r) if n != col] for r in body])
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
     else:
         raise ValueError(f"{path}: jet data must be .npz (x, y) or .csv (16 features + class)")
     if x.ndim != 2 or x.shape[1] != JET_FEATURES:
         raise ValueError(f"{path}: expected {JET_FEATURES} features per jet, got shape {x.shape}")
-    return x, _labels(y, JET_CLASSES)
+    try:
+        labels = _labels(y, JET_CLASSES)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    x, labels, _ = check_arrays(
+        x, labels, source=str(path), n_classes=len(JET_CLASSES), class_names=JET_CLASSES
+    )
+    return x, labels
 
 
 def _fetch_jets() -> tuple[np.ndarray, np.ndarray]:
@@ -192,6 +327,9 @@ def load_jets(
             raise FileNotFoundError(
                 f"jet data not found and the OpenML download failed ({err}): {where}"
             ) from None
+        x, y, _ = check_arrays(
+            x, y, source="OpenML jets", n_classes=len(JET_CLASSES), class_names=JET_CLASSES
+        )
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, random_state=42)
     scaler = StandardScaler().fit(x_tr)
     x_tr, x_te = scaler.transform(x_tr), scaler.transform(x_te)

@@ -146,6 +146,17 @@ class RunResult:
         return self.run_dir / "pareto"
 
 
+def _check_data_fits(model: Any, data: Any, model_path: Path) -> None:
+    """A resumed model must take the dataset's features and predict its classes."""
+    n_in, n_out = model.input_shape[-1], model.output_shape[-1]
+    if (n_in, n_out) != (data.n_features, data.n_classes):
+        raise ValueError(
+            f"{model_path}: the model takes {n_in} features and predicts {n_out} classes, but "
+            f"{data.name} has {data.n_features} features and {data.n_classes} classes (the "
+            "dataset changed since the run began: start a new run)"
+        )
+
+
 def _read_json(path: Path, default: Any) -> Any:
     """The JSON in ``path`` (``default`` when absent); ``InputFileError`` naming it if corrupt."""
     if not path.exists():
@@ -255,6 +266,7 @@ def run_training(options: TrainOptions) -> RunResult:
     if done:
         print(f"resuming {run} after epoch {done}")
         model = hgq_train.load_model(str(model_path), compile=True)
+        _check_data_fits(model, data, model_path)
     else:
         model = build_mlp(model_config, data.n_features, data.n_classes)
         _write_json(

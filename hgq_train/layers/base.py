@@ -57,9 +57,20 @@ class SpecContext:
 
 
 def spec_name(name: str) -> str:
-    """A Keras layer name as a spec tensor name (``[A-Za-z_][A-Za-z0-9_]*``)."""
+    """A Keras layer or model name as a spec name (``[A-Za-z_][A-Za-z0-9_]*``, at most
+    ``MAX_NAME_LENGTH`` characters, ``_`` appended to a reserved name such as ``clk``)."""
+    import hashlib
+
+    from hgq_hw.spec import MAX_NAME_LENGTH, is_reserved
+
     clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return clean if re.match(r"^[A-Za-z_]", clean) else f"l_{clean}"
+    clean = clean if re.match(r"^[A-Za-z_]", clean) else f"l_{clean}"
+    if is_reserved(clean):
+        clean += "_"
+    if len(clean) > MAX_NAME_LENGTH:
+        digest = hashlib.sha1(clean.encode()).hexdigest()[:8]
+        clean = f"{clean[: MAX_NAME_LENGTH - 9]}_{digest}"
+    return clean
 
 
 def flat_int(a: np.ndarray) -> np.ndarray:

@@ -43,46 +43,65 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _random_real(spec, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` real inputs drawn uniformly over each element's real range widened by one step of
+    its type on each side (so the input quantizer's rounding and overflow both engage)."""
+    lo, hi = spec.input.type.raw_bounds()
+    f = spec.input.type.f
+    x = np.empty((n, *spec.input_shape), dtype=np.float64)
+    for index in np.ndindex(*spec.input_shape):
+        step = 2.0 ** -int(f[index])
+        low, high = float(lo[index]) * step - step, float(hi[index]) * step + step
+        x[(slice(None), *index)] = rng.uniform(low, high, n)
+    return x
+
+
+def _write_rows(raw: np.ndarray) -> None:
+    """Raw outputs on stdout, one sample per line, exact decimal integers at any width."""
+    for row in np.asarray(raw).reshape(len(raw), -1):
+        sys.stdout.write(",".join(str(int(v)) for v in row) + "\n")
+
+
 def _eval(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     if args.inputs is not None:
         data_file(args.inputs, "input file")
+    if args.random is not None and args.random < 1:
+        raise ValueError(f"--random must be >= 1, got {args.random}")
     if args.output:
+        from hgq_hw.inputs import OUTPUT_SUFFIXES
+
+        if Path(args.output).suffix not in OUTPUT_SUFFIXES:
+            raise ValueError(
+                f"-o {args.output}: unsupported output file type (use {', '.join(OUTPUT_SUFFIXES)})"
+            )
         output_file(args.output, "output file")
-    from hgq_hw.inputs import read_raw_inputs, read_real_inputs
+    from hgq_hw.inputs import random_raw, read_raw_inputs, read_real_inputs, write_raw
     from hgq_hw.reference import evaluate, input_bounds, quantize_inputs
 
+    n_random = 8 if args.random is None else args.random
     if args.inputs is not None:
         with reading(args.inputs, "input file"):
             if args.real:
                 x_real = read_real_inputs(args.inputs, input_shape=spec.input_shape)
                 x_raw = quantize_inputs(spec, x_real)
             else:
-                x_raw = read_raw_inputs(args.inputs, input_shape=spec.input_shape)
+                x_raw = read_raw_inputs(args.inputs, input_type=spec.input.type)
+    elif args.real:
+        rng = np.random.default_rng(args.seed)
+        print(f"random real inputs: {n_random} samples, seed {args.seed} (quantized)")
+        x_raw = quantize_inputs(spec, _random_real(spec, n_random, rng))
     else:
         rng = np.random.default_rng(args.seed)
-        print(f"random raw inputs: {args.random} samples, seed {args.seed}")
+        print(f"random raw inputs: {n_random} samples, seed {args.seed}")
         lo, hi = input_bounds(spec)
-        x_raw = np.empty((args.random, *spec.input_shape), dtype=object)
-        for index in np.ndindex(*spec.input_shape):
-            x_raw[(slice(None), *index)] = [
-                int(v)
-                for v in rng.integers(int(lo[index]), int(hi[index]), args.random, endpoint=True)
-            ]
+        x_raw = random_raw(lo, hi, n_random, rng)
     y = evaluate(spec, x_raw)
     if args.output:
-        from hgq_hw.atomic import atomic_path
-
-        out = Path(args.output)  # np.save's name: ".npy" appended unless it is there
-        with atomic_path(out if out.suffix == ".npy" else f"{out}.npy") as temp:
-            np.save(
-                temp,
-                np.asarray(y, dtype=np.int64 if y.dtype != object else object),
-                allow_pickle=y.dtype == object,
-            )
+        write_raw(args.output, y)
         print(f"wrote {len(y)} raw outputs to {args.output}")
     else:
-        np.savetxt(sys.stdout, np.asarray(y, dtype=np.int64), fmt="%d", delimiter=",")
+        _write_rows(y)
     return 0
 
 
@@ -115,17 +134,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument(
         "--random",
         type=int,
-        default=8,
+        default=None,
         metavar="N",
-        help="N random raw inputs over the full input types (default 8)",
+        help="N random inputs over the full input types (default 8): raw integers, or with "
+        "--real real values quantized as the input quantizer does",
     )
     ev.add_argument(
         "--real",
         action="store_true",
-        help="--inputs are real values: quantize them as the input quantizer does",
+        help="inputs are real values: quantize them as the input quantizer does (without it, "
+        "--inputs must hold raw integers within each element's type; nothing is cast)",
     )
     ev.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
-    ev.add_argument("-o", "--output", help="write raw outputs to this .npy instead of stdout")
+    ev.add_argument(
+        "-o",
+        "--output",
+        help="write raw outputs here instead of stdout: .npy (int64, or decimal strings when "
+        "an output is wider than 64 bits), .csv or .txt (exact decimal integers); "
+        "hgq eval --inputs reads each back",
+    )
     ev.set_defaults(func=_eval)
 
     rs = subparsers.add_parser("random-spec", help="write a random valid spec (for fuzzing)")

@@ -62,7 +62,7 @@ def _requantize_model(
     src: tuple[int, int, int], dst: tuple[int, int, int], r: Round, o: Overflow
 ) -> ModelSpec:
     return ModelSpec(
-        "edge",
+        "edges",
         [
             InputSpec(name="x", k=[src[0]], i=[src[1]], f=[src[2]]),
             RequantizeSpec(

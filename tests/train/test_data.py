@@ -23,9 +23,9 @@ def test_digits_split_is_fixed_and_scaled(digits) -> None:
 def test_npz_with_x_and_y(tmp_path) -> None:
     rng = np.random.default_rng(0)
     path = tmp_path / "toy.npz"
-    np.savez(path, x=rng.normal(size=(100, 3, 2)), y=rng.integers(0, 3, 100))
+    np.savez(path, x=rng.normal(size=(100, 6)), y=rng.integers(0, 3, 100))
     data = load_dataset(str(path), seed=0)
-    assert data.x_train.shape[1:] == (3, 2) and data.n_features == 6 and data.n_classes == 3
+    assert data.x_train.shape[1:] == (6,) and data.n_features == 6 and data.n_classes == 3
     assert len(data.x_train) + len(data.x_val) + len(data.x_test) == 100
     np.savez(tmp_path / "bad.npz", x=np.zeros((3, 2)))
     with pytest.raises(ValueError, match="missing array"):
