@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hgq_hw import atomic
+from hgq_hw.inputs import random_raw
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import (
     evaluate,
@@ -80,28 +81,11 @@ class VectorSet:
         return path
 
 
-def _draw(rng: np.random.Generator, lo: int, hi: int, n: int) -> list[int]:
-    """``n`` uniform integers in ``[lo, hi]`` (Python ints: types may be 64 bits wide)."""
-    span = hi - lo + 1
-    if span <= 1 << 62:
-        return [lo + int(v) for v in rng.integers(0, span, n)]
-    words = (span.bit_length() + 61) // 62
-    out = []
-    for _ in range(n):
-        value = 0
-        for _ in range(words):
-            value = (value << 62) | int(rng.integers(0, 1 << 62))
-        out.append(lo + value % span)
-    return out
-
-
 def random_inputs(spec: ModelSpec, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` raw inputs drawn uniformly over each element's full type."""
+    """``n`` raw inputs drawn uniformly over each element's full type
+    (:func:`hgq_hw.inputs.random_raw`)."""
     lo, hi = input_bounds(spec)
-    x = np.empty((n, *spec.input_shape), dtype=object)
-    for index in np.ndindex(*spec.input_shape):
-        x[(slice(None), *index)] = _draw(rng, int(lo[index]), int(hi[index]), n)
-    return x
+    return random_raw(lo, hi, n, rng)
 
 
 def corner_inputs(spec: ModelSpec) -> tuple[np.ndarray, list[str]]:
