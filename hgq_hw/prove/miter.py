@@ -104,21 +104,18 @@ def write_miter(gen: GeneratedModule, ref: ReferenceModule, out_layout: BusLayou
 MITER_IL = "miter.il"
 
 
-def prepare(
-    miter: Miter, folder: str | os.PathLike[str], *, say: Callable[[str], None] | None = None
-) -> Path:
-    """Write ``miter.v`` into ``folder`` and let Yosys elaborate and flatten it to
-    ``miter.il`` (what every proof of this miter reads). ``ToolError`` when Yosys fails."""
+_ELABORATE = f"read_verilog miter.v\nhierarchy -check -top {MITER_TOP}\nproc\nflatten\nopt_clean\n"
+
+
+def prepare(miter: Miter, folder: str | os.PathLike[str]) -> Path:
+    """Write ``miter.v`` into ``folder`` (and forget an older ``miter.il``): the first
+    :func:`prove` there elaborates and flattens it and keeps ``miter.il`` for the next ones."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "miter.v").write_text(miter.text, encoding="utf-8")
-    script = (
-        f"read_verilog miter.v\nhierarchy -check -top {MITER_TOP}\nproc\nflatten\n"
-        f"opt_clean\nwrite_rtlil {MITER_IL}\n"
-    )
-    (folder / "prepare.ys").write_text(script, encoding="utf-8")
-    run_tool("yosys", ["-q", "-s", "prepare.ys"], folder, "prepare.log", say=say, purpose="miter")
-    return folder / MITER_IL
+    (folder / MITER_IL).unlink(missing_ok=True)
+    path = folder / "miter.v"
+    path.write_text(miter.text, encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)
@@ -140,9 +137,12 @@ def prove(
     timeout_s: float,
     say: Callable[[str], None] | None = None,
 ) -> SatOutcome:
-    """Prove the trigger of ``column`` (None: all) of the prepared miter in ``folder`` is 0.
+    """Prove the trigger of ``column`` (None: all) of the miter in ``folder`` is 0
+    (:func:`prepare` first; the limit ``timeout_s`` includes the elaboration when this is the
+    first proof there).
 
-    ``ToolError`` when Yosys fails for any other reason than a counterexample or the limit.
+    ``ToolError`` when Yosys fails for any other reason than a counterexample or the limit
+    (a Verilog error of the design, for instance: the log says which).
     """
     folder = Path(folder)
     tag = "all" if column is None else str(column)
@@ -151,8 +151,12 @@ def prove(
         (folder / stale).unlink(missing_ok=True)
     seq = f"-seq {miter.latency + 1} -prove-skip {miter.latency} " if miter.latency else ""
     shows = " ".join(f"-show {s}" for s in ("x", "y_gen", "y_ref") if _has(miter, s))
+    if (folder / MITER_IL).exists():
+        load = f"read_rtlil {MITER_IL}\n"
+    else:
+        load = f"{_ELABORATE}write_rtlil {MITER_IL}\n"
     script = (
-        f"read_rtlil {MITER_IL}\n"
+        f"{load}"
         f"tee -q -o {result} sat {seq}-prove {miter.trigger(column)} 0 {shows} "
         f"-dump_json {dump}\n"
     )

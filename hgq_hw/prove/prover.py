@@ -204,6 +204,7 @@ def prove_spec(
     *,
     layers: Sequence[str] = (),
     network: bool | None = None,
+    layer_proofs: bool = True,
     pipeline_levels: int = 0,
     depth_slack: int | None = None,
     design_dir: str | os.PathLike[str] | None = None,
@@ -212,7 +213,8 @@ def prove_spec(
     say: Callable[[str], None] = print,
 ) -> ProveReport:
     """Prove the generated layers of ``spec`` (all, or those named in ``layers``) and, unless
-    ``network`` is False (default: only when no layer is named), the whole generated network.
+    ``network`` is False (default: only when no layer is named), the whole generated network;
+    ``layer_proofs=False`` leaves the layers out.
 
     ``pipeline_levels`` / ``depth_slack`` are the generator's options (those of
     ``design_dir``'s report when a ``hgq gen`` folder is given: its Verilog is then the network
@@ -231,7 +233,7 @@ def prove_spec(
     plan = plan_network(
         spec, pipeline_levels=options["pipeline_levels"], depth_slack=options["depth_slack"]
     )
-    names = _check_layers(list(layers), spec, plan)
+    names = _check_layers(list(layers), spec, plan) if layer_proofs else []
     network = not layers if network is None else network
     results: list[ProofResult] = []
     for name in names:
@@ -274,6 +276,7 @@ def prove_spec(
             "design": None if design_dir is None else str(design_dir),
             "layers": list(layers),
             "network": network,
+            "layer_proofs": layer_proofs,
             "timeout_s": timeout_s,
             "split": split,
         },

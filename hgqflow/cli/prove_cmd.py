@@ -22,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
         gen_folder(args.design)
     if args.pipeline_levels < 0:
         raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
+    if args.no_layers and (args.no_network or args.layer):
+        raise ValueError("--no-layers leaves only the network: drop --no-network and --layer")
     if not args.timeout > 0:
         raise ValueError(f"--timeout must be > 0 seconds, got {args.timeout}")
     from hgq_hw.prove import format_table, prove_spec
@@ -32,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         out,
         layers=args.layer or (),
         network=False if args.no_network else None,
+        layer_proofs=not args.no_layers,
         pipeline_levels=args.pipeline_levels,
         depth_slack=None if args.depth_slack < 0 else args.depth_slack,
         design_dir=args.design,
@@ -103,5 +106,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "layer runs out of time (default auto)",
     )
     parser.add_argument("--no-network", action="store_true", help="prove the layers only")
+    parser.add_argument("--no-layers", action="store_true", help="prove the whole network only")
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/prove/<spec>)")
     parser.set_defaults(func=run)
