@@ -21,13 +21,23 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hgq_hw.layout import BusLayout
 from hgq_hw.prove.generated import PORTS, GeneratedModule
 from hgq_hw.prove.reference_rtl import ReferenceModule
 from hgq_hw.toolchain import ToolError, run_tool
 
-__all__ = ["MITER_TOP", "Miter", "SatOutcome", "prepare", "prove", "read_wavejson", "write_miter"]
+__all__ = [
+    "MITER_TOP",
+    "Miter",
+    "SatOutcome",
+    "prepare",
+    "prove",
+    "read_wavejson",
+    "replay",
+    "write_miter",
+]
 
 MITER_TOP = "hgqprove_miter"
 
@@ -129,6 +139,32 @@ class SatOutcome:
     log: Path
 
 
+def _yosys(
+    folder: Path, tag: str, script: str, timeout_s: float | None, say: Callable[[str], None] | None
+) -> Any:
+    (folder / f"{tag}.ys").write_text(script, encoding="utf-8")
+    return run_tool(
+        "yosys",
+        ["-q", "-s", f"{tag}.ys"],
+        folder,
+        f"{tag}.log",
+        say=say,
+        check=False,
+        purpose="proof",
+        timeout_s=timeout_s,
+    )
+
+
+def _no_result(run: Any, what: str) -> ToolError:
+    return ToolError.from_log(
+        "yosys", what, command=run.command, exit_code=run.exit_code, log=run.log
+    )
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
 def prove(
     miter: Miter,
     folder: str | os.PathLike[str],
@@ -139,57 +175,65 @@ def prove(
 ) -> SatOutcome:
     """Prove the trigger of ``column`` (None: all) of the miter in ``folder`` is 0
     (:func:`prepare` first; the limit ``timeout_s`` includes the elaboration when this is the
-    first proof there).
+    first proof there). A column's proof keeps only the logic that column depends on. A
+    counterexample's inputs are replayed on the whole miter (:func:`replay`) for the full
+    generated and reference outputs.
 
     ``ToolError`` when Yosys fails for any other reason than a counterexample or the limit
     (a Verilog error of the design, for instance: the log says which).
     """
     folder = Path(folder)
-    tag = "all" if column is None else str(column)
-    result, dump = f"sat_{tag}.txt", f"cex_{tag}.json"
+    tag = "sat_all" if column is None else f"sat_{column}"
+    result, dump = folder / f"{tag}.txt", folder / f"{tag}.json"
     for stale in (result, dump):
-        (folder / stale).unlink(missing_ok=True)
-    seq = f"-seq {miter.latency + 1} -prove-skip {miter.latency} " if miter.latency else ""
-    shows = " ".join(f"-show {s}" for s in ("x", "y_gen", "y_ref") if _has(miter, s))
+        stale.unlink(missing_ok=True)
     if (folder / MITER_IL).exists():
         load = f"read_rtlil {MITER_IL}\n"
     else:
         load = f"{_ELABORATE}write_rtlil {MITER_IL}\n"
-    script = (
-        f"{load}"
-        f"tee -q -o {result} sat {seq}-prove {miter.trigger(column)} 0 {shows} "
-        f"-dump_json {dump}\n"
-    )
-    (folder / f"sat_{tag}.ys").write_text(script, encoding="utf-8")
-    run = run_tool(
-        "yosys",
-        ["-q", "-s", f"sat_{tag}.ys"],
-        folder,
-        f"sat_{tag}.log",
-        say=say,
-        check=False,
-        purpose="proof",
-        timeout_s=timeout_s,
-    )
+    if column is not None:  # the cone of one trigger: the other triggers stop being outputs
+        load += f"delete -output o:trigger* o:{miter.trigger(column)} %d\nopt_clean -purge\n"
+    seq = f"-seq {miter.latency + 1} -prove-skip {miter.latency} " if miter.latency else ""
+    show = "-show x " if miter.in_width else ""
+    script = f"{load}tee -q -o {result.name} sat {seq}-prove {miter.trigger(column)} 0 {show}"
+    run = _yosys(folder, tag, f"{script}-dump_json {dump.name}\n", timeout_s, say)
     if run.timed_out:
         return SatOutcome("timeout", run.seconds, None, run.log)
-    text = (
-        (folder / result).read_text(encoding="utf-8", errors="replace")
-        if (folder / result).exists()
-        else ""
-    )
+    text = _read(result)
     if run.exit_code == 0 and "SUCCESS!" in text:
         return SatOutcome("proven", run.seconds, None, run.log)
-    if run.exit_code == 0 and "FAIL!" in text and (folder / dump).exists():
-        steps = read_wavejson(folder / dump, miter.latency + 1, sequential=miter.latency > 0)
-        return SatOutcome("counterexample", run.seconds, steps, run.log)
-    raise ToolError.from_log(
-        "yosys",
-        "the SAT proof gave no result",
-        command=run.command,
-        exit_code=run.exit_code,
-        log=run.log,
-    )
+    if not (run.exit_code == 0 and "FAIL!" in text and dump.exists()):
+        raise _no_result(run, "the SAT proof gave no result")
+    steps = read_wavejson(dump, miter.latency + 1, sequential=miter.latency > 0)
+    inputs = steps.get("x", [0] * (miter.latency + 1))
+    return SatOutcome("counterexample", run.seconds, replay(miter, folder, inputs, tag), run.log)
+
+
+def replay(
+    miter: Miter, folder: str | os.PathLike[str], inputs: Sequence[int], tag: str = "replay"
+) -> dict[str, list[int]]:
+    """``x``, ``y_gen`` and ``y_ref`` per step when the whole miter in ``folder`` (already
+    elaborated by a :func:`prove`) gets the input bus words ``inputs`` (one per step)."""
+    folder = Path(folder)
+    steps = miter.latency + 1
+    if len(inputs) != steps:
+        raise ValueError(f"expected {steps} input words (one per step), got {len(inputs)}")
+    dump = folder / f"{tag}_replay.json"
+    dump.unlink(missing_ok=True)
+    sets = ""
+    if miter.in_width:
+        words = [f"{miter.in_width}'b{int(v):0{miter.in_width}b}" for v in inputs]
+        if miter.latency:
+            sets = " ".join(f"-set-at {n + 1} x {w}" for n, w in enumerate(words))
+        else:
+            sets = f"-set x {words[0]}"
+    seq = f"-seq {steps} " if miter.latency else ""
+    shows = " ".join(f"-show {s}" for s in ("x", "y_gen", "y_ref") if _has(miter, s))
+    script = f"read_rtlil {MITER_IL}\nsat {seq}{sets} {shows} -dump_json {dump.name}\n"
+    run = _yosys(folder, f"{tag}_replay", script, None, None)
+    if run.exit_code != 0 or not dump.exists():
+        raise _no_result(run, "replaying a counterexample gave no model")
+    return read_wavejson(dump, steps, sequential=miter.latency > 0)
 
 
 def _has(miter: Miter, signal: str) -> bool:
@@ -231,8 +275,3 @@ def read_wavejson(
     except ValueError as err:
         raise ValueError(f"{path}: not a Yosys WaveJSON dump ({err})") from None
     return out
-
-
-def columns_or_whole(miter: Miter, per_column: bool) -> Sequence[int | None]:
-    """The proofs to run: every output element's trigger, or one over all of them."""
-    return list(miter.columns) if per_column else [None]

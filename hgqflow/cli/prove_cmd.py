@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         design_dir=args.design,
         timeout_s=args.timeout,
         split=args.split,
+        say=lambda line: print(line, flush=True),
     )
     print(format_table(report))
     print(f"wrote {out / 'prove.json'} (miters, scripts and logs under {out})")
