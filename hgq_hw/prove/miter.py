@@ -114,7 +114,14 @@ def write_miter(gen: GeneratedModule, ref: ReferenceModule, out_layout: BusLayou
 MITER_IL = "miter.il"
 
 
-_ELABORATE = f"read_verilog miter.v\nhierarchy -check -top {MITER_TOP}\nproc\nflatten\nopt_clean\n"
+_ELABORATE = (
+    f"read_verilog miter.v\nhierarchy -check -top {MITER_TOP}\nproc\nflatten\nsetattr -unset init\n"
+    "opt -full\nwreduce\nopt_clean\n"
+)
+"""Elaboration before the first proof. Initial register values are dropped (the checked step
+comes after the pipeline is full, so a correct design never depends on them, and a design that
+does is refuted); ``opt -full`` and ``wreduce`` (narrowing adders whose top bits are copies of
+the sign) cut the SAT problem to a fraction of its size."""
 
 
 def prepare(miter: Miter, folder: str | os.PathLike[str]) -> Path:
@@ -192,7 +199,10 @@ def prove(
     else:
         load = f"{_ELABORATE}write_rtlil {MITER_IL}\n"
     if column is not None:  # the cone of one trigger: the other triggers stop being outputs
-        load += f"delete -output o:trigger* o:{miter.trigger(column)} %d\nopt_clean -purge\n"
+        load += (
+            f"delete -output o:trigger* o:{miter.trigger(column)} %d\nopt_clean -purge\n"
+            "wreduce\nopt_clean -purge\n"
+        )
     seq = f"-seq {miter.latency + 1} -prove-skip {miter.latency} " if miter.latency else ""
     show = "-show x " if miter.in_width else ""
     script = f"{load}tee -q -o {result.name} sat {seq}-prove {miter.trigger(column)} 0 {show}"
