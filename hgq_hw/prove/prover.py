@@ -8,6 +8,8 @@ and proves it: whole, per output column, or (``split="auto"``) whole first and p
 when the whole layer passes the time limit. Then the whole network: the top module of the
 ``hgq gen`` Verilog (built here, or read from a design folder) against
 :func:`~hgq_hw.prove.reference_rtl.network_module`, the spec's meaning with nothing dropped.
+With a design folder, the network proof reads that folder's Verilog (so an edit to it is
+seen) while the layers are built by the generator from the spec with the folder's options.
 A counterexample is replayed through :mod:`hgq_hw.reference`: its raw inputs, the expected
 output and the generated one (and the reference netlist's own output must agree with the
 reference, or the run stops with a ``RuntimeError``: a bug here, not in the design).

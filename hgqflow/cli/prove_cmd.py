@@ -64,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reference netlist written from the spec (constant products as '*', exact widths) "
         "with Yosys' SAT engine: combinationally at --pipeline-levels 0, else over the "
         "pipeline unrolled. Each proof ends proven, with a counterexample (raw inputs replayed "
-        "through the integer reference) or at its time limit.",
+        "through the integer reference) or at its time limit. With --design the network proof "
+        "reads that folder's Verilog; the layers are built by the generator from the spec with "
+        "the folder's options.",
     )
     parser.add_argument("spec", help="spec JSON file")
     parser.add_argument(
