@@ -21,6 +21,7 @@ Every proof's files (``miter.v``, scripts, logs, the counterexample dump) stay i
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -169,20 +170,39 @@ def _design(
     return verilog, report["name"], int(report["latency"]), dict(report["options"])
 
 
+class _Budget:
+    """Seconds left for proofs in all (None: no limit)."""
+
+    def __init__(self, budget_s: float | None) -> None:
+        self.deadline = None if budget_s is None else time.monotonic() + budget_s
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def spent(self) -> bool:
+        left = self.left()
+        return left is not None and left <= 0
+
+
 def _run(
     target: _Target,
     split: str,
     timeout_s: float,
     say: Callable[[str], None],
+    budget: _Budget,
+    not_run: list[str],
 ) -> list[ProofResult]:
     prepare(target.miter, target.folder)
     results: list[ProofResult] = []
 
-    def one(column: int | None) -> ProofResult:
-        result = target.result(
-            column, prove(target.miter, target.folder, column, timeout_s=timeout_s)
-        )
+    def one(column: int | None) -> ProofResult | None:
         where = "" if column is None else f" column {column}"
+        left = budget.left()
+        if left is not None and left <= 0:
+            not_run.append(f"{target.name}{where}")
+            return None
+        limit = timeout_s if left is None else min(timeout_s, left)
+        result = target.result(column, prove(target.miter, target.folder, column, timeout_s=limit))
         say(f"  {target.name}{where}: {result.verdict.value} in {result.seconds:.1f} s")
         results.append(result)
         return result
@@ -191,6 +211,7 @@ def _run(
         whole = one(None)
         if (
             split == "layer"
+            or whole is None
             or whole.verdict is not Verdict.TIMEOUT
             or len(target.miter.columns) < 2
         ):
@@ -212,6 +233,7 @@ def prove_spec(
     design_dir: str | os.PathLike[str] | None = None,
     timeout_s: float = 60.0,
     split: str = "auto",
+    budget_s: float | None = None,
     say: Callable[[str], None] = print,
 ) -> ProveReport:
     """Prove the generated layers of ``spec`` (all, or those named in ``layers``) and, unless
@@ -221,13 +243,19 @@ def prove_spec(
     ``pipeline_levels`` / ``depth_slack`` are the generator's options (those of
     ``design_dir``'s report when a ``hgq gen`` folder is given: its Verilog is then the network
     under proof). ``timeout_s`` limits each SAT proof (wall clock); ``split`` is one of
-    :data:`SPLITS`. Writes ``out_dir/prove.json`` and returns the report; a layer or option
-    that cannot be proved raises ``ValueError`` naming it; a Yosys failure ``ToolError``.
+    :data:`SPLITS`. With ``budget_s`` no proof starts after that many seconds in all (and none
+    runs past it); the proofs left are listed in ``ProveReport.not_run``. Writes
+    ``out_dir/prove.json`` and returns the report; a layer or option that cannot be proved
+    raises ``ValueError`` naming it; a Yosys failure ``ToolError``.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if not timeout_s > 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout_s!r}")
+    if budget_s is not None and not budget_s > 0:
+        raise ValueError(f"budget must be > 0 seconds, got {budget_s!r}")
+    budget = _Budget(budget_s)
+    not_run: list[str] = []
     from hgq_hw.plan import plan_network
 
     out = Path(out_dir)
@@ -239,6 +267,9 @@ def prove_spec(
     network = not layers if network is None else network
     results: list[ProofResult] = []
     for name in names:
+        if budget.spent():
+            not_run.append(name)
+            continue
         lp = plan.layer(name)
         spec_layer = spec.layer(name)
         ref = layer_module(
@@ -254,8 +285,10 @@ def prove_spec(
             lp.n_adders,
             _layer_expect(spec_layer, lp),
         )
-        results += _run(target, split, timeout_s, say)
-    if network:
+        results += _run(target, split, timeout_s, say, budget, not_run)
+    if network and budget.spent():
+        not_run.append(NETWORK)
+    elif network:
         from hgq_hw.reference import evaluate
 
         ref: ReferenceModule = network_module(spec, name=_REF, prefix=f"{_REF}_")
@@ -269,7 +302,9 @@ def prove_spec(
             plan.n_adders,
             lambda raw: evaluate(spec, raw),
         )
-        results += _run(target, split, timeout_s, say)
+        results += _run(target, split, timeout_s, say, budget, not_run)
+    if not_run:
+        say(f"  budget of {budget_s:g} s spent; not proved: {', '.join(not_run)}")
     report = ProveReport(
         spec.name,
         {
@@ -281,8 +316,10 @@ def prove_spec(
             "layer_proofs": layer_proofs,
             "timeout_s": timeout_s,
             "split": split,
+            "budget_s": budget_s,
         },
         tuple(results),
+        tuple(not_run),
     )
     report.write(out)
     return report

@@ -141,16 +141,18 @@ class ProofResult:
 
 @dataclass(frozen=True)
 class ProveReport:
-    """Every proof of one ``hgq prove`` run, in the order they ran."""
+    """Every proof of one ``hgq prove`` run, in the order they ran; ``not_run`` names those
+    its time budget left out (``"<layer>"``, ``"<layer> column <n>"`` or ``"<network>"``)."""
 
     spec: str
     options: dict[str, Any]
     results: tuple[ProofResult, ...]
+    not_run: tuple[str, ...] = ()
 
     @property
     def proven(self) -> bool:
-        """True when every proof ended :attr:`Verdict.PROVEN`."""
-        return all(r.verdict is Verdict.PROVEN for r in self.results)
+        """True when every proof ran and ended :attr:`Verdict.PROVEN`."""
+        return not self.not_run and all(r.verdict is Verdict.PROVEN for r in self.results)
 
     def counterexamples(self) -> list[ProofResult]:
         return [r for r in self.results if r.verdict is Verdict.COUNTEREXAMPLE]
@@ -162,6 +164,7 @@ class ProveReport:
             "spec": self.spec,
             "options": dict(self.options),
             "results": [r.to_json() for r in self.results],
+            "not_run": list(self.not_run),
         }
 
     def write(self, out_dir: str | os.PathLike[str]) -> Path:
@@ -175,7 +178,8 @@ class ProveReport:
 
     @classmethod
     def from_json(cls, obj: Any, what: str = PROVE_JSON) -> ProveReport:
-        fields = _take(obj, ("format", "version", "spec", "options", "results"), what)
+        keys = ("format", "version", "spec", "options", "results", "not_run")
+        fields = _take(obj, keys, what)
         if fields["format"] != REPORT_FORMAT:
             raise ValueError(f"{what}: format is {fields['format']!r}, not {REPORT_FORMAT!r}")
         if fields["version"] != 1:
@@ -188,7 +192,10 @@ class ProveReport:
             ProofResult.from_json(r, f"{what}.results[{n}]")
             for n, r in enumerate(fields["results"])
         )
-        return cls(fields["spec"], dict(fields["options"]), results)
+        not_run = fields["not_run"]
+        if not isinstance(not_run, list) or not all(isinstance(n, str) for n in not_run):
+            raise ValueError(f"{what}.not_run: expected a list of strings")
+        return cls(fields["spec"], dict(fields["options"]), results, tuple(not_run))
 
     @classmethod
     def read(cls, out_dir: str | os.PathLike[str]) -> ProveReport:
@@ -262,4 +269,6 @@ def format_table(report: ProveReport) -> str:
     lines.append(
         "  " + ", ".join(f"{n} {v.value}" for v, n in counts.items()) + f" of {len(report.results)}"
     )
+    if report.not_run:
+        lines.append(f"  not run (time budget spent): {', '.join(report.not_run)}")
     return "\n".join(lines)

@@ -3,7 +3,8 @@
 For each generated layer (or those named by ``--layer``) and, without ``--layer``, the whole
 network, a Yosys SAT proof that the generated Verilog equals a plain reference netlist
 written from the spec (:mod:`hgq_hw.prove`). One table and ``OUT/prove.json``; exit status 0
-when every proof is proven, 1 when one found a counterexample or ran out of time.
+when every proof is proven, 1 when one found a counterexample or ran out of time (or
+``--budget`` left proofs out).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
         gen_folder(args.design)
     if args.pipeline_levels < 0:
         raise ValueError(f"--pipeline-levels must be >= 0, got {args.pipeline_levels}")
+    if args.budget is not None and not args.budget > 0:
+        raise ValueError(f"--budget must be > 0 seconds, got {args.budget}")
     if args.no_layers and (args.no_network or args.layer):
         raise ValueError("--no-layers leaves only the network: drop --no-network and --layer")
     if not args.timeout > 0:
@@ -40,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         design_dir=args.design,
         timeout_s=args.timeout,
         split=args.split,
+        budget_s=args.budget,
         say=lambda line: print(line, flush=True),
     )
     print(format_table(report))
@@ -100,6 +104,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=60.0,
         metavar="S",
         help="wall-clock limit of each SAT proof in seconds (default 60)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="S",
+        help="start no proof after S seconds in all; the table lists what was not run",
     )
     parser.add_argument(
         "--split",

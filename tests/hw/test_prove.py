@@ -186,3 +186,13 @@ def test_report_round_trip_and_checked_load(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"results\[0\]\.verdict: 'maybe'"):
         ProveReport.read(tmp_path)
     shutil.rmtree(tmp_path)
+
+
+def test_budget_leaves_the_rest_listed_as_not_run(tmp_path: Path) -> None:
+    """A budget smaller than one proof: the first proof runs (cut at the budget), the rest are
+    listed in ``not_run`` and the report is not proven."""
+    report = prove_spec(load(TINY), tmp_path, budget_s=0.05, split="column", say=_quiet)
+    assert len(report.results) <= 1
+    assert report.not_run[-1] == NETWORK and "q1" in report.not_run
+    assert not report.proven
+    assert ProveReport.read(tmp_path).not_run == report.not_run
