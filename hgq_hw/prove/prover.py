@@ -5,7 +5,8 @@ For each live layer of the plan, :func:`prove_spec` builds the miter of the gene
 hardware (:func:`~hgq_hw.prove.generated.generated_layer`) against
 :func:`~hgq_hw.prove.reference_rtl.layer_module` (with the plan's dropped low bits as zeros),
 and proves it: whole, per output column, or (``split="auto"``) whole first and per column
-when the whole layer passes the time limit. Then the whole network: the top module of the
+when the whole layer passes the time limit (every target's whole proof runs before any
+column proof, so a time budget reaches every layer). Then the whole network: the top module of the
 ``hgq gen`` Verilog (built here, or read from a design folder) against
 :func:`~hgq_hw.prove.reference_rtl.network_module`, the spec's meaning with nothing dropped.
 With a design folder, the network proof reads that folder's Verilog (so an edit to it is
@@ -31,7 +32,7 @@ import numpy as np
 from hgq_hw.layout import BusLayout
 from hgq_hw.prove.generated import generated_layer, generated_network
 from hgq_hw.prove.miter import Miter, SatOutcome, prepare, prove, write_miter
-from hgq_hw.prove.reference_rtl import ReferenceModule, layer_module, network_module
+from hgq_hw.prove.reference_rtl import layer_module, network_module
 from hgq_hw.prove.report import NETWORK, Counterexample, ProofResult, ProveReport, Verdict
 from hgq_hw.spec import ModelSpec
 
@@ -184,41 +185,48 @@ class _Budget:
         return left is not None and left <= 0
 
 
-def _run(
-    target: _Target,
-    split: str,
-    timeout_s: float,
-    say: Callable[[str], None],
-    budget: _Budget,
-    not_run: list[str],
-) -> list[ProofResult]:
-    prepare(target.miter, target.folder)
-    results: list[ProofResult] = []
+class _Runner:
+    """Runs proofs under the per-proof limit and the overall budget, collecting results and
+    the names of proofs the budget left out."""
 
-    def one(column: int | None) -> ProofResult | None:
+    def __init__(self, timeout_s: float, budget: _Budget, say: Callable[[str], None]) -> None:
+        self.timeout_s, self.budget, self.say = timeout_s, budget, say
+        self.results: list[ProofResult] = []
+        self.not_run: list[str] = []
+
+    def one(self, target: _Target, column: int | None) -> ProofResult | None:
         where = "" if column is None else f" column {column}"
-        left = budget.left()
+        left = self.budget.left()
         if left is not None and left <= 0:
-            not_run.append(f"{target.name}{where}")
+            self.not_run.append(f"{target.name}{where}")
             return None
-        limit = timeout_s if left is None else min(timeout_s, left)
+        limit = self.timeout_s if left is None else min(self.timeout_s, left)
         result = target.result(column, prove(target.miter, target.folder, column, timeout_s=limit))
-        say(f"  {target.name}{where}: {result.verdict.value} in {result.seconds:.1f} s")
-        results.append(result)
+        self.say(f"  {target.name}{where}: {result.verdict.value} in {result.seconds:.1f} s")
+        self.results.append(result)
         return result
 
-    if split in ("auto", "layer") or not target.miter.columns:
-        whole = one(None)
-        if (
-            split == "layer"
-            or whole is None
-            or whole.verdict is not Verdict.TIMEOUT
-            or len(target.miter.columns) < 2
-        ):
-            return results
-    for column in target.miter.columns:
-        one(column)
-    return results
+    def run(self, targets: Sequence[_Target], split: str) -> None:
+        """Whole proofs first (``auto``, ``layer``) for every target, then the columns of those
+        that need them (``column``; ``auto``: the whole proof ran out of time), so that a
+        budget is spent on every target before any is split."""
+        by_column: list[_Target] = []
+        for target in targets:
+            prepare(target.miter, target.folder)
+            if split == "column" and target.miter.columns:
+                by_column.append(target)
+                continue
+            whole = self.one(target, None)
+            if (
+                split == "auto"
+                and whole is not None
+                and whole.verdict is Verdict.TIMEOUT
+                and len(target.miter.columns) > 1
+            ):
+                by_column.append(target)
+        for target in by_column:
+            for column in target.miter.columns:
+                self.one(target, column)
 
 
 def prove_spec(
@@ -255,7 +263,6 @@ def prove_spec(
     if budget_s is not None and not budget_s > 0:
         raise ValueError(f"budget must be > 0 seconds, got {budget_s!r}")
     budget = _Budget(budget_s)
-    not_run: list[str] = []
     from hgq_hw.plan import plan_network
 
     out = Path(out_dir)
@@ -265,44 +272,44 @@ def prove_spec(
     )
     names = _check_layers(list(layers), spec, plan) if layer_proofs else []
     network = not layers if network is None else network
-    results: list[ProofResult] = []
+    targets: list[_Target] = []
     for name in names:
-        if budget.spent():
-            not_run.append(name)
-            continue
         lp = plan.layer(name)
         spec_layer = spec.layer(name)
         ref = layer_module(
             spec_layer, lp.in_type, lp.out_type, name=_REF, drop=getattr(lp, "out_drop", None)
         )
-        target = _Target(
-            name,
-            spec_layer.kind,
-            out / name,
-            write_miter(generated_layer(lp, _GEN), ref, lp.out_layout),
-            lp.in_layouts[0],
-            lp.out_layout,
-            lp.n_adders,
-            _layer_expect(spec_layer, lp),
+        targets.append(
+            _Target(
+                name,
+                spec_layer.kind,
+                out / name,
+                write_miter(generated_layer(lp, _GEN), ref, lp.out_layout),
+                lp.in_layouts[0],
+                lp.out_layout,
+                lp.n_adders,
+                _layer_expect(spec_layer, lp),
+            )
         )
-        results += _run(target, split, timeout_s, say, budget, not_run)
-    if network and budget.spent():
-        not_run.append(NETWORK)
-    elif network:
+    if network:
         from hgq_hw.reference import evaluate
 
-        ref: ReferenceModule = network_module(spec, name=_REF, prefix=f"{_REF}_")
-        target = _Target(
-            NETWORK,
-            "Network",
-            out / "network",
-            write_miter(generated_network(verilog, top, latency), ref, plan.out_layout),
-            plan.in_layout,
-            plan.out_layout,
-            plan.n_adders,
-            lambda raw: evaluate(spec, raw),
+        net_ref = network_module(spec, name=_REF, prefix=f"{_REF}_")
+        targets.append(
+            _Target(
+                NETWORK,
+                "Network",
+                out / "network",
+                write_miter(generated_network(verilog, top, latency), net_ref, plan.out_layout),
+                plan.in_layout,
+                plan.out_layout,
+                plan.n_adders,
+                lambda raw: evaluate(spec, raw),
+            )
         )
-        results += _run(target, split, timeout_s, say, budget, not_run)
+    runner = _Runner(timeout_s, budget, say)
+    runner.run(targets, split)
+    results, not_run = runner.results, runner.not_run
     if not_run:
         say(f"  budget of {budget_s:g} s spent; not proved: {', '.join(not_run)}")
     report = ProveReport(

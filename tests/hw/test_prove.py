@@ -189,10 +189,10 @@ def test_report_round_trip_and_checked_load(tmp_path: Path) -> None:
 
 
 def test_budget_leaves_the_rest_listed_as_not_run(tmp_path: Path) -> None:
-    """A budget smaller than one proof: the first proof runs (cut at the budget), the rest are
-    listed in ``not_run`` and the report is not proven."""
+    """A budget smaller than one proof: at most one proof runs (cut at the budget), the rest
+    are listed in ``not_run`` and the report is not proven."""
     report = prove_spec(load(TINY), tmp_path, budget_s=0.05, split="column", say=_quiet)
     assert len(report.results) <= 1
-    assert report.not_run[-1] == NETWORK and "q1" in report.not_run
+    assert report.not_run[-1] == f"{NETWORK} column 1" and "q1 column 0" in report.not_run
     assert not report.proven
     assert ProveReport.read(tmp_path).not_run == report.not_run
