@@ -6,7 +6,9 @@ runs, shows ONE live line (tqdm, on ``sys.stderr``, redrawn in place) with the e
 against the expected time. When stdout or the stream is not a terminal (CI, pytest, a pipe)
 nothing is drawn while it runs. Either way the ``say`` callback gets one final line (tool, seconds,
 expected, log). A non-zero exit raises :class:`~hgq_hw.toolchain.errors.ToolError` unless the
-caller asks for the exit status (``check=False``), e.g. nextpnr missing a timing target.
+caller asks for the exit status (``check=False``), e.g. nextpnr missing a timing target. With
+``timeout_s`` a run that takes longer is killed (``ToolRun.timed_out``); tools whose own time
+limits do not work under WebAssembly (Yosys ``sat -timeout`` in YoWASP) rely on it.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ class ToolRun:
     log: Path
     seconds: float
     expected_s: float | None
+    timed_out: bool = False
+    """True when the run was killed for passing its ``timeout_s``."""
 
     def text(self) -> str:
         """The log's text (decoding errors replaced)."""
@@ -116,6 +120,8 @@ class ToolRun:
     def summary(self) -> str:
         expected = "" if self.expected_s is None else f", expected ~{_seconds(self.expected_s)}"
         state = "done" if self.exit_code == 0 else f"exit status {self.exit_code}"
+        if self.timed_out:
+            state = "killed at its time limit"
         return f"  {self.tool}: {state} in {self.seconds:.1f} s{expected} (log {self.log.name})"
 
 
@@ -132,6 +138,7 @@ def run_tool(
     live: bool | None = None,
     env: dict[str, str] | None = None,
     purpose: str | None = None,
+    timeout_s: float | None = None,
 ) -> ToolRun:
     """Run tool ``name`` with ``args`` in ``cwd``; its stdout and stderr go to ``cwd/log_name``.
 
@@ -139,7 +146,8 @@ def run_tool(
     the final line; ``purpose`` (e.g. ``"synthesis"``) labels the live line and the error.
     Raises :class:`ToolError` when the tool is missing, cannot start or, with ``check``, exits
     non-zero (the message names tool, command, exit status and log, and shows the log's last
-    lines).
+    lines). With ``timeout_s`` the process is killed once it has run that many seconds; the
+    result then has ``timed_out`` set (and, with ``check``, a :class:`ToolError` says so).
     """
     path = require_tool(name)
     cwd = Path(cwd)
@@ -148,6 +156,7 @@ def run_tool(
     label = name if purpose is None else f"{purpose} ({name})"
     line = ProgressLine(label, expected_s, stream=stream, live=live)
     start = time.monotonic()
+    timed_out = False
     try:
         with open(log_path, "w", encoding="utf-8") as log:
             try:
@@ -167,18 +176,26 @@ def run_tool(
                     rc = proc.wait(timeout=POLL_S)
                     break
                 except subprocess.TimeoutExpired:
-                    line.update(time.monotonic() - start)
+                    elapsed = time.monotonic() - start
+                    if timeout_s is not None and elapsed > timeout_s:
+                        proc.kill()
+                        rc = proc.wait()
+                        timed_out = True
+                        break
+                    line.update(elapsed)
                 except BaseException:
                     proc.kill()
                     proc.wait()
                     raise
     finally:
         line.close()
-    run = ToolRun(name, command, rc, log_path, time.monotonic() - start, expected_s)
+    run = ToolRun(name, command, rc, log_path, time.monotonic() - start, expected_s, timed_out)
     if say is not None:
         say(run.summary())
     if check and rc != 0:
         reason = "failed" if purpose is None else f"{purpose} failed"
+        if timed_out:
+            reason = f"{reason}: killed at its time limit of {timeout_s:g} s"
         raise ToolError.from_log(
             name, f"{reason} after {run.seconds:.1f} s", command=command, exit_code=rc, log=log_path
         )

@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hgqflow.cli.hw",
     "hgqflow.cli.train",
     "hgqflow.cli.sim_cmd",
+    "hgqflow.cli.prove_cmd",
     "hgqflow.cli.flow_cmd",
     "hgqflow.cli.boards_cmd",
 )

@@ -286,3 +286,15 @@ def test_tool_env_puts_overridden_tools_folders_on_path(tmp_path: Path) -> None:
     assert folders[-1] == "/usr/bin" and str(tmp_path) in folders
     assert folders.index(str(python_bin_dir())) < folders.index(str(tmp_path))
     assert tool_env({"PATH": "/usr/bin"})["PATH"].endswith(os.pathsep + "/usr/bin")
+
+
+def test_a_run_past_its_time_limit_is_killed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("YOSYS", str(_script(tmp_path / "slow-yosys", SLOW_TOOL)))
+    run = run_tool("yosys", [], tmp_path, "slow.log", check=False, timeout_s=0.6)
+    assert run.timed_out and run.exit_code != 0 and run.seconds < 1.9
+    assert "killed at its time limit" in run.summary()
+    lines = (tmp_path / "slow.log").read_text().splitlines()
+    assert 1 <= len(lines) < 8  # it never got to its last step
+    with pytest.raises(ToolError, match=r"killed at its time limit of 0\.6 s"):
+        run_tool("yosys", [], tmp_path, "slow.log", timeout_s=0.6)
+    assert not run_tool("yosys", [], tmp_path, "slow.log", timeout_s=30).timed_out
