@@ -65,6 +65,19 @@ def _unpack(key: _Key) -> tuple[int, int, int, bool]:
     )
 
 
+_ORDER_SHIFT = 16  # a term's order (node, shift) as one int: shifts stay below 2**16
+_HEAP_KEY = 55  # a heap entry is (priority << 55) | key: keys are below 2**55
+
+
+def _partial_keys(node: int, shift: int, sign: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The halves of the patterns of term ``(node, shift, sign)`` with a later term (``a``)
+    and with an earlier one (``b``), for a partner of sign ``+1`` and of sign ``-1``."""
+    a = (node << 34) - (shift << 1)
+    b = (node << 13) + (shift << 1)
+    g = 1 if sign < 0 else 0
+    return (a + g, b + g), (a + 1 - g, b + 1 - g)
+
+
 def _trailing_zeros(n: int) -> int:
     return (n & -n).bit_length() - 1 if n else 0
 
@@ -91,6 +104,9 @@ class _Solver:
         self.made: dict[_Key, int] = {}
         # CSE state
         self.cols: list[dict[int, dict[int, int]]] = []
+        # per column, term order -> partial keys for a partner of sign +1 / -1 (pair_keys)
+        self.flat_pos: list[dict[int, tuple[int, int]]] = []
+        self.flat_neg: list[dict[int, tuple[int, int]]] = []
         self.node_cols: dict[int, set[int]] = {}
         self.pow_sum: list[int] = []
         self.bound: list[int | None] = []
@@ -98,7 +114,7 @@ class _Solver:
         self.plus: Counter[_Key] = Counter()
         self.minus: Counter[_Key] = Counter()
         self.touched: list[_Key] = []
-        self.heap: list[tuple[int, _Key]] = []
+        self.heap: list[int] = []  # (priority << _HEAP_KEY) | key
         self.blocked: set[_Key] = set()
         self.bound_hit = False  # did the depth bound ever turn an occurrence down?
         self.track = False
@@ -155,18 +171,17 @@ class _Solver:
         """Columns-wide number of term pairs with pattern ``key`` (overlaps included)."""
         return self.plus.get(key, 0) - self.minus.get(key, 0)
 
-    @staticmethod
-    def pair_keys(col: dict[int, dict[int, int]], node: int, shift: int, sign: int) -> list[_Key]:
-        """Pattern of the pair ``(node, shift, sign)`` with every term of ``col``."""
+    def pair_keys(self, j: int, node: int, shift: int, sign: int) -> list[_Key]:
+        """Pattern of the pair ``(node, shift, sign)`` with every term of column ``j``.
+
+        Each stored term keeps its two partial keys (:func:`_partial_keys`), so a pattern is
+        one addition: ``(n2, node, shift - s2)`` when the other term is smaller, else
+        ``(node, n2, s2 - shift)``, the ``negated`` bit already folded in."""
         hi = (node << 13) | ((shift + _DS_OFFSET) << 1)  # (other, node, shift - s2)
         lo = (node << 34) | ((_DS_OFFSET - shift) << 1)  # (node, other, s2 - shift)
-        return [
-            ((n2 << 34) | (hi - (s2 << 1)) | (sign != g2))
-            if n2 < node or (n2 == node and s2 < shift)
-            else ((n2 << 13) | (lo + (s2 << 1)) | (sign != g2))
-            for n2, terms in col.items()
-            for s2, g2 in terms.items()
-        ]
+        order = (node << _ORDER_SHIFT) | shift
+        flat = self.flat_pos[j] if sign > 0 else self.flat_neg[j]
+        return [a + hi if o < order else b + lo for o, (a, b) in flat.items()]
 
     def add_term(self, j: int, node: int, shift: int, sign: int) -> None:
         col = self.cols[j]
@@ -179,17 +194,18 @@ class _Solver:
         if node == len(self.depth) - 1 and node not in col:
             # the newest node pairs with older nodes only: every key is (other, node, ...)
             hi = (node << 13) | ((shift + _DS_OFFSET) << 1)
-            keys = [
-                (n2 << 34) | (hi - (s2 << 1)) | (sign != g2)
-                for n2, terms in col.items()
-                for s2, g2 in terms.items()
-            ]
+            flat = self.flat_pos[j] if sign > 0 else self.flat_neg[j]
+            keys = [a + hi for a, _ in flat.values()]
         else:
-            keys = self.pair_keys(col, node, shift, sign)
+            keys = self.pair_keys(j, node, shift, sign)
         self.plus.update(keys)
         if self.track:
             self.touched.extend(keys)
         col.setdefault(node, {})[shift] = sign
+        order = (node << _ORDER_SHIFT) | shift
+        pos, neg = _partial_keys(node, shift, sign)
+        self.flat_pos[j][order] = pos
+        self.flat_neg[j][order] = neg
         self.node_cols.setdefault(node, set()).add(j)
         self.pow_sum[j] += 1 << self.depth[node]
 
@@ -199,7 +215,10 @@ class _Solver:
         if not col[node]:
             del col[node]
             self.node_cols[node].discard(j)
-        self.minus.update(self.pair_keys(col, node, shift, sign))
+        order = (node << _ORDER_SHIFT) | shift
+        del self.flat_pos[j][order]
+        del self.flat_neg[j][order]
+        self.minus.update(self.pair_keys(j, node, shift, sign))
         self.pow_sum[j] -= 1 << self.depth[node]
 
     # -- CSE ----------------------------------------------------------------------------------
@@ -251,22 +270,27 @@ class _Solver:
         for k in set(self.touched):
             c = self.count(k)
             if c >= 2:
-                heapq.heappush(self.heap, (self.priority(k, c), k))
+                heapq.heappush(self.heap, (self.priority(k, c) << _HEAP_KEY) | k)
         self.touched.clear()
 
     def cse(self) -> None:
-        self.heap = [(self.priority(k, c), k) for k in self.plus if (c := self.count(k)) >= 2]
+        self.heap = [
+            (self.priority(k, c) << _HEAP_KEY) | k for k in self.plus if (c := self.count(k)) >= 2
+        ]
         heapq.heapify(self.heap)
         self.track = True
+        mask = (1 << _HEAP_KEY) - 1
         while self.heap:
-            prio, key = heapq.heappop(self.heap)
+            entry = heapq.heappop(self.heap)
+            prio, key = entry >> _HEAP_KEY, entry & mask
             count = self.plus[key] - self.minus.get(key, 0)
             if count < 2 or key in self.blocked:
                 continue
             pushed = -(prio >> 56)
             if count != pushed:
                 if count < pushed:  # went down since pushed: requeue at its true count
-                    heapq.heappush(self.heap, (prio + ((pushed - count) << 56), key))
+                    prio += (pushed - count) << 56
+                    heapq.heappush(self.heap, (prio << _HEAP_KEY) | key)
                 continue
             self.apply(key)
         self.track = False
@@ -356,6 +380,8 @@ def greedy_graph(
     cols = w if tree is None else tree.residual
     for j in range(n_out):
         s.cols.append({})
+        s.flat_pos.append({})
+        s.flat_neg.append({})
         s.pow_sum.append(1 if bias[j] else 0)
         for i in range(n_in):
             value = int(cols[i, j])
