@@ -36,7 +36,7 @@ from hgq_hw.cmvm.csd import csd_digits
 from hgq_hw.cmvm.decompose import ColumnTree
 from hgq_hw.cmvm.graph import AdderGraph, Op, Output, interval_width, prune
 
-__all__ = ["MAX_NODES", "MAX_WEIGHT_BITS", "Tie", "greedy_graph"]
+__all__ = ["MAX_NODES", "MAX_WEIGHT_BITS", "Tie", "greedy_graph", "plain_runs"]
 
 
 class Tie(Enum):
@@ -118,6 +118,9 @@ class _Solver:
         self.blocked: set[_Key] = set()
         self.bound_hit = False  # did the depth bound ever turn an occurrence down?
         self.track = False
+        self.minimum: list[int] = []  # per column, the depth of its balanced adder tree
+        self.fork = False  # keep a copy of the state at the first bound hit (snapshot)
+        self.snapshot: tuple[_Solver, _Key] | None = None
 
     # -- nodes --------------------------------------------------------------------------------
 
@@ -253,7 +256,12 @@ class _Solver:
 
     def apply(self, key: _Key) -> None:
         a, b, ds, neg = _unpack(key)
+        hit_before = self.bound_hit
         found = self.occurrences(key)
+        if self.fork and not hit_before and self.bound_hit:
+            # the first occurrence this bound turned down: up to here every looser bound made
+            # the same choices, so a run with one resumes from this state (see plain_runs)
+            self.snapshot = (self.copy(), key)
         if key in self.made:
             node = self.made[key]
         elif len(found) < 2:
@@ -278,6 +286,34 @@ class _Solver:
             (self.priority(k, c) << _HEAP_KEY) | k for k in self.plus if (c := self.count(k)) >= 2
         ]
         heapq.heapify(self.heap)
+        self.run()
+
+    def resume(self, key: _Key) -> None:
+        """Continue a copied run (:meth:`copy`) at the pattern it was applying."""
+        self.track = True
+        self.apply(key)
+        self.run()
+
+    def copy(self) -> _Solver:
+        """An independent copy of the whole state (between two steps of the CSE)."""
+        other = _Solver.__new__(_Solver)
+        other.__dict__.update(self.__dict__)
+        for name in ("const", "lo", "hi", "depth", "ops", "coef", "pow_sum", "bound", "heap"):
+            setattr(other, name, list(getattr(self, name)))
+        other.cols = [{n: dict(terms) for n, terms in col.items()} for col in self.cols]
+        other.flat_pos = [dict(col) for col in self.flat_pos]
+        other.flat_neg = [dict(col) for col in self.flat_neg]
+        other.node_cols = {n: set(cols) for n, cols in self.node_cols.items()}
+        other.made = dict(self.made)
+        other.plus = self.plus.copy()
+        other.minus = self.minus.copy()
+        other.touched = list(self.touched)
+        other.blocked = set(self.blocked)
+        other.snapshot = None
+        return other
+
+    def run(self) -> None:
+        """The CSE loop: apply the most frequent pattern until none occurs twice."""
         self.track = True
         mask = (1 << _HEAP_KEY) - 1
         while self.heap:
@@ -354,6 +390,62 @@ class _Solver:
         return Output(node, shift, 0, self.lo[node] << shift, self.hi[node] << shift)
 
 
+def _setup(
+    w: np.ndarray,
+    input_lo: Sequence[int],
+    input_hi: Sequence[int],
+    bias: list[int],
+    live: list[bool],
+    tree: ColumnTree | None,
+    tie: Tie,
+    tie_seed: int | None,
+) -> _Solver:
+    """A solver holding the CSD terms of every (residual) column, before any CSE."""
+    s = _Solver(input_lo, input_hi, tie, tie_seed)
+    n_in, n_out = w.shape
+    cols = w if tree is None else tree.residual
+    for j in range(n_out):
+        s.cols.append({})
+        s.flat_pos.append({})
+        s.flat_neg.append({})
+        s.pow_sum.append(1 if bias[j] else 0)
+        for i in range(n_in):
+            value = int(cols[i, j])
+            if value and live[i]:
+                for shift, sign in csd_digits(value):
+                    s.add_term(j, i, shift, sign)
+        s.minimum.append((s.pow_sum[j] - 1).bit_length() if s.pow_sum[j] else 0)
+    return s
+
+
+def _bounds(s: _Solver, slack: int | None) -> list[int | None]:
+    return [None if slack is None else m + slack for m in s.minimum]
+
+
+def _finish(s: _Solver, bias: list[int], tree: ColumnTree | None) -> AdderGraph:
+    """Each column's adder tree after the CSE, and the pruned, checked graph."""
+    n_out = len(s.cols)
+    if tree is None:
+        outputs = [s.column_output(j, bias[j]) for j in range(n_out)]
+    else:
+        done: dict[int, Output] = {}
+        for j in tree.order:
+            k, sign = tree.parent[j], tree.sign[j]
+            if k < 0:
+                done[j] = s.column_output(j, bias[j])
+                continue
+            up = done[k]
+            if up.node < 0:  # the parent is a constant: it folds into the bias
+                done[j] = s.column_output(j, bias[j] - sign * up.const)
+            else:
+                term = (up.node, up.shift, sign)
+                done[j] = s.column_output(j, bias[j] - sign * bias[k], (term,))
+        outputs = [done[j] for j in range(n_out)]
+    graph = prune(AdderGraph(s.input_lo, s.input_hi, tuple(s.ops), tuple(outputs)))
+    graph.check()
+    return graph
+
+
 def greedy_graph(
     w: np.ndarray,
     input_lo: Sequence[int],
@@ -375,38 +467,53 @@ def greedy_graph(
     ``tie`` orders equally frequent patterns; ``tie_seed`` breaks the remaining ties by a fixed
     hash instead of the smallest (for ``Tie.NEWEST``: the largest) pattern.
     """
-    s = _Solver(input_lo, input_hi, tie, tie_seed)
-    n_in, n_out = w.shape
-    cols = w if tree is None else tree.residual
-    for j in range(n_out):
-        s.cols.append({})
-        s.flat_pos.append({})
-        s.flat_neg.append({})
-        s.pow_sum.append(1 if bias[j] else 0)
-        for i in range(n_in):
-            value = int(cols[i, j])
-            if value and live[i]:
-                for shift, sign in csd_digits(value):
-                    s.add_term(j, i, shift, sign)
-        minimum = (s.pow_sum[j] - 1).bit_length() if s.pow_sum[j] else 0
-        s.bound.append(None if slack is None else minimum + slack)
+    s = _setup(w, input_lo, input_hi, bias, live, tree, tie, tie_seed)
+    s.bound = _bounds(s, slack)
     s.cse()
-    if tree is None:
-        outputs = [s.column_output(j, bias[j]) for j in range(n_out)]
-    else:
-        done: dict[int, Output] = {}
-        for j in tree.order:
-            k, sign = tree.parent[j], tree.sign[j]
-            if k < 0:
-                done[j] = s.column_output(j, bias[j])
-                continue
-            up = done[k]
-            if up.node < 0:  # the parent is a constant: it folds into the bias
-                done[j] = s.column_output(j, bias[j] - sign * up.const)
-            else:
-                term = (up.node, up.shift, sign)
-                done[j] = s.column_output(j, bias[j] - sign * bias[k], (term,))
-        outputs = [done[j] for j in range(n_out)]
-    graph = prune(AdderGraph(s.input_lo, s.input_hi, tuple(s.ops), tuple(outputs)))
-    graph.check()
-    return graph, s.bound_hit
+    return _finish(s, bias, tree), s.bound_hit
+
+
+def plain_runs(
+    w: np.ndarray,
+    input_lo: Sequence[int],
+    input_hi: Sequence[int],
+    bias: list[int],
+    live: list[bool],
+    slacks: Sequence[int | None],
+    tie: Tie = Tie.SHALLOWEST,
+    tie_seed: int | None = None,
+) -> list[tuple[AdderGraph, bool]]:
+    """``greedy_graph(..., slack, None, tie, tie_seed)`` for each of ``slacks``, the same
+    results with less work.
+
+    The runs go from the tightest bound to the loosest. Until a bound first turns an
+    occurrence down, every looser bound makes the same choices, so the next run starts from a
+    copy of the state at that point instead of from scratch; a run whose bound never turned
+    anything down is the result of every looser bound too.
+    """
+    order = sorted(set(slacks), key=lambda v: (v is None, v or 0))
+    done: dict[int | None, tuple[AdderGraph, bool]] = {}
+    same: tuple[int, AdderGraph] | None = None
+    fork: tuple[_Solver, _Key] | None = None
+    for slack in order:
+        if same is not None and (slack is None or slack >= same[0]):
+            done[slack] = (same[1], False)
+            continue
+        if fork is None:
+            s = _setup(w, input_lo, input_hi, bias, live, None, tie, tie_seed)
+            s.bound = _bounds(s, slack)
+            s.fork = slack is not None
+            s.cse()
+        else:
+            s, key = fork[0].copy(), fork[1]
+            s.bound = _bounds(s, slack)
+            s.bound_hit = False
+            s.fork = slack is not None
+            s.resume(key)
+        snapshot, s.snapshot = s.snapshot, None
+        done[slack] = (_finish(s, bias, None), s.bound_hit)
+        if slack is not None and not s.bound_hit:
+            same = (slack, done[slack][0])
+        if snapshot is not None:
+            fork = snapshot
+    return [done[v] for v in slacks]
