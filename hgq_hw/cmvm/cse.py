@@ -275,15 +275,19 @@ class _Solver:
             self.remove_term(j, b, s2)
             self.add_term(j, node, min(s1, s2), g1)
         # every pattern that gained pairs is queued once, at its count after this step
+        plus, minus, heap, priority = self.plus, self.minus, self.heap, self.priority
         for k in set(self.touched):
-            c = self.count(k)
+            c = plus[k] - minus.get(k, 0)
             if c >= 2:
-                heapq.heappush(self.heap, (self.priority(k, c) << _HEAP_KEY) | k)
+                heapq.heappush(heap, (priority(k, c) << _HEAP_KEY) | k)
         self.touched.clear()
 
     def cse(self) -> None:
+        minus, priority = self.minus, self.priority
         self.heap = [
-            (self.priority(k, c) << _HEAP_KEY) | k for k in self.plus if (c := self.count(k)) >= 2
+            (priority(k, c) << _HEAP_KEY) | k
+            for k, n in self.plus.items()
+            if (c := n - minus.get(k, 0)) >= 2
         ]
         heapq.heapify(self.heap)
         self.run()
@@ -482,6 +486,7 @@ def plain_runs(
     slacks: Sequence[int | None],
     tie: Tie = Tie.SHALLOWEST,
     tie_seed: int | None = None,
+    base: dict[str, _Solver] | None = None,
 ) -> list[tuple[AdderGraph, bool]]:
     """``greedy_graph(..., slack, None, tie, tie_seed)`` for each of ``slacks``, the same
     results with less work.
@@ -489,7 +494,8 @@ def plain_runs(
     The runs go from the tightest bound to the loosest. Until a bound first turns an
     occurrence down, every looser bound makes the same choices, so the next run starts from a
     copy of the state at that point instead of from scratch; a run whose bound never turned
-    anything down is the result of every looser bound too.
+    anything down is the result of every looser bound too. ``base`` (a dict, empty at first)
+    keeps the solver state before any CSE for further calls on the same problem.
     """
     order = sorted(set(slacks), key=lambda v: (v is None, v or 0))
     done: dict[int | None, tuple[AdderGraph, bool]] = {}
@@ -500,7 +506,13 @@ def plain_runs(
             done[slack] = (same[1], False)
             continue
         if fork is None:
-            s = _setup(w, input_lo, input_hi, bias, live, None, tie, tie_seed)
+            if base is None:
+                s = _setup(w, input_lo, input_hi, bias, live, None, tie, tie_seed)
+            else:
+                if "solver" not in base:
+                    base["solver"] = _setup(w, input_lo, input_hi, bias, live, None, tie, None)
+                s = base["solver"].copy()
+                s.tie, s.tie_seed = tie, tie_seed
             s.bound = _bounds(s, slack)
             s.fork = slack is not None
             s.cse()

@@ -99,8 +99,9 @@ def solve(
         if cand.tree_level == 0:
             groups.setdefault((cand.tie, cand.tie_seed), []).append(cand.slack)
     plain: dict[tuple[Tie, int | None, int | None], AdderGraph] = {}
+    base: dict = {}  # the terms before any CSE, shared by the tie-breaks
     for (tie, seed), slacks in groups.items():
-        runs = plain_runs(w_live, lo_t, hi_t, b, live, slacks, tie, seed)
+        runs = plain_runs(w_live, lo_t, hi_t, b, live, slacks, tie, seed, base)
         for slack, (graph, _) in zip(slacks, runs):
             plain[tie, seed, slack] = graph
     results: list[tuple[Candidate, AdderGraph]] = []
