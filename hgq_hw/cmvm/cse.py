@@ -26,6 +26,7 @@ its bit width -- is exact, also when one input appears several times in a node.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from enum import Enum
@@ -69,13 +70,47 @@ _ORDER_SHIFT = 16  # a term's order (node, shift) as one int: shifts stay below 
 _HEAP_KEY = 55  # a heap entry is (priority << 55) | key: keys are below 2**55
 
 
-def _partial_keys(node: int, shift: int, sign: int) -> tuple[tuple[int, int], tuple[int, int]]:
+def _partial_keys(node: int, shift: int, sign: int) -> tuple[int, int, int, int]:
     """The halves of the patterns of term ``(node, shift, sign)`` with a later term (``a``)
-    and with an earlier one (``b``), for a partner of sign ``+1`` and of sign ``-1``."""
+    and with an earlier one (``b``): ``(a, b)`` for a partner of sign ``+1``, then for ``-1``."""
     a = (node << 34) - (shift << 1)
     b = (node << 13) + (shift << 1)
     g = 1 if sign < 0 else 0
-    return (a + g, b + g), (a + 1 - g, b + 1 - g)
+    return a + g, b + g, a + 1 - g, b + 1 - g
+
+
+class _Column:
+    """A column's terms sorted by ``(node, shift)`` (as one int, :data:`_ORDER_SHIFT`), each
+    with its partial keys (:func:`_partial_keys`) in four aligned lists, so the patterns of a
+    new term with all of them are two slices and additions (:meth:`_Solver.pair_keys`)."""
+
+    __slots__ = ("a_neg", "a_pos", "b_neg", "b_pos", "order")
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+        self.a_pos: list[int] = []
+        self.b_pos: list[int] = []
+        self.a_neg: list[int] = []
+        self.b_neg: list[int] = []
+
+    def insert(self, order: int, node: int, shift: int, sign: int) -> None:
+        at = bisect_left(self.order, order)
+        ap, bp, an, bn = _partial_keys(node, shift, sign)
+        self.order.insert(at, order)
+        self.a_pos.insert(at, ap)
+        self.b_pos.insert(at, bp)
+        self.a_neg.insert(at, an)
+        self.b_neg.insert(at, bn)
+
+    def remove(self, order: int) -> None:
+        at = bisect_left(self.order, order)
+        del self.order[at], self.a_pos[at], self.b_pos[at], self.a_neg[at], self.b_neg[at]
+
+    def copy(self) -> _Column:
+        other = _Column.__new__(_Column)
+        for name in self.__slots__:
+            setattr(other, name, list(getattr(self, name)))
+        return other
 
 
 def _trailing_zeros(n: int) -> int:
@@ -104,9 +139,7 @@ class _Solver:
         self.made: dict[_Key, int] = {}
         # CSE state
         self.cols: list[dict[int, dict[int, int]]] = []
-        # per column, term order -> partial keys for a partner of sign +1 / -1 (pair_keys)
-        self.flat_pos: list[dict[int, tuple[int, int]]] = []
-        self.flat_neg: list[dict[int, tuple[int, int]]] = []
+        self.sorted_cols: list[_Column] = []  # the same terms, sorted, with partial keys
         self.node_cols: dict[int, set[int]] = {}
         self.pow_sum: list[int] = []
         self.bound: list[int | None] = []
@@ -182,9 +215,10 @@ class _Solver:
         ``(node, n2, s2 - shift)``, the ``negated`` bit already folded in."""
         hi = (node << 13) | ((shift + _DS_OFFSET) << 1)  # (other, node, shift - s2)
         lo = (node << 34) | ((_DS_OFFSET - shift) << 1)  # (node, other, s2 - shift)
-        order = (node << _ORDER_SHIFT) | shift
-        flat = self.flat_pos[j] if sign > 0 else self.flat_neg[j]
-        return [a + hi if o < order else b + lo for o, (a, b) in flat.items()]
+        col = self.sorted_cols[j]
+        at = bisect_left(col.order, (node << _ORDER_SHIFT) | shift)
+        a, b = (col.a_pos, col.b_pos) if sign > 0 else (col.a_neg, col.b_neg)
+        return [x + hi for x in a[:at]] + [y + lo for y in b[at:]]
 
     def add_term(self, j: int, node: int, shift: int, sign: int) -> None:
         col = self.cols[j]
@@ -197,18 +231,15 @@ class _Solver:
         if node == len(self.depth) - 1 and node not in col:
             # the newest node pairs with older nodes only: every key is (other, node, ...)
             hi = (node << 13) | ((shift + _DS_OFFSET) << 1)
-            flat = self.flat_pos[j] if sign > 0 else self.flat_neg[j]
-            keys = [a + hi for a, _ in flat.values()]
+            col_s = self.sorted_cols[j]
+            keys = [x + hi for x in (col_s.a_pos if sign > 0 else col_s.a_neg)]
         else:
             keys = self.pair_keys(j, node, shift, sign)
         self.plus.update(keys)
         if self.track:
             self.touched.extend(keys)
         col.setdefault(node, {})[shift] = sign
-        order = (node << _ORDER_SHIFT) | shift
-        pos, neg = _partial_keys(node, shift, sign)
-        self.flat_pos[j][order] = pos
-        self.flat_neg[j][order] = neg
+        self.sorted_cols[j].insert((node << _ORDER_SHIFT) | shift, node, shift, sign)
         self.node_cols.setdefault(node, set()).add(j)
         self.pow_sum[j] += 1 << self.depth[node]
 
@@ -218,9 +249,7 @@ class _Solver:
         if not col[node]:
             del col[node]
             self.node_cols[node].discard(j)
-        order = (node << _ORDER_SHIFT) | shift
-        del self.flat_pos[j][order]
-        del self.flat_neg[j][order]
+        self.sorted_cols[j].remove((node << _ORDER_SHIFT) | shift)
         self.minus.update(self.pair_keys(j, node, shift, sign))
         self.pow_sum[j] -= 1 << self.depth[node]
 
@@ -305,8 +334,7 @@ class _Solver:
         for name in ("const", "lo", "hi", "depth", "ops", "coef", "pow_sum", "bound", "heap"):
             setattr(other, name, list(getattr(self, name)))
         other.cols = [{n: dict(terms) for n, terms in col.items()} for col in self.cols]
-        other.flat_pos = [dict(col) for col in self.flat_pos]
-        other.flat_neg = [dict(col) for col in self.flat_neg]
+        other.sorted_cols = [col.copy() for col in self.sorted_cols]
         other.node_cols = {n: set(cols) for n, cols in self.node_cols.items()}
         other.made = dict(self.made)
         other.plus = self.plus.copy()
@@ -410,8 +438,7 @@ def _setup(
     cols = w if tree is None else tree.residual
     for j in range(n_out):
         s.cols.append({})
-        s.flat_pos.append({})
-        s.flat_neg.append({})
+        s.sorted_cols.append(_Column())
         s.pow_sum.append(1 if bias[j] else 0)
         for i in range(n_in):
             value = int(cols[i, j])
