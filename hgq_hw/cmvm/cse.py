@@ -190,6 +190,9 @@ class _Solver:
         """Heap order (smallest first): most pairs first, then by :class:`Tie`; equal
         priorities go to the smaller key. The count is ``-(priority >> 56)``."""
         a, b = key >> 34, (key >> 13) & (MAX_NODES - 1)
+        if self.tie_seed is None and self.tie is Tie.SHALLOWEST:  # the common case, first
+            da, db = self.depth[a], self.depth[b]
+            return (-count << 56) | (((da if da > db else db) + 1) << 40)
         if self.tie is Tie.NEWEST:
             if self.tie_seed is None:
                 return (-count << 56) | ((1 << 55) - 1 - key)
@@ -348,17 +351,20 @@ class _Solver:
         """The CSE loop: apply the most frequent pattern until none occurs twice."""
         self.track = True
         mask = (1 << _HEAP_KEY) - 1
-        while self.heap:
-            entry = heapq.heappop(self.heap)
-            prio, key = entry >> _HEAP_KEY, entry & mask
-            count = self.plus[key] - self.minus.get(key, 0)
-            if count < 2 or key in self.blocked:
+        heap, plus, minus_get, blocked = self.heap, self.plus, self.minus.get, self.blocked
+        pop, push = heapq.heappop, heapq.heappush
+        while heap:
+            entry = pop(heap)
+            key = entry & mask
+            count = plus[key] - minus_get(key, 0)
+            if count < 2 or key in blocked:
                 continue
+            prio = entry >> _HEAP_KEY
             pushed = -(prio >> 56)
             if count != pushed:
                 if count < pushed:  # went down since pushed: requeue at its true count
                     prio += (pushed - count) << 56
-                    heapq.heappush(self.heap, (prio << _HEAP_KEY) | key)
+                    push(heap, (prio << _HEAP_KEY) | key)
                 continue
             self.apply(key)
         self.track = False
