@@ -48,12 +48,17 @@ def register_writer(kind: type[LayerPlan], writer: LayerWriter) -> None:
 
 
 def writer_for(plan: LayerPlan) -> LayerWriter:
-    """The writer of ``plan``'s class (or of its nearest registered base class)."""
+    """The writer of ``plan``'s class (or of its nearest registered base class); a
+    ``ValueError`` naming the layer when there is none."""
     for cls in type(plan).__mro__:
         writer = WRITERS.get(cls)
         if writer is not None:
             return writer
-    raise TypeError(f"no Verilog writer for {type(plan).__name__} (layer {plan.name!r})")
+    raise ValueError(
+        f"no direct Verilog writer for layer kind {plan.kind!r} (layer {plan.name!r}): register "
+        "one with hgq_hw.netlist.register_writer, or use the Amaranth writer (writer='amaranth', "
+        "hgq gen --writer amaranth)"
+    )
 
 
 def element_nets(
@@ -107,6 +112,7 @@ def delay_valid(nl: Netlist, valid: Net, cycles: int, prefix: str) -> Net:
     """``valid`` delayed by ``cycles`` registers that the synchronous reset clears."""
     for n in range(cycles):
         reg = nl.reg(f"{prefix}_valid{n + 1}", valid, reset=True)
-        assert reg is not None  # valid is one bit
+        if reg is None:
+            raise RuntimeError("valid has no bits (a bug in hgq_hw.netlist)")
         valid = reg
     return valid

@@ -160,3 +160,15 @@ def test_report_names_the_writer() -> None:
     spec = random_spec(3, depth=1)
     assert build(spec).report["generator"]["writer"] == "direct"
     assert build(spec, writer="amaranth").report["generator"]["writer"] == "amaranth"
+
+
+def test_a_kind_without_a_direct_writer_is_refused_by_name(monkeypatch) -> None:
+    from hgq_hw.netlist import WRITERS
+    from hgq_hw.plan import ReLUPlan
+
+    monkeypatch.delitem(WRITERS, ReLUPlan)
+    spec = random_spec(5, depth=1, relu=1.0)
+    assert any(layer.kind == "ReLU" for layer in spec.layers)
+    with pytest.raises(ValueError, match=r"layer kind 'ReLU'.*--writer amaranth"):
+        build(spec)
+    assert "module" in build(spec, writer="amaranth").verilog
