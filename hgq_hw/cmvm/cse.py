@@ -158,22 +158,43 @@ class _Solver:
     # -- nodes --------------------------------------------------------------------------------
 
     def new_op(self, a: int, b: int, sha: int, shb: int, ga: int, gb: int, const: int) -> int:
-        coef: dict[int, int] = {}
-        for node, shift, sign in ((a, sha, ga), (b, shb, gb)):
-            if node < 0:
-                continue
-            for i, c in self.coef[node].items():
-                coef[i] = coef.get(i, 0) + sign * (c << shift)
-        coef = {i: c for i, c in coef.items() if c}
-        total = const
-        for node, shift, sign in ((a, sha, ga), (b, shb, gb)):
-            if node >= 0:
-                total += sign * (self.const[node] << shift)
-        lo = hi = total
-        for i, c in coef.items():
-            x, y = c * self.input_lo[i], c * self.input_hi[i]
-            lo += min(x, y)
-            hi += max(x, y)
+        ca = self.coef[a]
+        if ga > 0:
+            coef = dict(ca) if sha == 0 else {i: c << sha for i, c in ca.items()}
+        else:
+            coef = {i: -(c << sha) for i, c in ca.items()}
+        total = const + ga * (self.const[a] << sha)
+        overlap = False
+        if b >= 0:
+            get = coef.get
+            for i, c in self.coef[b].items():
+                v = gb * (c << shb)
+                old = get(i)
+                if old is None:
+                    coef[i] = v
+                else:
+                    overlap = True
+                    if old + v:
+                        coef[i] = old + v
+                    else:
+                        del coef[i]
+            total += gb * (self.const[b] << shb)
+        if overlap:
+            lo = hi = total
+            for i, c in coef.items():
+                x, y = c * self.input_lo[i], c * self.input_hi[i]
+                lo += min(x, y)
+                hi += max(x, y)
+        else:  # no input in common: the exact interval is the sum of the operands' (exact)
+            lo, hi = self.lo[a] << sha, self.hi[a] << sha
+            if ga < 0:
+                lo, hi = -hi, -lo
+            if b >= 0:
+                lb, hb = self.lo[b] << shb, self.hi[b] << shb
+                if gb < 0:
+                    lb, hb = -hb, -lb
+                lo, hi = lo + lb, hi + hb
+            lo, hi = lo + const, hi + const
         depth = max(self.depth[a], self.depth[b] if b >= 0 else 0) + 1
         self.ops.append(Op(a, b, sha, shb, ga, gb if b >= 0 else 0, const, lo, hi, depth))
         self.coef.append(coef)
