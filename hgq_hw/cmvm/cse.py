@@ -329,9 +329,10 @@ class _Solver:
             self.add_term(j, node, min(s1, s2), g1)
         # every pattern that gained pairs is queued once, at its count after this step
         plus, minus, heap, priority = self.plus, self.minus, self.heap, self.priority
+        minus_get = minus.get
         for k in set(self.touched):
-            c = plus[k] - minus.get(k, 0)
-            if c >= 2:
+            c = plus[k]  # an upper bound of the count: most new pairs are single
+            if c >= 2 and (c := c - minus_get(k, 0)) >= 2:
                 heapq.heappush(heap, (priority(k, c) << _HEAP_KEY) | k)
         self.touched.clear()
 
