@@ -4,6 +4,7 @@ places it, each built as :func:`hgq_hw.plan.adder_form.adder_form` says (as
 
 from __future__ import annotations
 
+from hgq_hw.cmvm import Op
 from hgq_hw.fixed import signed_bits
 from hgq_hw.netlist.layers import Delays, Tensor, delay_valid, element_nets, register_writer
 from hgq_hw.netlist.text import Net, Netlist, const_bits, resized, slice_bits
@@ -13,7 +14,7 @@ from hgq_hw.plan.dense import DensePlan
 __all__ = ["write_dense"]
 
 
-def _adder_expr(nl: Netlist, name: str, op, width: int, a: Net | None, b: Net | None) -> str:
+def _adder_expr(nl: Netlist, name: str, op: Op, width: int, a: Net | None, b: Net | None) -> str:
     """The ``width``-bit expression of ``op`` on operand nets ``a`` and ``b``."""
     form = adder_form(op, width)
     operands = (a, b)
@@ -48,6 +49,8 @@ def _adder_expr(nl: Netlist, name: str, op, width: int, a: Net | None, b: Net | 
 
 
 def write_dense(nl: Netlist, plan: DensePlan, inputs: list[Tensor], prefix: str) -> Tensor:
+    """Nets of ``plan`` reading ``inputs[0]`` (its adders, register chains, outputs with their
+    dropped low bits cleared, and ``valid`` delayed by the latency)."""
     (source,) = inputs
     g = plan.graph
     placed = plan.placed

@@ -10,6 +10,8 @@ __all__ = ["write_relu"]
 
 
 def write_relu(nl: Netlist, plan: ReLUPlan, inputs: list[Tensor], prefix: str) -> Tensor:
+    """Nets of ``max(x, 0)`` per element, low ``plan.out_drop`` bits cleared, registered when
+    ``plan.latency == 1``."""
     (source,) = inputs
     delays = Delays(nl, prefix)
     values: list[tuple[Net | None, int] | int | None] = []

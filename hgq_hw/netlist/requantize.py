@@ -81,6 +81,8 @@ def _element(
 def write_requantize(
     nl: Netlist, plan: RequantizePlan, inputs: list[Tensor], prefix: str
 ) -> Tensor:
+    """Nets of each element requantized as ``plan`` says (narrowed and registered first when
+    ``plan.latency == 1``)."""
     (source,) = inputs
     delays = Delays(nl, prefix)
     lows, highs = plan.in_type.raw_bounds()
