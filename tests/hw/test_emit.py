@@ -153,6 +153,19 @@ def test_cli_gen_writes_folder(spec, tmp_path, capsys) -> None:
         read_report(tmp_path)
 
 
+def test_cli_gen_writer_option(spec, tmp_path, capsys) -> None:
+    spec_path = save(spec, tmp_path / "spec.json")
+    for writer in ("direct", "amaranth"):
+        out = tmp_path / writer
+        assert main(["gen", str(spec_path), "-o", str(out), "--writer", writer]) == 0
+        assert read_report(out)["generator"]["writer"] == writer
+    assert "hgqflow (hgq_hw.netlist)" in (tmp_path / "direct" / f"{spec.name}.v").read_text()
+    assert "Amaranth" in (tmp_path / "amaranth" / f"{spec.name}.v").read_text()
+    with pytest.raises(SystemExit):
+        main(["gen", str(spec_path), "-o", str(tmp_path / "x"), "--writer", "yosys"])
+    capsys.readouterr()
+
+
 def test_hgq_hw_does_not_import_training_stack() -> None:
     code = (
         "import sys, hgq_hw.emit, hgq_hw.components, hgq_hw.cmvm, hgq_hw.synth; "
