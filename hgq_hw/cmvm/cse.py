@@ -148,6 +148,7 @@ class _Solver:
         self.minus: Counter[_Key] = Counter()
         self.touched: list[_Key] = []
         self.heap: list[int] = []  # (priority << _HEAP_KEY) | key
+        self.low: list[int] = []  # entries of count 2, kept out of the heap (merge_low)
         self.blocked: set[_Key] = set()
         self.bound_hit = False  # did the depth bound ever turn an occurrence down?
         self.track = False
@@ -330,10 +331,15 @@ class _Solver:
         # every pattern that gained pairs is queued once, at its count after this step
         plus, minus, heap, priority = self.plus, self.minus, self.heap, self.priority
         minus_get = minus.get
+        low = self.low
         for k in set(self.touched):
             c = plus[k]  # an upper bound of the count: most new pairs are single
             if c >= 2 and (c := c - minus_get(k, 0)) >= 2:
-                heapq.heappush(heap, (priority(k, c) << _HEAP_KEY) | k)
+                entry = (priority(k, c) << _HEAP_KEY) | k
+                if c == 2:
+                    low.append(entry)
+                else:
+                    heapq.heappush(heap, entry)
         self.touched.clear()
 
     def cse(self) -> None:
@@ -341,10 +347,36 @@ class _Solver:
         self.heap = [
             (priority(k, c) << _HEAP_KEY) | k
             for k, n in self.plus.items()
-            if (c := n - minus.get(k, 0)) >= 2
+            if (c := n - minus.get(k, 0)) >= 3
         ]
         heapq.heapify(self.heap)
+        self.low = [
+            (priority(k, 2) << _HEAP_KEY) | k
+            for k, n in self.plus.items()
+            if n - minus.get(k, 0) == 2
+        ]
         self.run()
+
+    def merge_low(self) -> None:
+        """Move the entries of count 2 waiting in :attr:`low` into the heap.
+
+        They wait there while the heap holds larger counts, which always come first; the ones
+        that the loop would now skip (count no longer 2, or blocked) are dropped, which changes
+        nothing, since a pattern whose count went up has a newer entry and one whose count came
+        back to 2 was queued again."""
+        plus, minus_get, blocked = self.plus, self.minus.get, self.blocked
+        mask = (1 << _HEAP_KEY) - 1
+        kept = [
+            e for e in self.low if (k := e & mask) not in blocked and plus[k] - minus_get(k, 0) == 2
+        ]
+        self.low.clear()
+        heap = self.heap
+        if len(kept) > len(heap):
+            heap.extend(kept)
+            heapq.heapify(heap)
+        else:
+            for e in kept:
+                heapq.heappush(heap, e)
 
     def resume(self, key: _Key) -> None:
         """Continue a copied run (:meth:`copy`) at the pattern it was applying."""
@@ -356,7 +388,8 @@ class _Solver:
         """An independent copy of the whole state (between two steps of the CSE)."""
         other = _Solver.__new__(_Solver)
         other.__dict__.update(self.__dict__)
-        for name in ("const", "lo", "hi", "depth", "ops", "coef", "pow_sum", "bound", "heap"):
+        names = ("const", "lo", "hi", "depth", "ops", "coef", "pow_sum", "bound", "heap", "low")
+        for name in names:
             setattr(other, name, list(getattr(self, name)))
         other.cols = [{n: dict(terms) for n, terms in col.items()} for col in self.cols]
         other.sorted_cols = [col.copy() for col in self.sorted_cols]
@@ -374,8 +407,14 @@ class _Solver:
         self.track = True
         mask = (1 << _HEAP_KEY) - 1
         heap, plus, minus_get, blocked = self.heap, self.plus, self.minus.get, self.blocked
+        low = self.low
         pop, push = heapq.heappop, heapq.heappush
-        while heap:
+        top = _HEAP_KEY + 56  # entry >> top is minus the count it was queued with
+        while True:
+            if low and (not heap or heap[0] >> top >= -2):
+                self.merge_low()  # nothing above count 2 is left: the waiting ones join
+            if not heap:
+                break
             entry = pop(heap)
             key = entry & mask
             count = plus[key] - minus_get(key, 0)
@@ -386,7 +425,10 @@ class _Solver:
             if count != pushed:
                 if count < pushed:  # went down since pushed: requeue at its true count
                     prio += (pushed - count) << 56
-                    push(heap, (prio << _HEAP_KEY) | key)
+                    if count == 2:
+                        low.append((prio << _HEAP_KEY) | key)
+                    else:
+                        push(heap, (prio << _HEAP_KEY) | key)
                 continue
             self.apply(key)
         self.track = False
