@@ -1,10 +1,12 @@
 """Verilog and ``report.json`` for a spec: ``hgq gen`` without the command line.
 
 :func:`generate` plans the spec (:func:`hgq_hw.plan.plan_network`; the report's numbers come
-from the plan), builds the :class:`~hgq_hw.components.Network` of the plan, converts it with
-``amaranth.back.verilog.convert`` (no source locations, so the text depends only on the spec and
-the options) and writes ``DIR/<name>.v`` and ``DIR/report.json``. The same spec and options give
-byte-identical files.
+from the plan), writes the plan's Verilog and writes ``DIR/<name>.v`` and ``DIR/report.json``.
+Two writers give the same ports and cycle-by-cycle behaviour (:data:`WRITERS`): ``"direct"``
+(the default) writes the text straight from the plan (:func:`hgq_hw.netlist.write_network`, one
+flat module); ``"amaranth"`` builds the :class:`~hgq_hw.components.Network` of the plan and
+converts it with ``amaranth.back.verilog.convert`` (Yosys; no source locations). The text
+depends only on the spec and the options: the same spec and options give byte-identical files.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hgq_hw.spec import ModelSpec
 
 __all__ = [
     "REPORT_NAME",
+    "WRITERS",
     "Design",
     "build",
     "format_report",
@@ -31,13 +34,17 @@ __all__ = [
 ]
 
 REPORT_NAME = "report.json"
+WRITERS = ("direct", "amaranth")
+"""The Verilog writers of :func:`build` (the first is the default)."""
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class Design:
-    """A generated design: the component, its Verilog text, its report (a JSON dict) and the
-    :class:`~hgq_hw.plan.NetworkPlan` it was built from."""
+    """A generated design: the Amaranth :class:`~hgq_hw.components.Network` (``writer=
+    "amaranth"``; None for the direct writer, which builds none), its Verilog text, its report
+    (a JSON dict) and the :class:`~hgq_hw.plan.NetworkPlan` it was built from (the numbers:
+    ``plan.in_layout``, ``plan.out_layout``, ``plan.latency``, ...)."""
 
     network: Any
     verilog: str
@@ -62,22 +69,35 @@ def build(
     name: str | None = None,
     pipeline_levels: int = 0,
     depth_slack: int | None = None,
+    writer: str = "direct",
 ) -> Design:
-    """The network of ``spec`` as Verilog-2001 text plus its report (nothing is written)."""
-    from amaranth import __version__ as amaranth_version
-    from amaranth.back import verilog
+    """The network of ``spec`` as Verilog-2001 text plus its report (nothing is written);
+    ``writer`` is one of :data:`WRITERS`."""
+    from importlib.metadata import version
 
-    from hgq_hw.components import Network
+    from hgq_hw.netlist import network_ports
     from hgq_hw.plan import plan_network
 
     name = spec.name if name is None else name
     if not _NAME_RE.match(name):
         raise ValueError(f"module name {name!r} is not a Verilog identifier")
+    if writer not in WRITERS:
+        raise ValueError(f"writer must be one of {', '.join(WRITERS)}, got {writer!r}")
     plan = plan_network(spec, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
-    net = Network(plan)
-    ports = [net.i_stream.payload, net.i_stream.valid, net.o_stream.payload, net.o_stream.valid]
-    ports = [p for p in ports if len(p)]
-    text = verilog.convert(net, name=name, ports=ports, emit_src=False)
+    net = None
+    if writer == "direct":
+        from hgq_hw.netlist import write_network
+
+        text = write_network(plan, name)
+    else:
+        from amaranth.back import verilog
+
+        from hgq_hw.components import Network
+
+        net = Network(plan)
+        ports = [net.i_stream.payload, net.i_stream.valid, net.o_stream.payload]
+        ports = [p for p in ports + [net.o_stream.valid] if len(p)]
+        text = verilog.convert(net, name=name, ports=ports, emit_src=False)
     layers = plan.rows()
     report: dict[str, Any] = {
         "format": "hgqflow-hw-report",
@@ -86,13 +106,13 @@ def build(
         "spec": spec.name,
         "verilog": f"{name}.v",
         "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
-        "generator": {"amaranth": amaranth_version},
+        "generator": {"amaranth": version("amaranth"), "writer": writer},
         "latency": plan.latency,
         "registers": plan.registers,
         "adders": plan.n_adders,
         "adder_depth": plan.adder_depth,
         "adder_bits": plan.adder_bits,
-        "ports": [{"name": n, "direction": d, "width": w} for n, d, w in ports_of(net)],
+        "ports": [{"name": n, "direction": d, "width": w} for n, d, w in network_ports(plan)],
         "input": {"width": plan.in_layout.width, "layout": plan.in_layout.describe()},
         "output": {"width": plan.out_layout.width, "layout": plan.out_layout.describe()},
         "layers": layers,
@@ -125,9 +145,12 @@ def generate(
     name: str | None = None,
     pipeline_levels: int = 0,
     depth_slack: int | None = None,
+    writer: str = "direct",
 ) -> Design:
     """Write ``<out_dir>/<name>.v`` and ``<out_dir>/report.json``; returns the :class:`Design`."""
-    design = build(spec, name=name, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
+    design = build(
+        spec, name=name, pipeline_levels=pipeline_levels, depth_slack=depth_slack, writer=writer
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_text(out / design.report["verilog"], design.verilog)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hgq_hw.cmvm.cse import MAX_NODES, MAX_WEIGHT_BITS, Tie, greedy_graph
+from hgq_hw.cmvm.cse import MAX_NODES, MAX_WEIGHT_BITS, Tie, greedy_graph, plain_runs
 from hgq_hw.cmvm.decompose import ColumnTree, csd_weight, spanning_tree
 from hgq_hw.cmvm.graph import AdderGraph, prune
 from hgq_hw.cmvm.search import Candidate, best, plan
@@ -92,33 +92,36 @@ def solve(
     w_live = w * np.array(live, dtype=object).reshape(n_in, 1)
     pairs = int((terms * terms).sum()) // 2
 
+    candidates = plan(pairs, depth_slack, max_depth, effort)
+    # the plain runs of one tie-break share their work (plain_runs); results keep plan order
+    groups: dict[tuple[Tie, int | None], list[int | None]] = {}
+    for cand in candidates:
+        if cand.tree_level == 0:
+            groups.setdefault((cand.tie, cand.tie_seed), []).append(cand.slack)
+    plain: dict[tuple[Tie, int | None, int | None], AdderGraph] = {}
+    base: dict = {}  # the terms before any CSE, shared by the tie-breaks
+    for (tie, seed), slacks in groups.items():
+        runs = plain_runs(w_live, lo_t, hi_t, b, live, slacks, tie, seed, base)
+        for slack, (graph, _) in zip(slacks, runs):
+            plain[tie, seed, slack] = graph
     results: list[tuple[Candidate, AdderGraph]] = []
     trees: dict[tuple[int | None, int], ColumnTree] = {}
     seen: set[tuple[tuple[int, ...], Tie, int | None]] = set()
-    # A plain run at inner slack t that never turned an occurrence down equals the runs at any
-    # larger slack (and unbounded) with the same tie-breaks: (t, graph) per tie-break.
-    unbounded: dict[tuple[Tie, int | None], tuple[int, AdderGraph]] = {}
-    for cand in plan(pairs, depth_slack, max_depth, effort):
-        tree = None
-        if cand.tree_level != 0:
-            index = (cand.tree_level, cand.link_cost)
-            if index not in trees:
-                trees[index] = spanning_tree(w_live, cand.tree_level, cand.link_cost)
-            tree = trees[index]
-            shape = tree.parent + tree.sign
-            if tree.n_linked == 0 or (shape, cand.tie, cand.tie_seed) in seen:
-                continue  # no tree, or the same tree as an earlier candidate
-            seen.add((shape, cand.tie, cand.tie_seed))
-        elif (cand.tie, cand.tie_seed) in unbounded:
-            t, same = unbounded[cand.tie, cand.tie_seed]
-            if cand.slack is None or cand.slack >= t:
-                results.append((cand, same))
-                continue
-        graph, bound_hit = greedy_graph(
+    for cand in candidates:
+        if cand.tree_level == 0:
+            results.append((cand, plain[cand.tie, cand.tie_seed, cand.slack]))
+            continue
+        index = (cand.tree_level, cand.link_cost)
+        if index not in trees:
+            trees[index] = spanning_tree(w_live, cand.tree_level, cand.link_cost)
+        tree = trees[index]
+        shape = tree.parent + tree.sign
+        if tree.n_linked == 0 or (shape, cand.tie, cand.tie_seed) in seen:
+            continue  # no tree, or the same tree as an earlier candidate
+        seen.add((shape, cand.tie, cand.tie_seed))
+        graph, _ = greedy_graph(
             w_live, lo_t, hi_t, b, live, cand.slack, tree, cand.tie, cand.tie_seed
         )
-        if tree is None and cand.slack is not None and not bound_hit:
-            unbounded.setdefault((cand.tie, cand.tie_seed), (cand.slack, graph))
         results.append((cand, graph))
     chosen = best(results, limit, max_depth)
     _self_check(chosen, w_live, b, lo_t, hi_t)

@@ -9,9 +9,10 @@ from hgq_hw.components.bus import pack, shape_for, unpack
 from hgq_hw.components.pipeline import Delayer, delay_valid
 from hgq_hw.components.planned import PlannedLayer
 from hgq_hw.components.registry import register_component
+from hgq_hw.plan.adder_form import adder_form
 from hgq_hw.plan.dense import DensePlan
 
-__all__ = ["DenseLayer", "adder_bits", "low_bits"]
+__all__ = ["DenseLayer", "adder_bits", "low_bits", "operand_bits"]
 
 
 def low_bits(value: Value, n: int) -> Value:
@@ -27,48 +28,39 @@ def low_bits(value: Value, n: int) -> Value:
     return Cat(value, pad)
 
 
+def operand_bits(value: Value, rshift: int, n: int) -> Value:
+    """Bits ``rshift .. rshift + n - 1`` of ``value`` sign- or zero-extended (wiring only)."""
+    return low_bits(value, rshift + n)[rshift:] if rshift else low_bits(value, n)
+
+
 def adder_bits(op: Op, a: Value, b: Value | None, width: int) -> Value:
     """The ``width`` low bits of ``op`` on operand values ``a`` and ``b`` (None: no second
-    operand), i.e. its exact value when that fits ``width`` bits two's complement.
-
-    Carries only travel upwards, so the sum is computed modulo ``2**width`` on operands cut to
-    that many bits; low bits that one shifted operand cannot change are wired from the other
-    (``x + (y << s)`` and ``x - (y << s)`` keep the low ``s`` bits of ``x``), which keeps the
-    adder no wider than the bits it really adds.
-    """
-    terms = [(op.sign_a, a, op.shift_a)] + ([(op.sign_b, b, op.shift_b)] if b is not None else [])
-    low = min(shift for _, _, shift in terms)
-    if op.const & ((1 << low) - 1):
-        low = 0  # the constant has bits below the common shift
-    n = width - low
-    if n <= 0:
-        return Const(0, width)
-    terms = [(sign, value, shift - low) for sign, value, shift in terms]
-    const = op.const >> low
+    operand), i.e. its exact value when that fits ``width`` bits two's complement, built as
+    :func:`hgq_hw.plan.adder_form.adder_form` says."""
+    form = adder_form(op, width)
+    operands = (a, b)
     passed: list[Value] = []
-    if len(terms) == 2 and const == 0:
-        (s0, v0, h0), (s1, v1, h1) = sorted(terms, key=lambda term: term[2])
-        if h0 == 0 and h1 > 0 and s0 > 0:  # x + (+-y << h1): the low h1 bits are x's
-            h = min(h1, n)
-            x = low_bits(v0, n)
-            passed = [x[:h]]
-            terms = [(s0, x[h:], 0), (s1, v1, 0)]
-            n -= h
-    if n > 0:
-        parts = [(sign, Cat(Const(0, min(h, n)), low_bits(v, n - h)) if h else low_bits(v, n))
-                 for sign, v, h in terms]  # fmt: skip
+    if form.passed is not None:
+        operand, h = form.passed
+        passed.append(low_bits(operands[operand], h))
+    if form.n > 0:
+        n = form.n
+        parts = []
+        for t in form.terms:
+            bits = operand_bits(operands[t.operand], t.rshift, n - t.lshift)
+            parts.append((t.sign, Cat(Const(0, min(t.lshift, n)), bits) if t.lshift else bits))
         positive = [v for sign, v in parts if sign > 0]
         negative = [v for sign, v in parts if sign < 0]
         expr: Value | None = None
         for v in positive:
             expr = v if expr is None else expr + v
-        if const:
-            c = Const(const % (1 << n), n)
+        if form.const:
+            c = Const(form.const, n)
             expr = c if expr is None else expr + c
         for v in negative:
             expr = (Const(0, n) if expr is None else expr) - v
         passed.append(expr[:n])
-    return Cat(Const(0, low), *passed)
+    return Cat(Const(0, form.low), *passed)
 
 
 class DenseLayer(PlannedLayer):

@@ -23,6 +23,7 @@ def _gen(args: argparse.Namespace) -> int:
         name=args.name,
         pipeline_levels=args.pipeline_levels,
         depth_slack=None if args.depth_slack < 0 else args.depth_slack,
+        writer=args.writer,
     )
     print(format_report(design.report))
     out = Path(args.output)
@@ -84,6 +85,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="D",
         help="keep every Dense output within D adders of its minimum depth (-1: no limit, "
         "fewest adders; default -1)",
+    )
+    gen.add_argument(
+        "--writer",
+        choices=("direct", "amaranth"),
+        default="direct",
+        help="how the Verilog is written: 'direct' from the plan, one flat module (fast), or "
+        "'amaranth' (the Amaranth components converted by Yosys); same ports and behaviour "
+        "(default direct)",
     )
     gen.set_defaults(func=_gen)
 

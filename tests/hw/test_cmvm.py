@@ -204,3 +204,27 @@ def test_dense_graph_fuzz(seed: int, slack: int | None) -> None:
     g = dense_graph(layer, types[layer.inputs[0]], depth_slack=slack)
     got = g(np.asarray(tensors[layer.inputs[0]], dtype=object))
     assert np.array_equal(got, np.asarray(tensors[layer.name], dtype=object))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_plain_runs_share_work_but_not_results(seed: int) -> None:
+    """plain_runs (a looser bound resumes from the tighter one's first refusal, tie-breaks
+    share the terms) gives exactly the graphs of independent greedy runs."""
+    from hgq_hw.cmvm.cse import Tie, greedy_graph, plain_runs
+
+    rng = np.random.default_rng(seed)
+    print(f"seed {seed}")
+    n_in, n_out = int(rng.integers(4, 20)), int(rng.integers(2, 16))
+    w = rng.integers(-60, 61, size=(n_in, n_out)).astype(object)
+    lo = [int(v) for v in rng.integers(-32, 1, size=n_in)]
+    hi = [int(v) for v in rng.integers(0, 32, size=n_in)]
+    bias = [int(v) for v in rng.integers(-3, 4, size=n_out)]
+    live = [True] * n_in
+    slacks = [None, 0, 2, 1]
+    base: dict = {}
+    for tie, tie_seed in ((Tie.SHALLOWEST, None), (Tie.NEWEST, None), (Tie.SHALLOWEST, 2)):
+        shared = plain_runs(w, lo, hi, bias, live, slacks, tie, tie_seed, base)
+        for slack, (graph, hit) in zip(slacks, shared):
+            alone, alone_hit = greedy_graph(w, lo, hi, bias, live, slack, None, tie, tie_seed)
+            assert graph.to_json() == alone.to_json(), (seed, tie, tie_seed, slack)
+            assert hit == alone_hit

@@ -58,7 +58,7 @@ def test_verilog_ports_and_module(spec) -> None:
 def test_report_contents(spec) -> None:
     d = build(spec, pipeline_levels=2, depth_slack=1)
     r = d.report
-    net = d.network
+    net = d.plan
     assert r["name"] == spec.name and r["verilog"] == f"{spec.name}.v"
     assert r["options"] == {"pipeline_levels": 2, "depth_slack": 1}
     assert r["latency"] == net.latency and r["registers"] == net.registers
@@ -153,6 +153,19 @@ def test_cli_gen_writes_folder(spec, tmp_path, capsys) -> None:
         read_report(tmp_path)
 
 
+def test_cli_gen_writer_option(spec, tmp_path, capsys) -> None:
+    spec_path = save(spec, tmp_path / "spec.json")
+    for writer in ("direct", "amaranth"):
+        out = tmp_path / writer
+        assert main(["gen", str(spec_path), "-o", str(out), "--writer", writer]) == 0
+        assert read_report(out)["generator"]["writer"] == writer
+    assert "hgqflow (hgq_hw.netlist)" in (tmp_path / "direct" / f"{spec.name}.v").read_text()
+    assert "Amaranth" in (tmp_path / "amaranth" / f"{spec.name}.v").read_text()
+    with pytest.raises(SystemExit):
+        main(["gen", str(spec_path), "-o", str(tmp_path / "x"), "--writer", "yosys"])
+    capsys.readouterr()
+
+
 def test_hgq_hw_does_not_import_training_stack() -> None:
     code = (
         "import sys, hgq_hw.emit, hgq_hw.components, hgq_hw.cmvm, hgq_hw.synth; "
@@ -164,12 +177,13 @@ def test_hgq_hw_does_not_import_training_stack() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_verilog_is_identical_across_processes() -> None:
+@pytest.mark.parametrize("writer", ["direct", "amaranth"])
+def test_verilog_is_identical_across_processes(writer: str) -> None:
     """No dependence on hash seeds or object addresses: two interpreters, one text."""
     code = (
         "import hashlib; from hgq_hw.emit import build; from hgq_hw.random_spec import "
-        "random_spec; d = build(random_spec(7, depth=2, width=(4, 8)), pipeline_levels=2); "
-        "print(hashlib.sha256(d.verilog.encode()).hexdigest())"
+        "random_spec; d = build(random_spec(7, depth=2, width=(4, 8)), pipeline_levels=2, "
+        f"writer={writer!r}); print(hashlib.sha256(d.verilog.encode()).hexdigest())"
     )
     digests = set()
     for seed in ("1", "2"):

@@ -55,7 +55,7 @@ def test_verilog_matches_reference_in_icarus(levels: int, tmp_path) -> None:
         pytest.skip("Icarus Verilog (iverilog, vvp) not installed")
     spec = random_spec(41, depth=2, width=(3, 6), zero_width=0.0)
     design = generate(spec, tmp_path, name="top", pipeline_levels=levels)
-    net = design.network
+    net = design.plan
     assert net.in_layout.width > 0 and net.out_layout.width > 0
     x = random_raw_inputs(spec, 30, 41)
     y = evaluate(spec, x)

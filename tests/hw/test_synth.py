@@ -185,8 +185,8 @@ def test_synth_ice40_wraps_when_ports_exceed_pins(tmp_path, capsys) -> None:
     assert entry["fmax_mhz"] > 50 and entry["timing_met"] is True
     assert pnr["utilisation"]["ICESTORM_LC"]["used"] > 0
     # the wrapper's registers come on top of every network register: nothing folded away
-    w_in = design.network.in_layout.width
-    w_out = design.network.out_layout.width
+    w_in = design.plan.in_layout.width
+    w_out = design.plan.out_layout.width
     assert pnr["resources"]["ffs"] >= entry["resources"]["ffs"] + w_in + w_out
     assert pnr["resources"]["carry"] >= entry["resources"]["carry"]
     # the wrapped I/O: clk, rst, si, i_shift, i_valid, so, o_valid
