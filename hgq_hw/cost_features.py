@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from hgq_hw.fixed import TensorType
 from hgq_hw.reference import infer_types
-from hgq_hw.spec import DenseSpec, ModelSpec, RequantizeSpec
+from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, RequantizeSpec
 
 __all__ = [
     "DENSE_FEATURES",
@@ -43,6 +45,7 @@ __all__ = [
     "CostModel",
     "dense_features",
     "load_cost_model",
+    "register_features",
     "spec_features",
 ]
 
@@ -87,17 +90,39 @@ def dense_features(input_bits: np.ndarray, weight_raw: np.ndarray) -> dict[str, 
     }
 
 
+LayerFeatures = Callable[..., dict[str, float]]
+"""``(layer, types) -> {feature: value}``: what one layer adds to a network's features
+(``types`` as :func:`hgq_hw.reference.infer_types` gives them)."""
+
+_LAYER_FEATURES: dict[type[LayerSpec], LayerFeatures] = {}
+
+
+def register_features(kind: type[LayerSpec], features: LayerFeatures) -> None:
+    """Make ``features`` the cost features of layers of class ``kind`` (a kind without an
+    entry adds none: ReLU, Input and Output cost nothing in the model)."""
+    _LAYER_FEATURES[kind] = features
+
+
+def _dense_layer_features(layer: DenseSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    return dense_features(types[layer.inputs[0]].width, layer.weight_raw)
+
+
+def _requantize_features(layer: RequantizeSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    return {"act_bits": float(np.sum(types[layer.name].width))}
+
+
+register_features(DenseSpec, _dense_layer_features)
+register_features(RequantizeSpec, _requantize_features)
+
+
 def spec_features(spec: ModelSpec) -> dict[str, float]:
-    """The :data:`FEATURES` of a spec (Dense features summed over its Dense layers)."""
+    """The :data:`FEATURES` of a spec: each layer's (:func:`register_features`), summed."""
     types = infer_types(spec)
     total = dict.fromkeys(FEATURES, 0.0)
     for layer in spec.layers:
-        if isinstance(layer, DenseSpec):
-            bx = types[layer.inputs[0]].width
-            for name, value in dense_features(bx, layer.weight_raw).items():
-                total[name] += value
-        elif isinstance(layer, RequantizeSpec):
-            total["act_bits"] += float(np.sum(types[layer.name].width))
+        features = _LAYER_FEATURES.get(type(layer))
+        for name, value in (features(layer, types) if features else {}).items():
+            total[name] += value
     return total
 
 
