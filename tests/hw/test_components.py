@@ -535,10 +535,11 @@ def test_network_equals_its_plan(seed: int) -> None:
     check_stream(Network(plan), plan.in_type, plan.out_type, x, plan(x))
 
 
-def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch) -> None:
-    """A ``Negate`` kind (spec class, reference rule, planner, plan class, component), all
-    defined and registered here, runs through the reference, the plan, its JSON and the
-    Amaranth simulation: nothing else needs editing."""
+def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch, tmp_path) -> None:
+    """A ``Negate`` kind (spec class, reference rule, planner, plan class, component, direct
+    Verilog writer), all defined and registered here, runs through the reference, the plan,
+    its JSON, the Amaranth simulation and both Verilog writers side by side in Icarus:
+    nothing else needs editing."""
     from dataclasses import dataclass
     from typing import ClassVar
 
@@ -548,10 +549,15 @@ def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch) -> None:
     import hgq_hw.components.registry as hw_registry
     import hgq_hw.plan.base as plan_base
     import hgq_hw.reference as reference
+    from hgq_hw import netlist
     from hgq_hw.components.bus import pack, unpack
     from hgq_hw.components.pipeline import delay_valid
+    from hgq_hw.netlist.layers import Tensor, element_nets
+    from hgq_hw.netlist.layers import delay_valid as net_valid
+    from hgq_hw.netlist.text import resized
     from hgq_hw.plan import LayerPlan, LayerPlanner, NetworkPlan, plan_network
     from hgq_hw.spec import LayerSpec
+    from tests.hw.test_netlist import run_both_writers
 
     @dataclass(frozen=True, eq=False, kw_only=True)
     class NegateSpec(LayerSpec):
@@ -619,6 +625,21 @@ def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch) -> None:
     monkeypatch.setitem(plan_base.PLAN_KINDS, "Negate", NegatePlan)
     monkeypatch.setitem(hw_registry.COMPONENTS, NegatePlan, Negate)
 
+    def write_negate(nl, plan, inputs, prefix):
+        (source,) = inputs
+        values = []
+        for e, x in enumerate(source.elements):
+            width = int(plan.out_type.width[e])
+            if x is None or width == 0:
+                values.append(None)
+                continue
+            y = nl.wire(f"{prefix}_n{e}", width, True, f"-{resized(x, width)}")
+            values.append((nl.reg(f"{prefix}_r{e}", y, reset=True), 0))  # as Amaranth: rst clears
+        valid = net_valid(nl, source.valid, 1, prefix)
+        return Tensor(element_nets(nl, values, plan.out_type, prefix), valid)
+
+    monkeypatch.setitem(netlist.WRITERS, NegatePlan, write_negate)
+
     base = random_spec(41, depth=1, width=(3, 5), relu=0.0)
     layers = list(base.layers)
     dense = layers[1].name
@@ -643,3 +664,4 @@ def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch) -> None:
         assert np.array_equal(plan(x), np.asarray(evaluate(spec, x), dtype=object))
         net = Network(plan)
         check_stream(net, plan.in_type, plan.out_type, x, evaluate(spec, x))
+        assert run_both_writers(spec, levels, tmp_path / f"levels{levels}", 4) > 0

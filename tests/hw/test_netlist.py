@@ -63,9 +63,10 @@ def _tools() -> tuple[str, str]:
     return iverilog, vvp
 
 
-def _run_both(spec, levels: int, tmp_path, seed: int) -> int:
+def run_both_writers(spec, levels: int, tmp_path, seed: int) -> int:
     """Simulate both writers on ``spec``; returns how many valid outputs were checked."""
     iverilog, vvp = _tools()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     direct = build(spec, name="top_d", pipeline_levels=levels)
     amaranth = build(spec, name="top_a", pipeline_levels=levels, writer="amaranth")
     assert direct.report["ports"] == amaranth.report["ports"]
@@ -121,7 +122,7 @@ CASES = [(seed, levels) for seed in range(10) for levels in (0, 1 + seed % 3)]
 def test_direct_equals_amaranth_and_plan(seed: int, levels: int, tmp_path) -> None:
     print(f"seed {seed}")
     spec = random_spec(seed, depth=1 + seed % 3, width=(1, 7))
-    assert _run_both(spec, levels, tmp_path, seed) > 0
+    assert run_both_writers(spec, levels, tmp_path, seed) > 0
 
 
 @pytest.mark.sim
@@ -130,12 +131,12 @@ def test_direct_equals_amaranth_per_mode(round_mode, overflow, tmp_path) -> None
     spec = random_spec(77, depth=2, width=(2, 6), rounds=(round_mode,), overflows=(overflow,))
     for levels in (0, 1):
         (tmp_path / str(levels)).mkdir()
-        assert _run_both(spec, levels, tmp_path / str(levels), 77) > 0
+        assert run_both_writers(spec, levels, tmp_path / str(levels), 77) > 0
 
 
 @pytest.mark.sim
 def test_direct_non_chain_spec(tmp_path) -> None:
-    assert _run_both(non_chain_spec(), 1, tmp_path, 5) > 0
+    assert run_both_writers(non_chain_spec(), 1, tmp_path, 5) > 0
 
 
 def test_direct_text_is_deterministic_and_has_the_ports() -> None:
