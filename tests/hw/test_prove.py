@@ -89,10 +89,11 @@ def test_wrong_reference_gives_a_replayable_counterexample(tmp_path: Path, name:
 
 
 def _plant_adder_bug(verilog: Path) -> str:
-    """Flip the first ``+`` of an ``assign`` to ``-`` (one adder of the first Dense layer)."""
+    """Flip the first ``+`` of an ``assign`` or a driven ``wire`` (the direct writer's form) to
+    ``-``: one adder of the first Dense layer."""
     lines = verilog.read_text(encoding="utf-8").split("\n")
     for n, line in enumerate(lines):
-        if line.lstrip().startswith("assign") and " + " in line:
+        if line.lstrip().startswith(("assign", "wire")) and " = " in line and " + " in line:
             lines[n] = line.replace(" + ", " - ", 1)
             verilog.write_text("\n".join(lines), encoding="utf-8")
             return lines[n]

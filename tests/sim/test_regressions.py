@@ -97,6 +97,7 @@ def test_planted_bug_is_caught(simulator: str, tmp_path: Path) -> None:
 
 
 def test_hgq_sim_cli_passes_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hgq_hw.reports import spec_digest
     from hgq_hw.spec import save
     from hgqflow.cli import main
     from tests.sim.conftest import require
@@ -112,6 +113,8 @@ def test_hgq_sim_cli_passes_and_fails(tmp_path: Path, capsys: pytest.CaptureFixt
     vectors = build_vectors(spec, samples=40, seed=2)
     mutated, _ = _plant_bug(spec, vectors.x_raw)
     generate_design(mutated, tmp_path / "bad-gen", name=spec.name)
+    report = tmp_path / "bad-gen" / "report.json"  # a generator bug: the report claims `spec`
+    report.write_text(report.read_text().replace(spec_digest(mutated), spec_digest(spec)))
     status = main([*args, "--design", str(tmp_path / "bad-gen"), "--work", str(tmp_path / "bad")])
     out = capsys.readouterr().out
     assert status == 1
