@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/peers/hgq2_vs_ours.py [--betas 1e-5,3e-5,1e-4,3e-4] \\
         [--epochs 300] [--batch-size 64] [--lr 3e-3] [--seed 0] [--hgq2-init example|ours] \\
         [--synth xc7,ecp5|none] [--max-synth N] [--pipeline-levels 0] [--work DIR] \\
-        [--hgq2-python /work/.venv-hgq2/bin/python]
+        [--ours-betas 5e-4,7e-4] [--ours-f-init F] [--ours-weight-f-init F] \\
+        [--ours-weight-init-bits N] [--ours-cost ebops|luts] [--ours-calibration-margin-bits N] \\
+        [--xc7-nomfs] [--hgq2-python /work/.venv-hgq2/bin/python]
 
 Both sides train the 64-32-10 MLP on the same digits split (``hgq_train.data.load_dataset``,
 written once to an ``.npz`` that both read) with the same epochs, batch size, Adam learning rate,
@@ -26,7 +28,16 @@ LUTs from the same Yosys script for both (``benchmarks/yosys_luts.py``; results 
 Verilog's hash), training seconds per epoch; per beta the ratios ours / theirs; and whether our
 front dominates theirs: for each of their points, one of ours with accuracy >= theirs at <= its
 LUTs; and the issue's criterion: at least three of their points where one of ours has accuracy
->= theirs at <= 0.8x their xc7 LUTs, one of those of ours below 1,000 xc7 LUTs.
+>= theirs at <= 0.8x their xc7 LUTs, one of those of ours below 1,000 xc7 LUTs. Then the bar
+check per HGQ2 point: the cheapest of ours at accuracy >= theirs and the most accurate of ours
+at <= 0.8x their xc7 LUTs, each with its LUT ratio and accuracy difference, and whether the bar
+is met.
+
+``--ours-betas`` adds points of ours only (no HGQ2 run at those betas; they count in our front
+and its checks); ``--ours-*`` change our start bits, cost or calibration margin over the digits
+preset (a reused point whose settings differ is trained again). ``--xc7-nomfs`` runs the xc7
+script with Yosys' ``abc9.nomfs`` for both sides: ABC9's ``&mfs`` takes over half an hour on
+our pipeline-0 netlists and on da4ml's larger ones (``RESULTS_qor.md``).
 
 Raw output: one JSON per point and a log of everything printed under ``--raw`` (default
 ``benchmarks/peers/raw``, names ``hgq2_<run>_b<beta>.json`` / ``hgq2_<run>.log``; each run is
@@ -389,6 +400,12 @@ def ours_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.ours_calibration_margin_bits is not None:
         config["calibration_margin_bits"] = args.ours_calibration_margin_bits
     return config
+
+
+def _ours_dir(base: Path, config: dict[str, Any]) -> Path:
+    """``base`` for the preset's settings, ``base_<hash of config>`` otherwise (so that runs
+    with different settings never write over each other's specs and Verilog)."""
+    return base.with_name(f"{base.name}_{_opts_key(config)[:8]}") if config else base
 
 
 def run_ours(
@@ -785,7 +802,9 @@ def _run(
                 print(f"beta {beta:g}: reusing {_relpath(str(raw_path))}", flush=True)
                 changed = old["ours"].get("config", {}) != config
                 if args.rerun_ours or changed:
-                    point["ours"] = run_ours(data, opts, work / run / tag / "ours", config)
+                    point["ours"] = run_ours(
+                        data, opts, _ours_dir(work / run / tag / "ours", config), config
+                    )
                     why = "--rerun-ours" if args.rerun_ours else "our settings differ"
                     print(f"beta {beta:g}: trained ours again ({why})", flush=True)
         if point is None:
@@ -794,7 +813,7 @@ def _run(
             except RuntimeError as err:
                 print(f"error: {err}", file=sys.stderr)
                 return 2
-            ours = run_ours(data, opts, work / run / tag / "ours", config)
+            ours = run_ours(data, opts, _ours_dir(work / run / tag / "ours", config), config)
             project = Path(theirs["project"])
             files, top, undefined = da4ml_sources(project)
             theirs.update(build_dir=str(project / "src"), files=files, top=top)
@@ -901,7 +920,7 @@ def _ours_only(
         if same and not args.rerun_ours:
             print(f"beta {beta:g} (ours only): reusing {_relpath(str(raw_path))}", flush=True)
             return old
-    ours = run_ours(data, opts, work / run / tag, config)
+    ours = run_ours(data, opts, _ours_dir(work / run / tag, config), config)
     ours["s_per_epoch"] = _median_epoch(ours["epoch_seconds"])
     point = {"beta": beta, "opts": opts, "opts_key": _opts_key(opts), "ours": ours}
     point["theirs"] = None
