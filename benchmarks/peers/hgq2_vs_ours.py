@@ -644,9 +644,14 @@ def _bar_lines(points: list[dict[str, Any]], cost_ratio: float = 0.8) -> list[st
             f"({luts / theirs[t][1]:.3f}x, {100 * (acc - theirs[t][0]):+.2f} pp)"
         )
 
-    for bar in bar_check(ours, theirs, cost_ratio=cost_ratio):
-        t = bar.theirs
-        acc, luts = theirs[t]
+    bars = {bar.theirs: bar for bar in bar_check(ours, theirs, cost_ratio=cost_ratio)}
+    for t, (acc, luts) in enumerate(theirs):
+        if t not in bars:
+            lines.append(
+                f"- HGQ2 beta {their_betas[t]:g} ({100 * acc:.2f}%): xc7 LUTs not measured"
+            )
+            continue
+        bar = bars[t]
         head = f"- HGQ2 beta {their_betas[t]:g} ({100 * acc:.2f}% at {luts} LUTs): "
         if bar.met:
             assert bar.cheapest is not None
@@ -658,8 +663,6 @@ def _bar_lines(points: list[dict[str, Any]], cost_ratio: float = 0.8) -> list[st
             + ("none" if bar.best is None else desc(bar.best, t)),
         ]
         lines.append(head + "not met; " + "; ".join(parts))
-    if len(lines) == 1:
-        lines.append("- no HGQ2 point has xc7 LUTs")
     return lines
 
 

@@ -215,3 +215,23 @@ def test_yosys_script_without_mfs_changes_the_command_and_the_cache_key(tmp_path
     assert plain != yosys_luts.design_hash(tmp_path, ["a.v"], "a", "xc7", nomfs=True)
     with pytest.raises(ValueError, match="unknown target"):
         yosys_luts.script_for("ice40")
+
+
+def test_hgq2_bar_lines_name_each_of_their_points() -> None:
+    mod = _hgq2_module()
+
+    def side(acc: float, luts: int | None) -> dict[str, Any]:
+        return {"accuracy": acc, "luts_xc7": luts}
+
+    points = [
+        {"beta": 1e-5, "ours": side(0.95, None), "theirs": side(0.94, None)},
+        {"beta": 1e-4, "ours": side(0.93, 1600), "theirs": side(0.92, 1875)},
+        {"beta": 9e-4, "ours": side(0.90, 672), "theirs": None},
+    ]
+    lines = mod._bar_lines(points)
+    assert lines[1] == "- HGQ2 beta 1e-05 (94.00%): xc7 LUTs not measured"
+    assert lines[2] == (
+        "- HGQ2 beta 0.0001 (92.00% at 1875 LUTs): not met; cheapest as accurate: ours beta "
+        "0.0001 93.00% at 1600 LUTs (0.853x, +1.00 pp); most accurate at <= 0.8x: ours beta "
+        "0.0009 90.00% at 672 LUTs (0.358x, -2.00 pp)"
+    )
