@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/peers/hgq2_vs_ours.py [--betas 1e-5,3e-5,1e-4,3e-4] \\
         [--epochs 300] [--batch-size 64] [--lr 3e-3] [--seed 0] [--hgq2-init example|ours] \\
         [--synth xc7,ecp5|none] [--max-synth N] [--pipeline-levels 0] [--work DIR] \\
-        [--hgq2-python /work/.venv-hgq2/bin/python]
+        [--ours-betas 5e-4,7e-4] [--ours-f-init F] [--ours-weight-f-init F] \\
+        [--ours-weight-init-bits N] [--ours-cost ebops|luts] [--ours-calibration-margin-bits N] \\
+        [--xc7-nomfs] [--hgq2-python /work/.venv-hgq2/bin/python]
 
 Both sides train the 64-32-10 MLP on the same digits split (``hgq_train.data.load_dataset``,
 written once to an ``.npz`` that both read) with the same epochs, batch size, Adam learning rate,
@@ -26,7 +28,16 @@ LUTs from the same Yosys script for both (``benchmarks/yosys_luts.py``; results 
 Verilog's hash), training seconds per epoch; per beta the ratios ours / theirs; and whether our
 front dominates theirs: for each of their points, one of ours with accuracy >= theirs at <= its
 LUTs; and the issue's criterion: at least three of their points where one of ours has accuracy
->= theirs at <= 0.8x their xc7 LUTs, one of those of ours below 1,000 xc7 LUTs.
+>= theirs at <= 0.8x their xc7 LUTs, one of those of ours below 1,000 xc7 LUTs. Then the bar
+check per HGQ2 point: the cheapest of ours at accuracy >= theirs and the most accurate of ours
+at <= 0.8x their xc7 LUTs, each with its LUT ratio and accuracy difference, and whether the bar
+is met.
+
+``--ours-betas`` adds points of ours only (no HGQ2 run at those betas; they count in our front
+and its checks); ``--ours-*`` change our start bits, cost or calibration margin over the digits
+preset (a reused point whose settings differ is trained again). ``--xc7-nomfs`` runs the xc7
+script with Yosys' ``abc9.nomfs`` for both sides: ABC9's ``&mfs`` takes over half an hour on
+our pipeline-0 netlists and on da4ml's larger ones (``RESULTS_qor.md``).
 
 Raw output: one JSON per point and a log of everything printed under ``--raw`` (default
 ``benchmarks/peers/raw``, names ``hgq2_<run>_b<beta>.json`` / ``hgq2_<run>.log``; each run is
@@ -54,12 +65,15 @@ from typing import Any, TextIO
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __all__ = [
+    "Bar",
     "Match",
+    "bar_check",
     "dominance",
     "find_hgq2_python",
     "issue_criterion",
     "main",
     "no_venv_message",
+    "ours_config",
     "parse_args",
     "ratios",
     "synthesis_order",
@@ -119,6 +133,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; ``SystemExit`` (status 2) with argparse's message on bad values."""
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--betas", type=_floats, default=_floats("1e-5,3e-5,1e-4,3e-4"))
+    p.add_argument(
+        "--ours-betas",
+        type=_floats,
+        default=[],
+        help="more betas trained for ours only (no HGQ2 run there), e.g. the low-resource end",
+    )
     p.add_argument("--epochs", type=_positive, default=300)
     p.add_argument("--batch-size", type=_positive, default=64)
     p.add_argument("--lr", type=float, default=3e-3)
@@ -143,6 +163,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="compile ours with jit_compile=True (default: compile_hgq's defaults, as hgq train)",
     )
     p.add_argument("--pipeline-levels", type=_non_negative, default=0, help="ours (default 0)")
+    ours = p.add_argument_group(
+        "our start bits and cost (default: the digits preset's; a reused point whose setting "
+        "differs is trained again)"
+    )
+    ours.add_argument("--ours-f-init", type=float, default=None, help="activations' initial f")
+    ours.add_argument("--ours-weight-f-init", type=float, default=None)
+    ours.add_argument("--ours-weight-init-bits", type=float, default=None)
+    ours.add_argument("--ours-cost", choices=("ebops", "luts"), default=None)
+    ours.add_argument("--ours-calibration-margin-bits", type=_non_negative, default=None)
+    p.add_argument(
+        "--xc7-nomfs",
+        action="store_true",
+        help="xc7 with Yosys' abc9.nomfs (ABC9 without &mfs) for both sides: minutes instead of "
+        "over half an hour on our pipeline-0 netlists (yosys_luts.py)",
+    )
     p.add_argument(
         "--da4ml-latency-cutoff",
         type=float,
@@ -266,6 +301,43 @@ def issue_criterion(
     return len(matches) >= n_points and low, matches
 
 
+@dataclass(frozen=True)
+class Bar:
+    """The bar check for one of their points (``theirs``): ``cheapest``, the one of ours with
+    the fewest LUTs at accuracy >= theirs (None: none is as accurate), ``best``, the most
+    accurate of ours at <= ``cost_ratio`` x their LUTs (None: none is that cheap), and ``met``:
+    whether one of ours has both (then ``cheapest`` is it)."""
+
+    theirs: int
+    cheapest: int | None
+    best: int | None
+    met: bool
+
+
+def bar_check(
+    ours: Sequence[tuple[float, float | None]],
+    theirs: Sequence[tuple[float, float | None]],
+    *,
+    cost_ratio: float = 0.8,
+) -> list[Bar]:
+    """:class:`Bar` for each of their ``(accuracy, cost)`` points that has a cost; points of
+    ours without a cost are left out."""
+    if not cost_ratio > 0:
+        raise ValueError(f"cost_ratio must be > 0, got {cost_ratio}")
+    measured = [(n, a, c) for n, (a, c) in enumerate(ours) if c is not None]
+    bars = []
+    for t, (acc, cost) in enumerate(theirs):
+        if cost is None:
+            continue
+        accurate = [(c, -a, n) for n, a, c in measured if a >= acc]
+        cheap = [(-a, c, n) for n, a, c in measured if c <= cost_ratio * cost]
+        cheapest = min(accurate)[2] if accurate else None
+        best = min(cheap)[2] if cheap else None
+        met = cheapest is not None and ours[cheapest][1] <= cost_ratio * cost  # type: ignore[operator]
+        bars.append(Bar(t, cheapest, best, met))
+    return bars
+
+
 def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float | None]:
     """Per-point comparison: ``<key>_ratio`` = ours / theirs for LUTs (``luts_xc7``,
     ``luts_ecp5``), ``adders``, ``ebops`` and ``s_per_epoch`` (None where either is missing or
@@ -308,8 +380,39 @@ def run_hgq2(python: Path, opts: dict[str, Any], marker: str = "HGQ2_RESULT") ->
     raise RuntimeError(f"HGQ2 worker failed (exit {proc.returncode}):\n{tail}")
 
 
-def run_ours(data: Any, opts: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Train, export, verify and generate ours; the numbers of one point (no LUTs yet)."""
+_CONFIG_FIELDS = {
+    "ours_f_init": "f_init",
+    "ours_weight_f_init": "weight_f_init",
+    "ours_weight_init_bits": "weight_init_bits",
+}
+
+
+def ours_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Our settings that differ from the digits preset: ``MLPConfig`` fields, ``cost`` and
+    ``calibration_margin_bits`` (only those given on the command line)."""
+    config: dict[str, Any] = {
+        field: getattr(args, arg)
+        for arg, field in _CONFIG_FIELDS.items()
+        if getattr(args, arg) is not None
+    }
+    if args.ours_cost is not None:
+        config["cost"] = args.ours_cost
+    if args.ours_calibration_margin_bits is not None:
+        config["calibration_margin_bits"] = args.ours_calibration_margin_bits
+    return config
+
+
+def _ours_dir(base: Path, config: dict[str, Any]) -> Path:
+    """``base`` for the preset's settings, ``base_<hash of config>`` otherwise (so that runs
+    with different settings never write over each other's specs and Verilog)."""
+    return base.with_name(f"{base.name}_{_opts_key(config)[:8]}") if config else base
+
+
+def run_ours(
+    data: Any, opts: dict[str, Any], out: Path, config: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Train, export, verify and generate ours; the numbers of one point (no LUTs yet).
+    ``config``: :func:`ours_config`'s settings over the digits preset."""
     import keras
     import numpy as np
 
@@ -333,12 +436,15 @@ def run_ours(data: Any, opts: dict[str, Any], out: Path) -> dict[str, Any]:
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             self.seconds.append(time.perf_counter() - self._start)
 
+    settings = dict(config or {})
+    cost = settings.pop("cost", "ebops")
+    margin = settings.pop("calibration_margin_bits", 0)
     # the digits preset (its start bits included), with the hidden widths asked for
-    config = dataclasses.replace(PRESETS["digits"], hidden=tuple(opts["hidden"]))
+    mlp = dataclasses.replace(PRESETS["digits"], hidden=tuple(opts["hidden"]), **settings)
     keras.utils.set_random_seed(opts["seed"])
-    model = build_mlp(config, data.n_features, data.n_classes)
+    model = build_mlp(mlp, data.n_features, data.n_classes)
     fast = {"jit_compile": True} if opts["ours_jit"] else {}
-    compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"], **fast)
+    compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"], cost=cost, **fast)
     timer = EpochTimes()
     start = time.perf_counter()
     model.fit(
@@ -350,7 +456,13 @@ def run_ours(data: Any, opts: dict[str, Any], out: Path) -> dict[str, Any]:
         verbose=0,
     )
     fit_seconds = time.perf_counter() - start
-    result = export_with_model(model, data.x_train, name="ours", metadata={"beta": opts["beta"]})
+    result = export_with_model(
+        model,
+        data.x_train,
+        name="ours",
+        metadata={"beta": opts["beta"]},
+        calibration_margin_bits=margin,
+    )
     checked = verify(result.model64, result.spec, data.x_train)
     out.mkdir(parents=True, exist_ok=True)
     spec_path = save(result.spec, out / "spec.json")
@@ -370,6 +482,7 @@ def run_ours(data: Any, opts: dict[str, Any], out: Path) -> dict[str, Any]:
         "build_dir": str(out / "gen"),
         "files": [str(design.report["verilog"])],
         "top": str(design.report["name"]),
+        "config": dict(config or {}),
     }
 
 
@@ -392,7 +505,11 @@ def da4ml_sources(project: Path) -> tuple[list[str], str, int]:
 
 
 def _synthesize(
-    side: dict[str, Any], targets: tuple[str, ...], cache: Path, cached_only: bool
+    side: dict[str, Any],
+    targets: tuple[str, ...],
+    cache: Path,
+    cached_only: bool,
+    nomfs: bool = False,
 ) -> None:
     sys.path.insert(0, str(BENCH))
     from yosys_luts import yosys_cells
@@ -401,7 +518,13 @@ def _synthesize(
         build = Path(side["build_dir"])
         try:
             cells = yosys_cells(
-                build, side["files"], side["top"], target, cache, cached_only=cached_only
+                build,
+                side["files"],
+                side["top"],
+                target,
+                cache,
+                cached_only=cached_only,
+                nomfs=nomfs and target == "xc7",
             )
         except RuntimeError as err:
             side[f"synth_error_{target}"] = str(err)
@@ -425,13 +548,16 @@ def synthesis_order(
 ) -> list[tuple[dict[str, Any], str]]:
     """``(point, side)`` pairs to synthesize: of each side (``"ours"``, ``"theirs"``) the
     ``max_synth`` points with the fewest adders (all without a limit), the two sides taken in
-    turns from the fewest adders up, so that a run cut short has the low-resource end of both."""
+    turns from the fewest adders up, so that a run cut short has the low-resource end of both.
+    A point whose side is None (ours-only points have no ``"theirs"``) is skipped for it."""
     per_side = {
-        side: sorted(points, key=lambda p: p[side]["adders"])[:max_synth]
+        side: sorted(
+            (p for p in points if p.get(side) is not None), key=lambda p: p[side]["adders"]
+        )[:max_synth]
         for side in ("ours", "theirs")
     }
     order = []
-    for rank in range(max(len(v) for v in per_side.values()) if points else 0):
+    for rank in range(max(len(v) for v in per_side.values())):
         for side, chosen in per_side.items():
             if rank < len(chosen):
                 order.append((chosen[rank], side))
@@ -467,7 +593,12 @@ def _table(points: list[dict[str, Any]]) -> list[str]:
     )
     rows = [head, "|" + "---|" * (head.count("|") - 1)]
     for p in points:
-        for name, side in (("ours", p["ours"]), ("HGQ2 + da4ml", p["theirs"])):
+        sides = [("ours", p["ours"])]
+        if p.get("theirs") is not None:
+            sides.append(("HGQ2 + da4ml", p["theirs"]))
+        else:
+            sides = [("ours (no HGQ2 run)", p["ours"])]
+        for name, side in sides:
             ebops = f"{side['ebops']:.0f}"
             if "ebops_nosign" in side:
                 ebops += f" ({side['ebops_nosign']:.0f} no sign)"
@@ -477,6 +608,8 @@ def _table(points: list[dict[str, Any]]) -> list[str]:
                 f"{_cell(side.get('luts_xc7'))} | {_cell(side.get('luts_ecp5'))} | "
                 f"{side['s_per_epoch']:.3f} | {side['epoch_seconds'][0]:.1f} |"
             )
+        if "ratios" not in p:
+            continue
         r = p["ratios"]
         rows.append(
             f"| {p['beta']:g} | ours/theirs | {r['accuracy_diff']:+.2f} pp | "
@@ -487,11 +620,56 @@ def _table(points: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _fronts(
+    points: list[dict[str, Any]], key: str
+) -> tuple[list[tuple[float, Any]], list[tuple[float, Any]], list[float], list[float]]:
+    """Our ``(accuracy, key)`` points (all), theirs (paired points only) and their betas."""
+    paired = [p for p in points if p.get("theirs") is not None]
+    ours = [(p["ours"]["accuracy"], p["ours"].get(key)) for p in points]
+    theirs = [(p["theirs"]["accuracy"], p["theirs"].get(key)) for p in paired]
+    return ours, theirs, [p["beta"] for p in points], [p["beta"] for p in paired]
+
+
+def _bar_lines(points: list[dict[str, Any]], cost_ratio: float = 0.8) -> list[str]:
+    """One line per their measured point: the bar check against our whole front."""
+    ours, theirs, our_betas, their_betas = _fronts(points, "luts_xc7")
+    lines = [
+        f"bar check per HGQ2 point (ours: accuracy >= theirs at <= {cost_ratio:g}x their xc7 LUTs):"
+    ]
+
+    def desc(n: int, t: int) -> str:
+        acc, luts = ours[n]
+        return (
+            f"ours beta {our_betas[n]:g} {100 * acc:.2f}% at {luts} LUTs "
+            f"({luts / theirs[t][1]:.3f}x, {100 * (acc - theirs[t][0]):+.2f} pp)"
+        )
+
+    bars = {bar.theirs: bar for bar in bar_check(ours, theirs, cost_ratio=cost_ratio)}
+    for t, (acc, luts) in enumerate(theirs):
+        if t not in bars:
+            lines.append(
+                f"- HGQ2 beta {their_betas[t]:g} ({100 * acc:.2f}%): xc7 LUTs not measured"
+            )
+            continue
+        bar = bars[t]
+        head = f"- HGQ2 beta {their_betas[t]:g} ({100 * acc:.2f}% at {luts} LUTs): "
+        if bar.met:
+            assert bar.cheapest is not None
+            lines.append(head + "**met** by " + desc(bar.cheapest, t))
+            continue
+        parts = [
+            "cheapest as accurate: " + ("none" if bar.cheapest is None else desc(bar.cheapest, t)),
+            f"most accurate at <= {cost_ratio:g}x: "
+            + ("none" if bar.best is None else desc(bar.best, t)),
+        ]
+        lines.append(head + "not met; " + "; ".join(parts))
+    return lines
+
+
 def _front_lines(points: list[dict[str, Any]]) -> list[str]:
     lines = []
     for key, label in (("luts_xc7", "xc7 LUTs"), ("luts_ecp5", "ECP5 LUTs"), ("adders", "adders")):
-        ours = [(p["ours"]["accuracy"], p["ours"].get(key)) for p in points]
-        theirs = [(p["theirs"]["accuracy"], p["theirs"].get(key)) for p in points]
+        ours, theirs, our_betas, their_betas = _fronts(points, key)
         if all(c is None for _, c in theirs):
             lines.append(f"- by {label}: not measured")
             continue
@@ -499,13 +677,13 @@ def _front_lines(points: list[dict[str, Any]]) -> list[str]:
         parts = []
         for t, o in enumerate(found):
             if theirs[t][1] is None:
-                parts.append(f"beta {points[t]['beta']:g}: not measured")
+                parts.append(f"beta {their_betas[t]:g}: not measured")
             elif o is None:
-                parts.append(f"beta {points[t]['beta']:g}: not dominated")
+                parts.append(f"beta {their_betas[t]:g}: not dominated")
             else:
                 parts.append(
-                    f"beta {points[t]['beta']:g} ({100 * theirs[t][0]:.2f}% at {theirs[t][1]}) "
-                    f"by ours beta {points[o]['beta']:g} ({100 * ours[o][0]:.2f}% at {ours[o][1]})"
+                    f"beta {their_betas[t]:g} ({100 * theirs[t][0]:.2f}% at {theirs[t][1]}) "
+                    f"by ours beta {our_betas[o]:g} ({100 * ours[o][0]:.2f}% at {ours[o][1]})"
                 )
         measured = [o for t, o in enumerate(found) if theirs[t][1] is not None]
         verdict = "yes" if measured and all(o is not None for o in measured) else "no"
@@ -513,11 +691,10 @@ def _front_lines(points: list[dict[str, Any]]) -> list[str]:
             f"- our front dominates theirs by {label} (accuracy >= at <= cost, each of their "
             f"measured points): **{verdict}**; " + "; ".join(parts)
         )
-    ours = [(p["ours"]["accuracy"], p["ours"].get("luts_xc7")) for p in points]
-    theirs = [(p["theirs"]["accuracy"], p["theirs"].get("luts_xc7")) for p in points]
+    ours, theirs, our_betas, their_betas = _fronts(points, "luts_xc7")
     met, matches = issue_criterion(ours, theirs)
     pairs = ", ".join(
-        f"their beta {points[m.theirs]['beta']:g} / our beta {points[m.ours]['beta']:g} "
+        f"their beta {their_betas[m.theirs]:g} / our beta {our_betas[m.ours]:g} "
         f"({ours[m.ours][1]} / {theirs[m.theirs][1]} LUTs)"
         for m in matches
     )
@@ -588,6 +765,13 @@ def _run(
         f"hard_dc {args.hard_dc}",
         flush=True,
     )
+    config = ours_config(args)
+    print(
+        f"ours-only betas {','.join(f'{b:g}' for b in args.ours_betas) or '-'}; ours settings "
+        f"over the digits preset {json.dumps(config, sort_keys=True) or '{}'}; xc7 script "
+        f"{'abc9.nomfs + ' if args.xc7_nomfs else ''}synth_xilinx -family xc7 -flatten -nodsp",
+        flush=True,
+    )
     split = work / "digits_split.npz"
     np.savez(
         split, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
@@ -619,16 +803,20 @@ def _run(
             if old.get("opts_key") == _opts_key(opts) and Path(old["ours"]["spec"]).exists():
                 point = old
                 print(f"beta {beta:g}: reusing {_relpath(str(raw_path))}", flush=True)
-                if args.rerun_ours:
-                    point["ours"] = run_ours(data, opts, work / run / tag / "ours")
-                    print(f"beta {beta:g}: trained ours again (--rerun-ours)", flush=True)
+                changed = old["ours"].get("config", {}) != config
+                if args.rerun_ours or changed:
+                    point["ours"] = run_ours(
+                        data, opts, _ours_dir(work / run / tag / "ours", config), config
+                    )
+                    why = "--rerun-ours" if args.rerun_ours else "our settings differ"
+                    print(f"beta {beta:g}: trained ours again ({why})", flush=True)
         if point is None:
             try:
                 theirs = run_hgq2(python, opts)
             except RuntimeError as err:
                 print(f"error: {err}", file=sys.stderr)
                 return 2
-            ours = run_ours(data, opts, work / run / tag / "ours")
+            ours = run_ours(data, opts, _ours_dir(work / run / tag / "ours", config), config)
             project = Path(theirs["project"])
             files, top, undefined = da4ml_sources(project)
             theirs.update(build_dir=str(project / "src"), files=files, top=top)
@@ -667,15 +855,21 @@ def _run(
         else:
             points.append(point)
 
+    for beta in args.ours_betas:
+        points.append(_ours_only(args, data, split, raw, work, run, beta, config))
+    points.sort(key=lambda p: p["beta"])
+
     if args.synth:
         cache = work / "yosys_cache"
         for p, side_name in synthesis_order(points, args.max_synth):
             print(f"synthesize beta {p['beta']:g} {side_name}:", flush=True)
-            _synthesize(p[side_name], args.synth, cache, args.synth_cached_only)
-            raw_path = raw / f"hgq2_{run}_b{p['beta']:g}.json"
+            _synthesize(p[side_name], args.synth, cache, args.synth_cached_only, args.xc7_nomfs)
+            kind = "ours_" if p.get("theirs") is None else ""
+            raw_path = raw / f"hgq2_{run}_{kind}b{p['beta']:g}.json"
             raw_path.write_text(json.dumps(p, indent=1) + "\n", encoding="utf-8")
     for p in points:
-        p["ratios"] = ratios(p["ours"], p["theirs"])
+        if p.get("theirs") is not None:
+            p["ratios"] = ratios(p["ours"], p["theirs"])
 
     print()
     print(f"## digits {arch}: hgq_train + hgq_hw (ours) against HGQ2 + da4ml")
@@ -687,11 +881,59 @@ def _run(
     print()
     for line in _front_lines(points):
         print(line)
+    print()
+    for line in _bar_lines(points):
+        print(line)
     if refused:
         names = ", ".join(f"beta {p['beta']:g}" for p in refused)
         print(f"- refused (not bit-exact): {names}")
     print(f"- whole run {(time.perf_counter() - start_all) / 60:.1f} min", flush=True)
     return 0
+
+
+def _ours_only(
+    args: argparse.Namespace,
+    data: Any,
+    split: Path,
+    raw: Path,
+    work: Path,
+    run: str,
+    beta: float,
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """One point of ours without an HGQ2 run (``--ours-betas``); reused from its raw JSON
+    (``hgq2_<run>_ours_b<beta>.json``) with ``--reuse`` when the options and settings match."""
+    tag = f"ours_b{beta:g}"
+    opts = {
+        "data": str(split),
+        "hidden": args.hidden,
+        "beta": beta,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "ours_jit": args.ours_jit,
+        "pipeline_levels": args.pipeline_levels,
+        "config": config,
+    }
+    raw_path = raw / f"hgq2_{run}_{tag}.json"
+    if args.reuse and raw_path.exists():
+        old = json.loads(raw_path.read_text(encoding="utf-8"))
+        same = old.get("opts_key") == _opts_key(opts) and Path(old["ours"]["spec"]).exists()
+        if same and not args.rerun_ours:
+            print(f"beta {beta:g} (ours only): reusing {_relpath(str(raw_path))}", flush=True)
+            return old
+    ours = run_ours(data, opts, _ours_dir(work / run / tag, config), config)
+    ours["s_per_epoch"] = _median_epoch(ours["epoch_seconds"])
+    point = {"beta": beta, "opts": opts, "opts_key": _opts_key(opts), "ours": ours}
+    point["theirs"] = None
+    print(
+        f"beta {beta:g} (ours only): acc {ours['accuracy']:.4f} EBOPs {ours['ebops']:.0f} "
+        f"adders {ours['adders']} ({ours['s_per_epoch']:.3f} s/epoch)",
+        flush=True,
+    )
+    raw_path.write_text(json.dumps(point, indent=1) + "\n", encoding="utf-8")
+    return point
 
 
 if __name__ == "__main__":

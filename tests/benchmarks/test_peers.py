@@ -172,3 +172,87 @@ def test_hgq2_synthesis_order_takes_the_low_resource_end_of_both_sides_in_turns(
     assert order == [(3e-4, "ours"), (3e-4, "theirs"), (1e-4, "ours"), (1e-4, "theirs")]
     assert len(mod.synthesis_order(points, None)) == 6
     assert mod.synthesis_order(points, 0) == [] and mod.synthesis_order([], None) == []
+
+
+def test_hgq2_bar_check_names_the_cheapest_as_accurate_and_the_best_as_cheap() -> None:
+    mod = _hgq2_module()
+    theirs = [(0.95, 3000), (0.92, 1500), (0.90, 900), (0.80, None)]
+    ours = [(0.96, 2000), (0.93, 1300), (0.91, 800), (0.89, 600), (0.99, None)]
+    bars = mod.bar_check(ours, theirs)
+    assert [b.theirs for b in bars] == [0, 1, 2]  # their unmeasured point is left out
+    # 0.95@3000: ours 0.96@2000 <= 2400 -> met; the cheapest as accurate is it
+    assert (bars[0].cheapest, bars[0].best, bars[0].met) == (0, 0, True)
+    # 0.92@1500 (bar 1200): 0.93@1300 is the cheapest as accurate, too dear; 0.91@800 is the
+    # most accurate at <= 1200, too inaccurate
+    assert (bars[1].cheapest, bars[1].best, bars[1].met) == (1, 2, False)
+    # 0.90@900 (bar 720): 0.91@800 too dear; 0.89@600 cheap enough, 1 pp short
+    assert (bars[2].cheapest, bars[2].best, bars[2].met) == (2, 3, False)
+    assert mod.bar_check(ours, theirs, cost_ratio=1.0)[2].met
+    assert mod.bar_check([], theirs)[0] == mod.Bar(0, None, None, False)
+    with pytest.raises(ValueError, match="cost_ratio"):
+        mod.bar_check(ours, theirs, cost_ratio=-1)
+
+
+def test_hgq2_our_settings_and_ours_only_betas_from_the_command_line() -> None:
+    mod = _hgq2_module()
+    args = mod.parse_args([])
+    assert args.ours_betas == [] and not args.xc7_nomfs and mod.ours_config(args) == {}
+    args = mod.parse_args(
+        ["--ours-betas", "1e-3,2e-3", "--ours-f-init", "3", "--ours-weight-init-bits", "2"]
+        + ["--ours-cost", "luts", "--ours-calibration-margin-bits", "1", "--xc7-nomfs"]
+    )
+    assert args.ours_betas == [1e-3, 2e-3] and args.xc7_nomfs
+    assert mod.ours_config(args) == {
+        "f_init": 3.0,
+        "weight_init_bits": 2.0,
+        "cost": "luts",
+        "calibration_margin_bits": 1,
+    }
+    for bad in (["--ours-cost", "adders"], ["--ours-calibration-margin-bits", "-1"]):
+        with pytest.raises(SystemExit):
+            mod.parse_args(bad)
+
+
+def test_hgq2_synthesis_order_skips_ours_only_points_for_their_side() -> None:
+    mod = _hgq2_module()
+    points = [
+        {"beta": 1e-4, "ours": {"adders": 500}, "theirs": {"adders": 600}},
+        {"beta": 1e-3, "ours": {"adders": 300}, "theirs": None},
+    ]
+    order = [(p["beta"], side) for p, side in mod.synthesis_order(points, None)]
+    assert order == [(1e-3, "ours"), (1e-4, "theirs"), (1e-4, "ours")]
+
+
+def test_yosys_script_without_mfs_changes_the_command_and_the_cache_key(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import yosys_luts
+
+    (tmp_path / "a.v").write_text("module a; endmodule\n")
+    assert yosys_luts.script_for("xc7") == "synth_xilinx -family xc7 -flatten -nodsp"
+    assert yosys_luts.script_for("xc7", nomfs=True) == (
+        "scratchpad -set abc9.nomfs 1; synth_xilinx -family xc7 -flatten -nodsp"
+    )
+    plain = yosys_luts.design_hash(tmp_path, ["a.v"], "a", "xc7")
+    assert plain != yosys_luts.design_hash(tmp_path, ["a.v"], "a", "xc7", nomfs=True)
+    with pytest.raises(ValueError, match="unknown target"):
+        yosys_luts.script_for("ice40")
+
+
+def test_hgq2_bar_lines_name_each_of_their_points() -> None:
+    mod = _hgq2_module()
+
+    def side(acc: float, luts: int | None) -> dict[str, Any]:
+        return {"accuracy": acc, "luts_xc7": luts}
+
+    points = [
+        {"beta": 1e-5, "ours": side(0.95, None), "theirs": side(0.94, None)},
+        {"beta": 1e-4, "ours": side(0.93, 1600), "theirs": side(0.92, 1875)},
+        {"beta": 9e-4, "ours": side(0.90, 672), "theirs": None},
+    ]
+    lines = mod._bar_lines(points)
+    assert lines[1] == "- HGQ2 beta 1e-05 (94.00%): xc7 LUTs not measured"
+    assert lines[2] == (
+        "- HGQ2 beta 0.0001 (92.00% at 1875 LUTs): not met; cheapest as accurate: ours beta "
+        "0.0001 93.00% at 1600 LUTs (0.853x, +1.00 pp); most accurate at <= 0.8x: ours beta "
+        "0.0009 90.00% at 672 LUTs (0.358x, -2.00 pp)"
+    )
