@@ -120,10 +120,14 @@ def export_kwargs(args: argparse.Namespace) -> dict[str, object]:
 
 
 def check_data_args(args: argparse.Namespace) -> None:
-    """``--dataset FILE.npz`` and ``--data FILE`` exist and are readable archives (before
-    TensorFlow loads: :func:`hgqflow.cli.checks.data_file`)."""
+    """``--dataset FILE.npz`` and ``--data FILE`` exist and are readable archives, and a
+    ``FILE.npz`` dataset's arrays pass :func:`hgq_train.data.check_arrays` (labels, finite
+    features, sizes), all before TensorFlow loads (:mod:`hgq_train.data` is numpy only)."""
     if args.dataset and args.dataset.endswith(".npz"):
         data_file(args.dataset, "dataset file")
+        from hgq_train.data import load_npz
+
+        load_npz(args.dataset, seed=getattr(args, "seed", 0))
     if args.data is not None:
         data_file(args.data, "data file")
 

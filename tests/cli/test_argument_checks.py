@@ -70,3 +70,30 @@ def test_missing_files_fail_before_heavy_imports(
     assert len(lines) == 1 and lines[0].startswith(f"hgq {argv[0]}: error: "), result["err"]
     assert message in lines[0]
     assert result["heavy"] == [], f"{argv[0]} imported {result['heavy']} before its checks"
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ([0, 1, 2, 50], "classes [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, ...] (47 in all) have no"),
+        ([0, 1, -1, 2], "labels"),
+        ([3, 3, 3, 3], "labels"),
+    ],
+    ids=["gap", "negative", "single-class"],
+)
+def test_bad_dataset_labels_fail_before_tensorflow(
+    labels: list[int], message: str, tmp_path: Path
+) -> None:
+    """`hgq train` and `hgq flow` refuse a dataset's labels from numpy (and scikit-learn's
+    split) alone: no 30 s of TensorFlow start-up first."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.normal(size=(60, 4)), y=np.array(labels * 15))
+    for command in ("train", "flow"):
+        result = _run([command, "--dataset", "d.npz", "--out", "run"], tmp_path)
+        assert result["status"] == 1, result
+        lines = result["err"].strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"hgq {command}: error: d.npz: "), lines
+        assert message in lines[0]
+        assert set(result["heavy"]) <= {"sklearn"}, f"{command} imported {result['heavy']}"
