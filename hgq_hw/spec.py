@@ -710,6 +710,18 @@ class ModelSpec:
     def output(self) -> OutputSpec:
         return self.layers[-1]  # type: ignore[return-value]
 
+    def live_names(self) -> set[str]:
+        """Names of the layers whose tensor reaches the Output (the Input and Output included)."""
+        by_name = {layer.name: layer for layer in self.layers}
+        live: set[str] = set()
+        todo = [self.output.name]
+        while todo:
+            name = todo.pop()
+            if name not in live:
+                live.add(name)
+                todo.extend(by_name[name].inputs)
+        return live
+
     def shape(self, tensor: str) -> tuple[int, ...]:
         """Shape of the tensor produced by layer ``tensor`` (one sample, no batch axis)."""
         return self._shapes[tensor]  # type: ignore[attr-defined]

@@ -246,18 +246,6 @@ def _totals(
     return latency, registers
 
 
-def _live(spec: ModelSpec) -> set[str]:
-    """Names of the layers whose tensor reaches the Output (the Input and Output included)."""
-    by_name = {layer.name: layer for layer in spec.layers}
-    live, todo = set(), [spec.output.name]
-    while todo:
-        name = todo.pop()
-        if name not in live:
-            live.add(name)
-            todo.extend(by_name[name].inputs)
-    return live
-
-
 def plan_network(
     spec: ModelSpec, *, pipeline_levels: int = 0, depth_slack: int | None = None
 ) -> NetworkPlan:
@@ -278,7 +266,7 @@ def plan_network(
     # 1. types
     types = infer_types(spec)
     # 2. live layers (without the Input and the Output, which the network itself registers)
-    live = _live(spec)
+    live = spec.live_names()
     compute: list[LayerSpec] = [layer for layer in spec.layers[1:-1] if layer.name in live]
     unused = tuple(layer.name for layer in spec.layers if layer.name not in live)
     # 3. check

@@ -214,23 +214,12 @@ def layer_module(
     return ReferenceModule(name, "\n".join(lines) + "\n", in_width, out_layout.width)
 
 
-def _cone(spec: ModelSpec) -> set[str]:
-    by_name = {layer.name: layer for layer in spec.layers}
-    live, todo = set(), [spec.output.name]
-    while todo:
-        name = todo.pop()
-        if name not in live:
-            live.add(name)
-            todo.extend(by_name[name].inputs)
-    return live
-
-
 def network_module(spec: ModelSpec, *, name: str, prefix: str) -> ReferenceModule:
     """The reference of the whole ``spec`` as module ``name(x, y)`` (raw input bus to raw
     output bus), built from one :func:`layer_module` per layer that reaches the Output
     (module names ``<prefix><layer>``)."""
     types = infer_types(spec)
-    live = _cone(spec)
+    live = spec.live_names()
     in_t, out_t = spec.input.type, types[spec.output.inputs[0]]
     in_width, out_width = BusLayout.of(in_t).width, BusLayout.of(out_t).width
     parts: list[str] = []
