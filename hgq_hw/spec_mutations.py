@@ -7,12 +7,12 @@ the wrong type, fields deleted or added, layers renamed (to port names, keywords
 rewired, re-kinded, swapped, duplicated or dropped, arrays made ragged, longer or 2-d, enums
 changed, odd metadata, lookup tables made longer or shorter, entries pushed past their output
 type, elements pointed at other or missing tables. :func:`check_mutation` then asserts the
-invariant for one mutation: the text is refused by :func:`hgq_hw.spec.loads` with a
-:class:`~hgq_hw.spec.SpecError`, or it passes ``hgq check`` (load and type inference) and
-the integer reference and the plan both evaluate it, bit-exactly equal, on random and corner
-inputs. Generating and linting the Verilog of the accepted ones is left to the caller (it is
-the slow part; see
-``tests/hw/test_spec_mutations.py`` and ``benchmarks/spec_mutations.py``).
+invariant for one mutation: the text is refused with a :class:`~hgq_hw.spec.SpecError` by
+:func:`hgq_hw.spec.loads` or by type inference (a table whose length does not match its
+inferred input type), or it passes ``hgq check`` (load and type inference) and the integer
+reference and the plan both evaluate it, bit-exactly equal, on random and corner inputs.
+Generating and linting the Verilog of the accepted ones is left to the caller (it is the slow
+part; see ``tests/hw/test_spec_mutations.py`` and ``benchmarks/spec_mutations.py``).
 
 The same seed always gives the same mutation. Numpy and the standard library on import;
 :func:`generate_verilog` needs Amaranth and :func:`lint_verilog` Verilator.
@@ -384,9 +384,18 @@ def check_mutation(seed: int, *, samples: int = 12, **spec_options: Any) -> Muta
         return MutationResult(seed, what, str(err))
     except Exception as err:
         raise AssertionError(f"{where}: load raised {type(err).__name__}: {err}") from err
-    stage = "check (type inference)"
     try:
         infer_types(spec)
+    except SpecError as err:  # refused by type inference (hgq check), e.g. a table's length
+        if err.layer is None:
+            raise AssertionError(
+                f"{where}: type inference refused without a layer: {err}"
+            ) from None
+        return MutationResult(seed, what, str(err.located(file=f"mutation{seed}.json")))
+    except Exception as err:
+        raise AssertionError(f"{where}: type inference raised {type(err).__name__}: {err}") from err
+    stage = "check (type inference)"
+    try:
         stage = "save and load again"
         if loads(dumps(spec)) != spec:
             raise AssertionError("load(save(spec)) differs from spec")

@@ -160,3 +160,19 @@ def test_default_random_spec_is_unchanged_by_the_table_option() -> None:
     assert dumps(random_spec(5)) == dumps(random_spec(5, table=0.0, table_bits=7))
     with pytest.raises(ValueError, match="table_bits"):
         random_spec(5, table_bits=MAX_TABLE_INPUT_BITS + 1)
+
+
+def test_mutations_of_table_specs_keep_the_door_invariant() -> None:
+    """Mutated table specs are refused with a SpecError or evaluated equally by the reference
+    and the plan (:func:`hgq_hw.spec_mutations.check_mutation` raises otherwise)."""
+    from hgq_hw.spec_mutations import check_mutation
+
+    results = [
+        check_mutation(seed, depth=1, width=(1, 4), table=1.0, table_bits=4) for seed in range(120)
+    ]
+    table_edits = [r for r in results if "table:" in r.description]
+    refused = [r.refused for r in table_edits if r.refused]
+    print(f"{len(results)} mutations, {len(table_edits)} table edits, {len(refused)} refused")
+    assert any("'tables'" in text for text in refused)
+    assert any("'table_of'" in text for text in refused)
+    assert any(r.spec is not None for r in table_edits)  # some edits keep the spec valid
