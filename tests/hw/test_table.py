@@ -176,3 +176,15 @@ def test_mutations_of_table_specs_keep_the_door_invariant() -> None:
     assert any("'tables'" in text for text in refused)
     assert any("'table_of'" in text for text in refused)
     assert any(r.spec is not None for r in table_edits)  # some edits keep the spec valid
+
+
+def test_hgq_check_names_the_file_for_a_table_of_the_wrong_length(tmp_path) -> None:
+    from hgqflow.cli.spec_cmds import spec_summary
+
+    path = tmp_path / "bad.json"
+    spec = table_spec(SHARED, [0, 1, 0], [1, 0, 1], [2, 3, 2], [0, 0, 0], in_i=(1, 3, -1))
+    path.write_text(dumps(spec))
+    with pytest.raises(SpecError) as err:
+        spec_summary(path)
+    assert err.value.file == str(path) and err.value.layer == "t"
+    assert err.value.field == "tables"
