@@ -93,7 +93,8 @@ def test_tiny_model_trains_two_epochs_and_exports_bit_exactly(function) -> None:
 
 
 def test_every_named_function_exports_bit_exactly() -> None:
-    """One chain of the five named tables, trained 2 epochs: 0 mismatches."""
+    """One chain of the five named tables (initial weights, calibrated on the data, no
+    training: the tabulation is what is checked): 0 mismatches."""
     keras.utils.set_random_seed(SEED)
     common = {"gamma": 0.0, "round_mode": "TRN", "overflow": "WRAP", "f_init": 3, "f_max": 6}
     layers = [keras.Input(shape=(4,)), QInput(name="inp", **common)]
@@ -101,9 +102,7 @@ def test_every_named_function_exports_bit_exactly() -> None:
         layers += [QDense(4, name=f"d_{name}", gamma=0.0), QActivation(name, name=name, **common)]
     layers += [QDense(3, name="head", gamma=0.0), QActivation("linear", name="out", **common)]
     model = keras.Sequential(layers, name="five_tables")
-    x, y = _data()
-    compile_hgq(model, beta=1e-6, learning_rate=1e-2)
-    model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    x, _ = _data()
     result = export_with_model(model, x)
     kinds = [layer.kind for layer in result.spec.layers]
     assert kinds.count("Table") == 5
