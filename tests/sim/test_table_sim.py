@@ -52,19 +52,14 @@ def test_every_reachable_entry_is_hit(seed: int) -> None:
     assert vectors.sources.count("table") <= 256
 
 
-SPECS = {
-    "random": lambda: random_spec(461, depth=2, width=(2, 5), table=1.0, table_bits=4),
-    "exhaustive": exhaustive_spec,
-}
-
-
 @pytest.mark.sim
-@pytest.mark.parametrize("name", list(SPECS))
-def test_table_spec_on_verilator(name: str, tmp_path: Path) -> None:
+def test_random_table_spec_on_verilator(tmp_path: Path) -> None:
+    """(Every entry of the hand-made tables is checked in Amaranth's simulator and the vectors
+    above cover them; one Verilator build here keeps the suite short.)"""
     from tests.sim.conftest import require
 
     require("verilator")
-    spec = SPECS[name]()
+    spec = random_spec(461, depth=2, width=(2, 5), table=1.0, table_bits=4)
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=2)
     result = run_regression(
         spec, design, work_dir=tmp_path / "w", simulator="verilator", samples=100, seed=7
@@ -72,5 +67,3 @@ def test_table_spec_on_verilator(name: str, tmp_path: Path) -> None:
     print(result.summary())
     assert result.passed, result.summary()
     assert result.checked >= result.vectors and result.table_coverage[0] > 0
-    if name == "exhaustive":
-        assert result.table_coverage == (40, 40)
