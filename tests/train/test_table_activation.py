@@ -64,6 +64,9 @@ def test_tiny_model_trains_two_epochs_and_exports_bit_exactly(function) -> None:
     assert not np.array_equal(ops.convert_to_numpy(act.output_quantizer.f), f_out_before)
     result = export_with_model(model, x)
     spec = result.spec
+    # the calibration of both quantizers goes back to the caller's model
+    assert float(ops.convert_to_numpy(act.output_quantizer.calibrated)) == 1.0
+    assert verify(model, spec, x) == len(x)  # the float32 model agrees here too
     assert [layer.kind for layer in spec.layers] == [
         "Input", "Dense", "Requantize", "Table", "Dense", "Requantize", "Output",
     ]  # fmt: skip
