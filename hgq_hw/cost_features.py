@@ -19,6 +19,10 @@ hardware too):
                  widest product it sums);
 ``act_bits``     (network, not per layer) the element widths of every Requantize output: the
                  rounding / overflow logic behind each dense layer.
+``table_bits``   per Table element with input width ``bi`` and output width ``bo``:
+                 ``bo * (2**bi - 1) / 63`` (:func:`table_bits`): a table of 6 input bits is one
+                 LUT6 per output bit, each further input bit doubles it, a constant (``bi = 0``)
+                 is free. :mod:`hgq_train` charges a table activation the same.
 
 :class:`CostModel` is a non-negative linear model ``LUTs ~ sum(c[name] * feature[name])`` fitted
 by ``benchmarks/cost_model/fit.py`` on generated designs (xc7 LUTs through Yosys); the
@@ -37,7 +41,7 @@ import numpy as np
 
 from hgq_hw.fixed import TensorType
 from hgq_hw.reference import infer_types
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, RequantizeSpec
+from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, RequantizeSpec, TableSpec
 
 __all__ = [
     "DENSE_FEATURES",
@@ -47,11 +51,12 @@ __all__ = [
     "load_cost_model",
     "register_features",
     "spec_features",
+    "table_bits",
 ]
 
 DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
-FEATURES = (*DENSE_FEATURES, "act_bits")
+FEATURES = (*DENSE_FEATURES, "act_bits", "table_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
 
 DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
@@ -111,7 +116,19 @@ def _requantize_features(layer: RequantizeSpec, types: dict[str, TensorType]) ->
     return {"act_bits": float(np.sum(types[layer.name].width))}
 
 
+def table_bits(input_bits: np.ndarray, output_bits: np.ndarray) -> float:
+    """``sum(bo * (2**bi - 1)) / 63`` over the elements of a table (see the module docstring)."""
+    bi = np.asarray(input_bits, dtype=np.float64).reshape(-1)
+    bo = np.asarray(output_bits, dtype=np.float64).reshape(-1)
+    return float(np.sum(bo * (np.exp2(bi) - 1.0)) / 63.0)
+
+
+def _table_features(layer: TableSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    return {"table_bits": table_bits(types[layer.inputs[0]].width, types[layer.name].width)}
+
+
 register_features(DenseSpec, _dense_layer_features)
+register_features(TableSpec, _table_features)
 register_features(RequantizeSpec, _requantize_features)
 
 

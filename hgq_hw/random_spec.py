@@ -6,6 +6,11 @@ Output`` and puts the corners in on purpose: width-0 inputs, pruned weights, who
 (``+-(2**b - 1)`` and ``-2**b``), negative ``i`` and ``f``, requantizers that drop fractional bits
 (so rounding matters) and that are narrower than their input (so WRAP and SAT engage), and
 unsigned requantizers fed with signed values.
+
+With ``table > 0`` a lookup table (``Table``) follows some requantizers, behind its own narrow
+input requantizer (as a trained table activation exports): tables of 1 to ``2**table_bits``
+entries, width-0 inputs (one entry) and outputs, extreme entries (the output type's minimum and
+maximum), and tables shared between elements next to distinct ones.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import (
+    MAX_TABLE_INPUT_BITS,
     DenseSpec,
     InputSpec,
     LayerSpec,
@@ -24,6 +30,7 @@ from hgq_hw.spec import (
     OutputSpec,
     ReLUSpec,
     RequantizeSpec,
+    TableSpec,
 )
 
 __all__ = ["JET_LIKE", "jet_like_spec", "random_spec"]
@@ -98,6 +105,46 @@ def _requantize_type(
     return TensorType(k, i, f)
 
 
+def _random_table_layer(
+    rng: np.random.Generator,
+    name: str,
+    source: str,
+    in_type: TensorType,
+    act_bits: tuple[int, int],
+    f_range: tuple[int, int],
+    zero_width: float,
+) -> TableSpec:
+    """A Table on ``in_type`` (1-d) with random entries, some tables shared between elements."""
+    n = in_type.shape[0]
+    out = _random_type(rng, n, act_bits, f_range, zero_width)
+    lo, hi = out.raw_bounds()
+    tables: list[np.ndarray] = []
+    table_of: list[int] = []
+    seen: dict[tuple[int, int, int], int] = {}
+    for e in range(n):
+        size = 1 << max(int(in_type.width[e]), 0)
+        key = (size, int(lo[e]), int(hi[e]))
+        if key in seen and rng.random() < 0.6:
+            table_of.append(seen[key])  # shared with an earlier element
+            continue
+        entries = rng.integers(int(lo[e]), int(hi[e]) + 1, size)
+        if size > 2:
+            entries[int(rng.integers(size))] = int(lo[e])
+            entries[int(rng.integers(size))] = int(hi[e])
+        seen[key] = len(tables)
+        table_of.append(len(tables))
+        tables.append(entries.astype(np.int64))
+    return TableSpec(
+        name=name,
+        inputs=(source,),
+        tables=tables,
+        table_of=np.array(table_of, dtype=np.int64),
+        k=out.k,
+        i=out.i,
+        f=out.f,
+    )
+
+
 def random_spec(
     seed: int,
     *,
@@ -114,6 +161,8 @@ def random_spec(
     overflows: Sequence[Overflow] = (Overflow.WRAP, Overflow.SAT),
     name: str | None = None,
     sizes: Sequence[int] | None = None,
+    table: float = 0.0,
+    table_bits: int = 4,
 ) -> ModelSpec:
     """A random valid spec; the same arguments always give the same spec.
 
@@ -142,6 +191,12 @@ def random_spec(
     sizes:
         Exact element counts ``[inputs, dense1, dense2, ...]`` (e.g. the jet MLP
         ``[16, 64, 32, 32, 5]``); overrides ``depth`` and ``width``.
+    table:
+        Probability of a lookup table (an input requantizer of at most ``table_bits`` bits
+        per element, then a ``Table``) after each requantizer. The default 0 draws nothing
+        extra, so specs of earlier versions come out unchanged.
+    table_bits:
+        Widest table input (bits), at most ``MAX_TABLE_INPUT_BITS``.
     """
     if sizes is not None:
         sizes = [int(n) for n in sizes]
@@ -155,6 +210,10 @@ def random_spec(
     _check_range("act_bits", act_bits, 0, MAX_WIDTH)
     _check_range("weight_bits", weight_bits, 1, 62)
     _check_range("f_range", f_range, -MAX_EXPONENT, MAX_EXPONENT)
+    if not 0 <= table_bits <= MAX_TABLE_INPUT_BITS:
+        raise ValueError(f"table_bits must lie in [0, {MAX_TABLE_INPUT_BITS}], got {table_bits}")
+    if not 0.0 <= table <= 1.0:
+        raise ValueError(f"table must be a probability in [0, 1], got {table}")
     if not rounds or not overflows:
         raise ValueError("rounds and overflows need at least one mode each")
     rng = np.random.default_rng(seed)
@@ -217,6 +276,28 @@ def random_spec(
         )
         if relu / 2 <= where_relu < relu:
             layers.append(ReLUSpec(name=f"relu{index}b", inputs=(layers[-1].name,)))
+        if table and rng.random() < table:
+            incoming = infer_types(partial([]))[layers[-1].name]
+            t_in = _requantize_type(rng, incoming, (1, max(table_bits, 1)), zero_width)
+            if table_bits == 0:
+                t_in = TensorType(0 * t_in.k, 0 * t_in.i, 0 * t_in.f)
+            layers.append(
+                RequantizeSpec(
+                    name=f"t{index}_in",
+                    inputs=(layers[-1].name,),
+                    k=t_in.k,
+                    i=t_in.i,
+                    f=t_in.f,
+                    round=pick(rounds),
+                    overflow=pick(overflows),
+                )
+            )
+            in_type = infer_types(partial([]))[layers[-1].name]
+            layers.append(
+                _random_table_layer(
+                    rng, f"t{index}", layers[-1].name, in_type, act_bits, f_range, zero_width
+                )
+            )
     layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
     return ModelSpec(
         name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}

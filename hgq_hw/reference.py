@@ -15,6 +15,9 @@ Type rules (part of the contract):
   input types). An output with no contribution is the width-0 type ``(0, 0, 0)``.
 * ``Requantize``: the declared type; rounding (TRN/RND) first, then overflow (WRAP/SAT).
 * ``ReLU``: same ``i`` and ``f``, ``k = 0``.
+* ``Table``: the declared type. Element ``e`` maps raw input ``v`` to
+  ``tables[table_of[e]][v - raw_min(in_type[e])]``; a table whose length is not
+  ``2**width(in_type[e])`` is a :class:`SpecError` naming the layer and ``tables``.
 * ``Output``: its input's type.
 
 Width-0 types are normalised to ``(0, 0, 0)`` in inferred types; their raw value is always 0.
@@ -53,6 +56,7 @@ from hgq_hw.spec import (
     ReLUSpec,
     RequantizeSpec,
     SpecError,
+    TableSpec,
 )
 
 __all__ = [
@@ -260,6 +264,35 @@ def _relu_type(layer: ReLUSpec, in_types: list[TensorType]) -> TensorType:
     return _normalise(TensorType(np.zeros_like(t.k), t.i, t.f))
 
 
+def _table_type(layer: TableSpec, in_types: list[TensorType]) -> TensorType:
+    """The declared output type, once every table's length is checked against the input."""
+    t = in_types[0]
+    for index in np.ndindex(*t.shape):
+        width = int(t.width[index])
+        size = len(layer.table(index))
+        if size != 1 << max(width, 0):
+            raise SpecError(
+                f"element {list(index)} reads table {int(layer.table_of[index])} of {size} "
+                f"entries, but its input type {t.element(index)} has "
+                f"{1 << max(width, 0)} values (a table has 2**width entries, from raw_min up)",
+                layer=layer.name,
+                field="tables",
+            )
+    return _normalise(layer.type)
+
+
+def _eval_table(layer: TableSpec, x: np.ndarray, x_type: TensorType) -> np.ndarray:
+    """Exact lookup per element (``x`` of shape ``(batch, *shape)``)."""
+    lo, _ = x_type.raw_bounds()
+    out = np.zeros(x.shape, dtype=object)
+    for index in np.ndindex(*x_type.shape):
+        table = np.asarray(layer.table(index), dtype=object)
+        where = (slice(None), *index)
+        offset = np.asarray(x[where], dtype=object) - (lo[index] if x_type.width[index] > 0 else 0)
+        out[where] = table[offset.astype(np.int64)]
+    return out
+
+
 def _no_evaluation(layer: LayerSpec, xs: list[np.ndarray], in_types: list[TensorType]) -> None:
     raise TypeError(f"layer {layer.name!r} has no inputs to evaluate")
 
@@ -284,6 +317,10 @@ register_rule(
 )
 register_rule(ReLUSpec, ReferenceRule(_relu_type, lambda layer, xs, t: np.maximum(xs[0], 0)))
 register_rule(OutputSpec, ReferenceRule(lambda layer, t: t[0], lambda layer, xs, t: xs[0]))
+register_rule(
+    TableSpec,
+    ReferenceRule(_table_type, lambda layer, xs, t: _eval_table(layer, xs[0], t[0]), True),
+)
 
 
 def overflow_edges(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 A :class:`ModelSpec` is an ordered graph of layers over named tensors. Every layer produces one
 tensor named after the layer and reads the tensors named in its ``inputs``, which must come
 earlier in the list. Version 1 knows the layer kinds ``Input``, ``Dense``, ``Requantize``,
-``ReLU`` and ``Output`` (exactly one ``Input``, first, and one ``Output``, last).
+``ReLU``, ``Table`` and ``Output`` (exactly one ``Input``, first, and one ``Output``, last).
 
 On disk a spec is JSON::
 
@@ -26,6 +26,12 @@ What a file may hold, so that whatever loads here is also something every later 
   keyword nor a Windows device name such as ``CON`` (:data:`RESERVED_NAMES`).
 * Tensors are 1-d (one sample is a vector): ``k``/``i``/``f`` of Input and Requantize layers are
   lists of integers.
+* A ``Table`` (:class:`TableSpec`, an element-wise lookup table of any tensor shape) has tables
+  of ``2**w`` entries with ``w <= MAX_TABLE_INPUT_BITS`` (:data:`MAX_TABLE_INPUT_BITS`, 12:
+  4096 entries), every table is used by some element, and every entry lies in the output type
+  of each element that uses it. That a table has ``2**width`` entries for the width of its
+  element's input type is checked by type inference (:func:`hgq_hw.reference.infer_types`,
+  which ``hgq check`` runs), since the input type is inferred, not declared.
 * ``metadata.seed``, when present, is an integer; ``metadata.dataset``, when present, a string.
 * The JSON text is UTF-8, holds no duplicate keys (in any object) and no ``NaN``/``Infinity``, is
   nested at most :data:`MAX_DEPTH` levels deep and is at most :data:`MAX_BYTES` bytes long. Both
@@ -57,6 +63,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_NAME_LENGTH",
+    "MAX_TABLE_INPUT_BITS",
     "PORT_NAMES",
     "RESERVED_NAMES",
     "SCHEMA_VERSION",
@@ -68,6 +75,7 @@ __all__ = [
     "ReLUSpec",
     "RequantizeSpec",
     "SpecError",
+    "TableSpec",
     "dumps",
     "is_reserved",
     "load",
@@ -92,6 +100,10 @@ MAX_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 32
 """Default cap on JSON nesting (objects and arrays inside each other); a valid spec needs 5.
 Override with ``HGQ_SPEC_MAX_DEPTH`` or the ``max_depth`` argument of :func:`load`/:func:`loads`."""
+
+MAX_TABLE_INPUT_BITS = 12
+"""Widest input of a ``Table`` element (bits): a table holds at most ``2**12 = 4096`` entries
+(a ROM of that size is 64 LUT6 per output bit; wider inputs belong in arithmetic)."""
 
 _PORT_NAMES = (
     # the generated network (hgq_hw.emit.ports_of, Amaranth's flattened stream ports)
@@ -336,7 +348,24 @@ def _enum(kind: type[Round] | type[Overflow]) -> _Codec:
     return _Codec(decode, lambda v: v.value, python)
 
 
+def _decode_tables(value: Any, name: str) -> tuple[np.ndarray, ...]:
+    """A list of 1-d integer arrays of any lengths (the entries of lookup tables)."""
+    if isinstance(value, str | bytes | np.ndarray) or not isinstance(value, list | tuple):
+        raise SpecError(
+            f"expected a list of tables (lists of integers), got {type(value).__name__}", field=name
+        )
+    one = _int_array(1)
+    out = []
+    for n, table in enumerate(value):
+        try:
+            out.append(one.decode(table, name))
+        except SpecError as err:
+            raise SpecError(f"tables[{n}]: {err.message}", field=name) from None
+    return tuple(out)
+
+
 _NAME = _Codec(_decode_name, lambda v: v, _decode_name)
+_TABLES = _Codec(_decode_tables, lambda v: [t.tolist() for t in v], _decode_tables)
 _MODEL_NAME = _Codec(_decode_model_name, lambda v: v, _decode_model_name)
 _NAMES = _Codec(_decode_names, list, _decode_names)
 _ROUND = _enum(Round)
@@ -610,8 +639,106 @@ class OutputSpec(LayerSpec):
         return input_shapes[0]
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TableSpec(LayerSpec):
+    """An element-wise lookup table (a unary function such as tanh, tabulated exactly).
+
+    Element ``e`` (an index of the tensor, any shape) reads table ``tables[table_of[e]]``: for a
+    raw input value ``v`` of the element's input type ``t`` (inferred from the layer it reads),
+    the raw output is ``tables[table_of[e]][v - t.raw_min]``, at the declared output type
+    ``(k[e], i[e], f[e])``. So a table has ``2**t.width`` entries, from the smallest raw input
+    to the largest (a width-0 input, the constant 0, has a table of one entry). Elements with
+    identical tables share one. ``table_of``, ``k``, ``i`` and ``f`` have the input tensor's
+    shape; tables have at most ``2**MAX_TABLE_INPUT_BITS`` entries, each in the output type of
+    every element that uses it; every table is used.
+    """
+
+    tables: tuple[np.ndarray, ...]
+    table_of: np.ndarray
+    k: np.ndarray
+    i: np.ndarray
+    f: np.ndarray
+
+    kind: ClassVar[str] = "Table"
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "tables": _TABLES,
+        "table_of": _int_array(None),
+        "k": _int_array(None),
+        "i": _int_array(None),
+        "f": _int_array(None),
+    }
+
+    def _check(self) -> None:
+        if self.k.ndim == 0:
+            raise SpecError("expected an array of one value per element, got a scalar", field="k")
+        _check_kif(self)
+        if self.table_of.shape != self.k.shape:
+            raise SpecError(
+                f"shape {list(self.table_of.shape)} differs from 'k' shape {list(self.k.shape)}",
+                field="table_of",
+            )
+        if not self.tables:
+            raise SpecError("a Table layer needs at least one table", field="tables")
+        for n, table in enumerate(self.tables):
+            size = len(table)
+            if size == 0 or size & (size - 1):
+                raise SpecError(
+                    f"tables[{n}] has {size} entries; a table has 2**w entries (w the input width)",
+                    field="tables",
+                )
+            if size > 1 << MAX_TABLE_INPUT_BITS:
+                raise SpecError(
+                    f"tables[{n}] has {size} entries, over the cap of 2**{MAX_TABLE_INPUT_BITS} "
+                    f"(inputs of at most {MAX_TABLE_INPUT_BITS} bits)",
+                    field="tables",
+                )
+        bad = (self.table_of < 0) | (self.table_of >= len(self.tables))
+        if np.any(bad):
+            index = np.argwhere(bad)[0].tolist()
+            raise SpecError(
+                f"element {index} refers to table {int(self.table_of[tuple(index)])}, but there "
+                f"are {len(self.tables)} tables",
+                field="table_of",
+            )
+        unused = sorted(set(range(len(self.tables))) - set(self.table_of.ravel().tolist()))
+        if unused:
+            raise SpecError(f"tables {unused} are used by no element", field="tables")
+        t = self.type
+        lo, hi = t.raw_bounds()
+        for index in np.ndindex(*self.k.shape):
+            table = self.tables[int(self.table_of[index])]
+            low, high = int(table.min()), int(table.max())
+            if low < lo[index] or high > hi[index]:
+                raise SpecError(
+                    f"table {int(self.table_of[index])} holds values in [{low}, {high}], outside "
+                    f"the output type {t.element(index)} of element {list(index)} (raw range "
+                    f"[{lo[index]}, {hi[index]}])",
+                    field="tables",
+                )
+
+    @property
+    def type(self) -> TensorType:
+        """The declared output type."""
+        return TensorType(self.k, self.i, self.f)
+
+    def table(self, index: int | tuple[int, ...]) -> np.ndarray:
+        """The entries of element ``index``'s table."""
+        index = (index,) if isinstance(index, int | np.integer) else tuple(index)
+        return self.tables[int(self.table_of[index])]
+
+    def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        (shape,) = input_shapes
+        if shape != tuple(self.k.shape):
+            raise SpecError(
+                f"input {self.inputs[0]!r} has shape {list(shape)} but the per-element tables "
+                f"have shape {list(self.k.shape)}",
+                field="table_of",
+            )
+        return shape
+
+
 LAYER_KINDS: dict[str, type[LayerSpec]] = {
-    cls.kind: cls for cls in (InputSpec, DenseSpec, RequantizeSpec, ReLUSpec, OutputSpec)
+    cls.kind: cls for cls in (InputSpec, DenseSpec, RequantizeSpec, ReLUSpec, OutputSpec, TableSpec)
 }
 """JSON ``"kind"`` -> layer class. A new kind is one more entry; old files are unaffected."""
 

@@ -5,12 +5,14 @@ and applies a few random edits of the kinds a hand-edited or corrupted file show
 pushed to interesting values (widths 64/65, exponents 128/129, 2**63, 2**64, huge), values of
 the wrong type, fields deleted or added, layers renamed (to port names, keywords, long names),
 rewired, re-kinded, swapped, duplicated or dropped, arrays made ragged, longer or 2-d, enums
-changed, odd metadata. :func:`check_mutation` then asserts the invariant for one mutation: the
-text is refused by :func:`hgq_hw.spec.loads` with a :class:`~hgq_hw.spec.SpecError`, or it
-passes ``hgq check`` (load and type inference) and the integer reference and the plan both
-evaluate it, bit-exactly equal, on random and corner inputs. Generating and linting the Verilog
-of the accepted ones is left to the caller (it is the slow part; see
-``tests/hw/test_spec_mutations.py`` and ``benchmarks/spec_mutations.py``).
+changed, odd metadata, lookup tables made longer or shorter, entries pushed past their output
+type, elements pointed at other or missing tables. :func:`check_mutation` then asserts the
+invariant for one mutation: the text is refused with a :class:`~hgq_hw.spec.SpecError` by
+:func:`hgq_hw.spec.loads` or by type inference (a table whose length does not match its
+inferred input type), or it passes ``hgq check`` (load and type inference) and the integer
+reference and the plan both evaluate it, bit-exactly equal, on random and corner inputs.
+Generating and linting the Verilog of the accepted ones is left to the caller (it is the slow
+part; see ``tests/hw/test_spec_mutations.py`` and ``benchmarks/spec_mutations.py``).
 
 The same seed always gives the same mutation. Numpy and the standard library on import;
 :func:`generate_verilog` needs Amaranth and :func:`lint_verilog` Verilator.
@@ -57,7 +59,7 @@ NAMES: tuple[str, ...] = (
 )  # fmt: skip
 """Names a mutation gives the spec or a layer (valid, reserved, too long, not identifiers)."""
 
-KINDS: tuple[str, ...] = ("Input", "Dense", "Requantize", "ReLU", "Output", "Conv", "")
+KINDS: tuple[str, ...] = ("Input", "Dense", "Requantize", "ReLU", "Table", "Output", "Conv", "")
 
 
 def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -226,7 +228,8 @@ def _enum(obj: dict, rng: np.random.Generator) -> str:
 
 def _widen(obj: dict, rng: np.random.Generator) -> str:
     """Push a whole k/i/f/weight_f array so widths or exponents reach the caps."""
-    paths = [p for p in _paths(obj) if p and p[-1] in ("i", "f", "k", "weight_f", "bias_f")]
+    keys = ("i", "f", "k", "weight_f", "bias_f", "tables", "table_of")
+    paths = [p for p in _paths(obj) if p and p[-1] in keys]
     if not paths:
         return "widen: none"
     path = _pick(rng, paths)
@@ -239,6 +242,40 @@ def _widen(obj: dict, rng: np.random.Generator) -> str:
 
     _set(obj, path, shift(_get(obj, path)))
     return f"added {delta} to every value of {list(path)}"
+
+
+def _table(obj: dict, rng: np.random.Generator) -> str:
+    """Edit a Table layer: a table one entry longer or shorter, an entry at or past the edge of
+    its output type, an element pointed at another (or no) table, a table added or dropped."""
+    layers = [x for x in obj.get("layers", []) if isinstance(x, dict) and x.get("kind") == "Table"]
+    if not layers:
+        return "table: no Table layer"
+    layer = _pick(rng, layers)
+    tables, table_of = layer.get("tables"), layer.get("table_of")
+    if not isinstance(tables, list) or not tables or not isinstance(table_of, list):
+        return "table: malformed"
+    n = int(rng.integers(len(tables)))
+    choice = rng.random()
+    if choice < 0.2 and isinstance(tables[n], list):
+        tables[n].append(0)
+        return f"{layer['name']!r} tables[{n}] one entry longer"
+    if choice < 0.35 and isinstance(tables[n], list) and tables[n]:
+        tables[n].pop()
+        return f"{layer['name']!r} tables[{n}] one entry shorter"
+    if choice < 0.6 and isinstance(tables[n], list) and tables[n]:
+        m = int(rng.integers(len(tables[n])))
+        value = int(_pick(rng, (-1, 1, 2**62, -(2**63))))
+        tables[n][m] = (tables[n][m] + value) if abs(value) < 3 else value
+        return f"{layer['name']!r} tables[{n}][{m}] -> {tables[n][m]}"
+    if choice < 0.8 and table_of:
+        e = int(rng.integers(len(table_of)))
+        table_of[e] = int(_pick(rng, (0, len(tables) - 1, len(tables), -1)))
+        return f"{layer['name']!r} table_of[{e}] -> {table_of[e]}"
+    if choice < 0.9:
+        tables.append(copy.deepcopy(tables[n]))
+        return f"{layer['name']!r} tables[{n}] duplicated (unused)"
+    del tables[n]
+    return f"{layer['name']!r} tables[{n}] deleted"
 
 
 def _metadata(obj: dict, rng: np.random.Generator) -> str:
@@ -264,6 +301,7 @@ MUTATORS: dict[str, Callable[[dict, np.random.Generator], str]] = {
     "enum": _enum,
     "widen": _widen,
     "metadata": _metadata,
+    "table": _table,
 }
 """Name -> edit of a spec's JSON object in place (returns what it did)."""
 
@@ -280,6 +318,7 @@ _WEIGHTS = {
     "enum": 1,
     "widen": 4,
     "metadata": 2,
+    "table": 2,
 }
 """How often each mutator is drawn: most edits keep the file loadable, so that the later
 stages see many accepted specs near the edges."""
@@ -345,9 +384,18 @@ def check_mutation(seed: int, *, samples: int = 12, **spec_options: Any) -> Muta
         return MutationResult(seed, what, str(err))
     except Exception as err:
         raise AssertionError(f"{where}: load raised {type(err).__name__}: {err}") from err
-    stage = "check (type inference)"
     try:
         infer_types(spec)
+    except SpecError as err:  # refused by type inference (hgq check), e.g. a table's length
+        if err.layer is None:
+            raise AssertionError(
+                f"{where}: type inference refused without a layer: {err}"
+            ) from None
+        return MutationResult(seed, what, str(err.located(file=f"mutation{seed}.json")))
+    except Exception as err:
+        raise AssertionError(f"{where}: type inference raised {type(err).__name__}: {err}") from err
+    stage = "check (type inference)"
+    try:
         stage = "save and load again"
         if loads(dumps(spec)) != spec:
             raise AssertionError("load(save(spec)) differs from spec")

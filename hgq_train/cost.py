@@ -27,7 +27,7 @@ import numpy as np
 from keras import ops
 
 from hgq_hw.cost_features import FEATURES, CostModel, load_cost_model
-from hgq_train.layers.activation import QuantizerLayer
+from hgq_train.layers.activation import QActivation, QuantizerLayer, table_ebops_tensor
 from hgq_train.layers.base import Bits, HGQLayer, PassThrough, model_graph, node_for
 from hgq_train.layers.dense import QDense
 from hgq_train.quantizers import fixed_np
@@ -107,8 +107,18 @@ def _dense_rule(layer: QDense, input_bits: Any, source: Bits) -> dict[str, Any]:
     return dense_features_tensor(input_bits, *_dense_weight_bits(layer, source))
 
 
+def _activation_rule(layer: QActivation, input_bits: Any, source: Bits) -> dict[str, Any]:
+    """A QActivation reads a quantized tensor, so it is a ``Requantize`` (``act_bits``); a
+    table activation's ``Requantize`` is its input quantizer, and it adds ``table_bits``."""
+    if not layer.is_table:
+        return {"act_bits": ops.sum(layer.output_bits(input_bits, source))}
+    bits_in = layer.table_input_bits(source)
+    bits_out = layer.output_bits(input_bits, source)
+    return {"act_bits": ops.sum(bits_in), "table_bits": table_ebops_tensor(bits_in, bits_out)}
+
+
 FeatureRule = Callable[[Any, Any, Bits], dict[str, Any]]
-FEATURE_RULES: dict[type, FeatureRule] = {QDense: _dense_rule}
+FEATURE_RULES: dict[type, FeatureRule] = {QDense: _dense_rule, QActivation: _activation_rule}
 """Layer class -> ``rule(layer, input_bits, source)`` giving its cost features (subclasses
 find their base class's rule)."""
 

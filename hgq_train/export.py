@@ -10,6 +10,7 @@ QInput (first)        ``Input`` (its round and overflow modes)
 QDense(BatchNorm)     ``Dense`` (batch norm folded; pruned = raw 0)
 QActivation relu      ``ReLU`` then ``Requantize``
 QActivation linear    ``Requantize``
+QActivation table     ``Requantize`` (``<name>_in``) then ``Table`` (tanh, sigmoid, ...)
 Flatten/Reshape       nothing (spec tensors are flat, row-major)
 Dropout               nothing (identity in inference)
 (end)                 ``Output``

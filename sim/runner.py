@@ -74,6 +74,8 @@ class SimResult:
     seconds: float = 0.0
     build_seconds: float = 0.0
     edge_coverage: tuple[int, int] = (0, 0)
+    table_coverage: tuple[int, int] = (0, 0)
+    """(small-table entries hit, in total) by the vectors (:func:`sim.vectors.table_cover`)."""
     waves: Path | None = None
     log: Path | None = None
 
@@ -95,7 +97,12 @@ class SimResult:
         lines = [
             f"{self.simulator}: spec {self.spec_name!r}, seed {self.seed}",
             f"  samples checked: {self.checked} ({self.vectors} vectors; overflow-edge classes "
-            f"hit {hit}/{total})",
+            f"hit {hit}/{total}"
+            + (
+                f"; table entries hit {self.table_coverage[0]}/{self.table_coverage[1]})"
+                if self.table_coverage[1]
+                else ")"
+            ),
             f"  mismatches:      {self.mismatch_count}",
             f"  latency:         {self.latency} cycles"
             + ("" if not self.latency_errors else f" ({len(self.latency_errors)} errors)"),
@@ -372,6 +379,7 @@ def run_regression(
         failures=run.failures,
         build_seconds=run.build_seconds,
         edge_coverage=vectors.edge_coverage,
+        table_coverage=vectors.table_coverage,
         log=run.log,
     )
     if run.error:

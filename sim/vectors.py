@@ -10,6 +10,15 @@ just below its range, exactly its minimum, exactly its maximum, just above its r
 rounding). Random candidates plus targeted single-element extremes are scored against those
 classes with the reference, and a greedy cover keeps the fewest vectors that hit the most
 classes; :attr:`VectorSet.edge_coverage` reports how many of the reachable classes were hit.
+
+Table entries: every entry of every small table (at most :data:`SMALL_TABLE` entries) of
+every ``Table`` element is a class, hit by a vector whose value at that element's input
+selects the entry. Candidates are random and skewed inputs plus *sweeps* (vector ``n`` puts
+every input element at ``raw_min + n`` modulo its range, so a table that reads the input,
+directly or through a requantizer, sees all its entries within ``2**width`` vectors); a greedy
+cover keeps at most ``limit`` of them (:func:`table_cover`); :attr:`VectorSet.table_coverage`
+reports the classes hit and the total. A table behind a Dense layer may have entries that no
+input reaches; the total counts them too.
 """
 
 from __future__ import annotations
@@ -30,9 +39,22 @@ from hgq_hw.reference import (
     overflow_edges,
     quantize_inputs,
 )
-from hgq_hw.spec import ModelSpec
+from hgq_hw.spec import ModelSpec, TableSpec
 
-__all__ = ["VectorSet", "build_vectors", "corner_inputs", "edge_cover", "random_inputs"]
+__all__ = [
+    "SMALL_TABLE",
+    "VectorSet",
+    "build_vectors",
+    "corner_inputs",
+    "edge_cover",
+    "random_inputs",
+    "sweep_inputs",
+    "table_cover",
+    "table_entry_hits",
+]
+
+SMALL_TABLE = 64
+"""Tables of at most this many entries (6 input bits) have every entry covered."""
 
 
 @dataclass
@@ -46,6 +68,8 @@ class VectorSet:
     sources: list[str]
     edge_coverage: tuple[int, int] = (0, 0)
     """(edge classes hit, edge classes in total) over all requantizers."""
+    table_coverage: tuple[int, int] = (0, 0)
+    """(table entries hit, entries in total) over the small tables (:data:`SMALL_TABLE`)."""
     in_layout: BusLayout = field(init=False)
     out_layout: BusLayout = field(init=False)
 
@@ -139,6 +163,71 @@ def edge_cover(
     return x[chosen], int(np.count_nonzero(covered)), total
 
 
+def sweep_inputs(spec: ModelSpec, n: int) -> np.ndarray:
+    """``n`` vectors: vector ``m`` has every input element at ``raw_min + m`` modulo its range."""
+    lo, hi = input_bounds(spec)
+    rows = np.empty((n, *spec.input_shape), dtype=object)
+    for index in np.ndindex(*spec.input_shape):
+        span = int(hi[index]) - int(lo[index]) + 1
+        rows[(slice(None), *index)] = [int(lo[index]) + m % span for m in range(n)]
+    return rows
+
+
+def table_entry_hits(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
+    """Boolean matrix (vector x table-entry class): for every live ``Table`` element with at
+    most :data:`SMALL_TABLE` entries (and an input of width > 0), one column per entry, true
+    where the vector's value at the element's input selects it."""
+    tensors = evaluate(spec, x_raw, all_tensors=True)
+    types = infer_types(spec)
+    live = spec.live_names()
+    columns: list[np.ndarray] = []
+    for layer in spec.layers:
+        if not isinstance(layer, TableSpec) or layer.name not in live:
+            continue
+        t = types[layer.inputs[0]]
+        lo, _ = t.raw_bounds()
+        x = tensors[layer.inputs[0]]
+        for index in np.ndindex(*t.shape):
+            size = len(layer.table(index))
+            if (
+                int(t.width[index]) <= 0
+                or size > SMALL_TABLE
+                or types[layer.name].width[index] <= 0
+            ):
+                continue
+            offset = np.asarray(x[(slice(None), *index)], dtype=object) - lo[index]
+            columns += [np.asarray(offset == n, dtype=bool) for n in range(size)]
+    if not columns:
+        return np.zeros((len(x_raw), 0), dtype=bool)
+    return np.stack(columns, axis=1)
+
+
+def table_cover(
+    spec: ModelSpec, rng: np.random.Generator, candidates: int = 2000, limit: int = 256
+) -> tuple[np.ndarray, int, int]:
+    """Pick at most ``limit`` inputs that hit the most small-table entries (module docstring).
+
+    Returns ``(inputs, entries hit, entries in total)``.
+    """
+    lo, hi = input_bounds(spec)
+    skew = random_inputs(spec, candidates // 2, rng)
+    pick = rng.random(skew.shape) < 0.5
+    skew = np.where(pick, np.where(rng.random(skew.shape) < 0.5, lo, hi), skew)
+    pool = [sweep_inputs(spec, SMALL_TABLE), random_inputs(spec, candidates, rng), skew]
+    x = np.concatenate([p.astype(object) for p in pool], axis=0)
+    hits = table_entry_hits(spec, x)
+    covered = np.zeros(hits.shape[1], dtype=bool)
+    chosen: list[int] = []
+    while len(chosen) < limit and hits.shape[1]:
+        gain = np.sum(hits & ~covered, axis=1)
+        best = int(np.argmax(gain))
+        if gain[best] == 0:
+            break
+        chosen.append(best)
+        covered |= hits[best]
+    return x[chosen], int(np.count_nonzero(covered)), int(hits.shape[1])
+
+
 def build_vectors(
     spec: ModelSpec,
     *,
@@ -146,9 +235,11 @@ def build_vectors(
     seed: int = 0,
     data: np.ndarray | None = None,
     edges: bool = True,
+    tables: bool = True,
 ) -> VectorSet:
-    """Corner vectors, overflow-edge vectors, ``samples`` random vectors and (optionally) real
-    dataset rows (quantized with :func:`quantize_inputs`), with the reference's outputs."""
+    """Corner vectors, overflow-edge vectors, table-entry vectors (``tables``, when the spec
+    has tables), ``samples`` random vectors and (optionally) real dataset rows (quantized with
+    :func:`quantize_inputs`), with the reference's outputs."""
     rng = np.random.default_rng(seed)
     parts: list[np.ndarray] = []
     sources: list[str] = []
@@ -161,6 +252,12 @@ def build_vectors(
         parts.append(edge_x)
         sources += ["edge"] * len(edge_x)
         coverage = (hit, total)
+    table_coverage = (0, 0)
+    if tables and any(isinstance(layer, TableSpec) for layer in spec.layers):
+        table_x, hit, total = table_cover(spec, rng)
+        parts.append(table_x)
+        sources += ["table"] * len(table_x)
+        table_coverage = (hit, total)
     if data is not None:
         data = np.asarray(data, dtype=np.float64)
         data = data.reshape(len(data), *spec.input_shape)
@@ -171,4 +268,4 @@ def build_vectors(
         sources += ["random"] * samples
     x = np.concatenate([p.astype(object) for p in parts], axis=0)
     y = evaluate(spec, x)
-    return VectorSet(spec, seed, x, np.asarray(y, dtype=object), sources, coverage)
+    return VectorSet(spec, seed, x, np.asarray(y, dtype=object), sources, coverage, table_coverage)

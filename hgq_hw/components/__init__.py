@@ -14,10 +14,12 @@ from hgq_hw.components.network import Network
 from hgq_hw.components.registry import COMPONENTS, component_for, register_component
 from hgq_hw.components.relu import ReLU
 from hgq_hw.components.requantize import Requantize, requantize_value
+from hgq_hw.components.table import LookupTable
 
 __all__ = [
     "COMPONENTS",
     "DenseLayer",
+    "LookupTable",
     "Network",
     "ReLU",
     "Requantize",

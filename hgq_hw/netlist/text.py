@@ -85,6 +85,25 @@ class Netlist:
         self.decls.append(f"  wire [{width - 1}:0] {self._claim(name)} = {expr};")
         return Net(name, width, signed)
 
+    def rom(
+        self, name: str, index: Net, width: int, signed: bool, entries: dict[int, int]
+    ) -> Net | None:
+        """A constant table: a ``width``-bit net that is ``entries[p]`` when ``index``'s bits
+        are ``p`` (a ``case`` in an ``always @*`` block; ``entries`` gives every pattern of
+        ``index``, or the missing ones read 0); None for width 0."""
+        if width <= 0:
+            return None
+        self._claim(name)
+        lines = [f"  reg [{width - 1}:0] {name};", "  always @* begin", f"    case ({index.name})"]
+        for pattern in sorted(entries):
+            value = const_bits(entries[pattern], width)
+            lines.append(f"      {const_bits(pattern, index.width)}: {name} = {value};")
+        if len(entries) < 1 << index.width:
+            lines.append(f"      default: {name} = {width}'h0;")
+        lines += ["    endcase", "  end"]
+        self.decls.append("\n".join(lines))
+        return Net(name, width, signed)
+
     def reg(self, name: str, source: Net | None, *, reset: bool = False) -> Net | None:
         """A register loaded with ``source`` every clock (with ``reset``: cleared by the
         synchronous ``rst``); None when ``source`` has no bits."""

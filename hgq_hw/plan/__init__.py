@@ -3,10 +3,11 @@
 numpy and the standard library only (no Amaranth). :func:`plan_network` turns a spec into a
 :class:`NetworkPlan` (the order of its passes is written down in :mod:`hgq_hw.plan.network`):
 one frozen layer plan per live layer (:class:`DensePlan`: adder graph, stage of every node,
-dropped low bits; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`), with latency,
-registers and adder counts. A plan evaluates the pipelined design exactly
-(``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`, :func:`load_plan`), and is
-what the Amaranth components (:mod:`hgq_hw.components`) build and what reports read.
+dropped low bits; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`TablePlan`:
+a ROM per element), with latency, registers and adder counts. A plan evaluates the pipelined
+design exactly (``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`,
+:func:`load_plan`), and is what the Amaranth components (:mod:`hgq_hw.components`) build
+and what reports read.
 
 A new layer kind registers a planner (:func:`register_planner`) and its plan class
 (:func:`register_plan_kind`); nothing here changes.
@@ -38,6 +39,7 @@ from hgq_hw.plan.requantize import (
     requantize_bounds,
 )
 from hgq_hw.plan.schedule import check_placement, schedule
+from hgq_hw.plan.table import TablePlan, TablePlanner, plan_table, table_delay
 from hgq_hw.plan.timing import LEVEL, MUX_DELAY, Stager, adder_delay
 
 __all__ = [
@@ -58,6 +60,8 @@ __all__ = [
     "RequantizePlan",
     "RequantizePlanner",
     "Stager",
+    "TablePlan",
+    "TablePlanner",
     "adder_delay",
     "check_placement",
     "clamp_drop",
@@ -67,6 +71,7 @@ __all__ = [
     "plan_network",
     "plan_relu",
     "plan_requantize",
+    "plan_table",
     "planner_for",
     "register_plan_kind",
     "register_planner",
@@ -74,5 +79,6 @@ __all__ = [
     "requantize_bounds",
     "save_plan",
     "schedule",
+    "table_delay",
     "unread_low_bits",
 ]

@@ -115,10 +115,12 @@ MITER_IL = "miter.il"
 
 
 _ELABORATE = (
-    f"read_verilog miter.v\nhierarchy -check -top {MITER_TOP}\nproc\nflatten\nsetattr -unset init\n"
-    "opt -full\nwreduce\nopt_clean\n"
+    f"read_verilog miter.v\nhierarchy -check -top {MITER_TOP}\nproc -norom\nflatten\n"
+    "setattr -unset init\nopt -full\nwreduce\nopt_clean\n"
 )
-"""Elaboration before the first proof. Initial register values are dropped (the checked step
+"""Elaboration before the first proof. ``proc -norom`` keeps a lookup table's ``case`` as logic
+(SAT cannot read the ROM memory that ``proc_rom`` would make of it). Initial register values
+are dropped (the checked step
 comes after the pipeline is full, so a correct design never depends on them, and a design that
 does is refuted); ``opt -full`` and ``wreduce`` (narrowing adders whose top bits are copies of
 the sign) cut the SAT problem to a fraction of its size."""

@@ -3,7 +3,8 @@
 Nothing here knows how the generator builds hardware. A Dense output is the sum of constant
 products written with ``*`` (``y = b + x0 * w0 + x1 * w1 ...``) in a signed accumulator wide
 enough for the exact value; a requantizer shifts, rounds (TRN/RND) and then wraps or clamps
-(WRAP/SAT) as :func:`hgq_hw.fixed.requantize_raw` does; a ReLU is ``x < 0 ? 0 : x``. Widths are
+(WRAP/SAT) as :func:`hgq_hw.fixed.requantize_raw` does; a ReLU is ``x < 0 ? 0 : x``; a table
+is a chain ``x == v0 ? t0 : x == v1 ? t1 : ...`` over the raw input values. Widths are
 exact: every element of a tensor sits on a flat bus as :class:`hgq_hw.layout.BusLayout` packs
 it, with exactly its type's width. Every element is first widened by one bit to a signed wire
 (``x<n>``) so that Verilog never mixes signed and unsigned operands.
@@ -26,7 +27,15 @@ import numpy as np
 from hgq_hw.fixed import Overflow, Round, TensorType
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import dense_effective, infer_types
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, ReLUSpec, RequantizeSpec, SpecError
+from hgq_hw.spec import (
+    DenseSpec,
+    LayerSpec,
+    ModelSpec,
+    ReLUSpec,
+    RequantizeSpec,
+    SpecError,
+    TableSpec,
+)
 
 __all__ = ["WRITERS", "ReferenceModule", "layer_module", "network_module", "register_writer"]
 
@@ -157,9 +166,30 @@ def _relu(layer: ReLUSpec, in_type: TensorType, out_type: TensorType) -> Element
     return out
 
 
+def _table(layer: TableSpec, in_type: TensorType, out_type: TensorType) -> ElementExprs:
+    out: ElementExprs = []
+    for e in range(out_type.shape[0]):
+        entries = [int(v) for v in layer.table(e)]
+        width = int(out_type.width[e]) + 1
+        if int(out_type.width[e]) <= 0:
+            out.append(None)
+            continue
+        if int(in_type.width[e]) == 0:
+            line = f"  wire signed [{width - 1}:0] y{e} = {_const(entries[0], width)};"
+            out.append(([line], f"y{e}"))
+            continue
+        low, w_in = int(in_type.element(e).raw_min), int(in_type.width[e]) + 1
+        expr = _const(entries[-1], width)
+        for n in range(len(entries) - 2, -1, -1):
+            expr = f"x{e} == {_const(low + n, w_in)} ? {_const(entries[n], width)} : {expr}"
+        out.append(([f"  wire signed [{width - 1}:0] y{e} = {expr};"], f"y{e}"))
+    return out
+
+
 register_writer(DenseSpec, _dense)
 register_writer(RequantizeSpec, _requantize)
 register_writer(ReLUSpec, _relu)
+register_writer(TableSpec, _table)
 
 
 def _ports(in_width: int, out_width: int) -> str:

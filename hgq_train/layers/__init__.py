@@ -1,8 +1,9 @@
 """Quantized Keras layers (serializable; importing this module registers them with Keras).
 
 ``QInput`` (input quantizer), ``QDense`` / ``QDenseBatchNorm``, ``QActivation`` (quantized relu
-or linear). ``keras.layers.Flatten``, ``Reshape`` and ``Dropout`` are supported by EBOPs and
-export as they are; other layers (convolutions, pooling) are not yet.
+or linear, or a table activation: tanh, sigmoid, gelu, swish, softplus or a callable).
+``keras.layers.Flatten``, ``Reshape`` and ``Dropout`` are supported by EBOPs and export as they
+are; other layers (convolutions, pooling) are not yet.
 """
 
 from __future__ import annotations

@@ -16,10 +16,13 @@ __all__ = ["register", "spec_summary"]
 def spec_summary(spec_path: str | Path) -> str:
     """A table of the layers of a spec file: kind, shape, bit widths, pruned weights."""
     from hgq_hw.reference import infer_types, rule_for
-    from hgq_hw.spec import load
+    from hgq_hw.spec import SpecError, load
 
     spec = load(spec_path)
-    types = infer_types(spec)
+    try:
+        types = infer_types(spec)  # refuses e.g. a table whose length misses its input type
+    except SpecError as err:
+        raise err.located(file=spec_path) from None
     rows = [("layer", "kind", "shape", "bits min/mean/max", "weights kept")]
     for layer in spec.layers:
         width = types[layer.name].width
@@ -111,7 +114,12 @@ def _random_spec(args: argparse.Namespace) -> int:
     from hgq_hw.spec import save
 
     spec = random_spec(
-        args.seed, depth=args.depth, width=(args.min_width, args.max_width), prune=args.prune
+        args.seed,
+        depth=args.depth,
+        width=(args.min_width, args.max_width),
+        prune=args.prune,
+        table=args.table,
+        table_bits=args.table_bits,
     )
     save(spec, args.output)
     print(f"wrote {args.output} (seed {args.seed}, depth {args.depth})")
@@ -162,4 +170,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rs.add_argument("--min-width", type=int, default=1)
     rs.add_argument("--max-width", type=int, default=8)
     rs.add_argument("--prune", type=float, default=0.3, help="fraction of pruned weights")
+    rs.add_argument(
+        "--table",
+        type=float,
+        default=0.0,
+        help="probability of a lookup table (Table) after each requantizer (default 0)",
+    )
+    rs.add_argument(
+        "--table-bits", type=int, default=4, help="widest table input in bits (default 4)"
+    )
     rs.set_defaults(func=_random_spec)
