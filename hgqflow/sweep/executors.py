@@ -4,8 +4,8 @@ reference a Ray run is compared with).
 
 An executor has ``submit(stage, point, work) -> handle``, ``wait(handles) -> [(handle,
 marker_or_exception)]`` (at least one finished handle, blocking), ``cancel(handles)`` and
-``close()``. Ray is imported only by :class:`RayExecutor`; a missing Ray is an ``ImportError``
-that says which extra to install.
+``close()``. Ray is imported only by :class:`RayExecutor`; a missing Ray is an error that says
+which extra to install.
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ RAY_MISSING = "hgq sweep needs Ray: pip install 'hgqflow[sweep]' (or pip install
 
 
 def import_ray() -> Any:
-    """The ``ray`` module; ``ImportError`` with :data:`RAY_MISSING` when it is not installed."""
+    """The ``ray`` module; :class:`~hgq_hw.errors.HgqError` (a ``ValueError``, one line at the
+    CLI) with :data:`RAY_MISSING` when it is not installed."""
     try:
         import ray
     except ImportError as err:
-        raise ImportError(f"{RAY_MISSING} ({err})") from None
+        from hgq_hw.errors import HgqError
+
+        raise HgqError(f"{RAY_MISSING} ({err})") from None
     return ray
 
 
