@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from hgqflow.sweep import EXAMPLE_CONFIG
 from hgqflow.sweep.config import SweepConfigError, load_config, parse_config
