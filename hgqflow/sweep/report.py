@@ -130,6 +130,7 @@ def _rows(result: SweepResult) -> list[dict[str, Any]]:
                 "folder": str(run.work),
                 "stages_run": run.ran,
                 "failures": run.failures,
+                "retried_after": run.retried_after,
                 "error": run.error,
                 "log": run.log,
                 "seconds": {

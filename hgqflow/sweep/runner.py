@@ -57,6 +57,8 @@ class PointRun:
     results: dict[str, Any] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
     """Stages this run executed (a resumed point's list is empty)."""
+    retried_after: list[str] = field(default_factory=list)
+    """The error of every failed attempt that was retried (kept when the retry succeeds)."""
 
     @property
     def id(self) -> str:
@@ -212,6 +214,7 @@ def run_sweep(
                     run.log = str(log_path(run.work, stage))
                     emit("stage-failed", run, stage)
                     if run.failures <= config.retries:
+                        run.retried_after.append(run.error)
                         submit(run)  # the stage starts again from scratch
                     else:
                         run.status = "failed"
