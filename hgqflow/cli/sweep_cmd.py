@@ -42,6 +42,13 @@ def _run(args: argparse.Namespace) -> int:
         import_ray()  # the clear 'pip install hgqflow[sweep]' before anything runs
     from hgqflow.sweep.runner import run_sweep
 
+    if args.address and not args.storage:
+        print(
+            f"note: the workers write into {args.out}: on a cluster it must be a folder every "
+            "node can reach (or give --storage PATH)",
+            file=sys.stderr,
+        )
+
     where = "serially" if args.serial else f"on Ray ({args.address or 'local'})"
     print(
         f"hgq sweep {config.name}: {len(points)} points, stages {', '.join(config.stages)}, "
@@ -56,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         storage=args.storage,
         num_cpus=args.num_cpus,
         serial=args.serial,
-        command=shlex.join(["hgq", "sweep", *sys.argv[2:]]) if len(sys.argv) > 1 else None,
+        command=shlex.join(["hgq", *sys.argv[1:]]) if len(sys.argv) > 1 else None,
     )
     counts: dict[str, int] = {}
     for run in result.runs:

@@ -91,7 +91,6 @@ class RayExecutor:
             kwargs: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,
-                "configure_logging": True,
                 "logging_level": "WARNING",
             }
             if address is None:
@@ -100,8 +99,28 @@ class RayExecutor:
                 kwargs["address"] = address
             ray.init(**kwargs)
         self._resources = resources
+        try:
+            self._check_fits(ray.cluster_resources())
+        except ValueError:
+            self.close()
+            raise
         self._remote = ray.remote(max_retries=0)(_stage_task)
         self._refs: dict[Any, Any] = {}
+
+    def _check_fits(self, cluster: dict[str, float]) -> None:
+        """``ValueError`` naming the stage whose request no node of this size can meet (Ray
+        would wait for it forever)."""
+        for stage, ask in self._resources.items():
+            for key, need, unit in (
+                ("CPU", ask.num_cpus, "CPUs"),
+                ("memory", ask.memory_mb * 2**20, "bytes of memory"),
+            ):
+                have = cluster.get(key, 0.0)
+                if need > have:
+                    raise ValueError(
+                        f"[sweep.resources.{stage}] asks for {need:g} {unit}, the Ray cluster "
+                        f"has {have:g} in all: lower it or add nodes"
+                    )
 
     def submit(self, stage: str, point: Point, work: Path) -> Any:
         ask = self._resources[stage]

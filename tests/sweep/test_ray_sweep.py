@@ -253,3 +253,22 @@ def test_a_point_that_keeps_failing_is_reported_with_its_error_and_log(
     log = Path(row["log"]).read_text()
     assert log.count("== train of ") == 2 and "Traceback" in log
     assert row["log"] in (out / "report.md").read_text()
+
+
+def test_points_built_on_storage_are_copied_to_the_output(ray_session: Any, base: Path) -> None:
+    raw = {"sweep": {"stages": ["train"]}, "defaults": {**TINY, "epochs": 1}}
+    config = parse_config(raw, base / "storage.toml")
+    out, storage = base / "storage-out", base / "storage-shared"
+    (run,) = run_sweep(config, out, storage=storage, progress=False).runs
+    assert run.status == "done"
+    for root in (out, storage):
+        assert (root / "points" / run.id / "train" / "model.keras").is_file()
+        assert not list((root / "points").glob(".*")), f"a temporary folder was left in {root}"
+    assert Path(_summary(out)["points"][0]["folder"]) == out / "points" / run.id
+
+
+def test_a_request_larger_than_the_cluster_is_refused(ray_session: Any, base: Path) -> None:
+    raw = {"sweep": {"stages": ["train"], "resources": {"train": {"num_cpus": 64}}}}
+    config = parse_config(raw, base / "big.toml")
+    with pytest.raises(ValueError, match=r"\[sweep.resources.train\] asks for 64 CPUs"):
+        run_sweep(config, base / "big", progress=False)
