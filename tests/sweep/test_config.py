@@ -142,3 +142,19 @@ def test_missing_ray_is_one_line_that_names_the_extra(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "hgq sweep: error: hgq sweep needs Ray: pip install 'hgqflow[sweep]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_cli_refuses_a_bad_config_in_one_line_before_ray(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hgqflow.cli import main
+
+    path = _write(tmp_path, "[grid]\nepochs = [1, 'two']\n")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err == f"hgq sweep: error: {path}: [grid] epochs: epochs must be an integer, got 'two'\n"
+    assert main(["sweep"]) == 1
+    assert "give a config and --out DIR" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--out", str(tmp_path), "--max-parallel", "0"]) == 1
+    assert "--max-parallel must be >= 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
