@@ -178,6 +178,10 @@ def run_sweep(
     (out / "points").mkdir(parents=True, exist_ok=True)
     (root / "points").mkdir(parents=True, exist_ok=True)
     runs = [_prepare(p, config, out, root) for p in points]
+    for run in runs:  # every stage done, killed before its rename: finish it now
+        if run.status == "pending" and run.next_stage == len(run.stages):
+            _finish(run, out, root)
+            run.status = "resumed"
     todo = [r for r in runs if r.status != "resumed"]
     executor: Any = (
         SerialExecutor()

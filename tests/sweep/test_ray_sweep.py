@@ -138,6 +138,19 @@ def test_a_point_that_no_longer_verifies_is_redone_from_that_stage(four_points: 
     )
 
 
+def test_a_point_killed_between_its_last_stage_and_its_rename_is_finished(
+    four_points: Any,
+) -> None:
+    config, out, _ = four_points
+    point = expand_points(config)[1]
+    folder = out / "points" / point.id
+    (folder / "point.json").unlink()
+    folder.rename(out / "points" / f".{point.id}.partial")
+    again = run_sweep(config, out, progress=False)
+    assert [(r.status, r.ran) for r in again.runs] == [("resumed", [])] * 4
+    assert (folder / "point.json").is_file() and (folder / "spec.json").is_file()
+
+
 def test_ray_results_equal_a_serial_run_for_the_same_seeds(four_points: Any, base: Path) -> None:
     """The serial run (``hgq sweep --serial``, no Ray) of two of the points, in a fresh
     process: byte-identical specs and Verilog, the same metrics."""
