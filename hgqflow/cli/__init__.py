@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hgqflow.cli.sim_cmd",
     "hgqflow.cli.prove_cmd",
     "hgqflow.cli.flow_cmd",
+    "hgqflow.cli.sweep_cmd",
     "hgqflow.cli.boards_cmd",
 )
 """Modules that add subcommands, in the order ``hgq --help`` lists them."""
