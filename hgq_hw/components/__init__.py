@@ -14,6 +14,7 @@ from hgq_hw.components.network import Network
 from hgq_hw.components.registry import COMPONENTS, component_for, register_component
 from hgq_hw.components.relu import ReLU
 from hgq_hw.components.requantize import Requantize, requantize_value
+from hgq_hw.components.reshape import Reshape
 
 __all__ = [
     "COMPONENTS",
@@ -21,6 +22,7 @@ __all__ = [
     "Network",
     "ReLU",
     "Requantize",
+    "Reshape",
     "component_for",
     "register_component",
     "requantize_value",
