@@ -28,7 +28,7 @@ from hgq_hw.plan.base import (
 )
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
-from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max
+from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
 from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
 from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
 from hgq_hw.plan.requantize import (
@@ -81,4 +81,5 @@ __all__ = [
     "save_plan",
     "schedule",
     "unread_low_bits",
+    "window_sources",
 ]

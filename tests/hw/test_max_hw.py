@@ -329,3 +329,33 @@ def test_prove_a_small_max_network(window_max, tmp_path) -> None:
         verdicts = {r.target: r.verdict.value for r in report.results}
         print(spec.name, verdicts)
         assert verdicts == {"pool": "proven"}
+
+
+@pytest.mark.sim
+def test_a_2d_max_pooling_through_both_writers(window_max, tmp_path) -> None:
+    """A 4x4x2 channels-last input (flattened), 2x2 windows of stride 2 (window_sources), at
+    pipelining 1: both writers and the plan agree, and so does a numpy 2x2 max pooling."""
+    from hgq_hw.plan import window_sources
+    from hgq_hw.spec import InputSpec, OutputSpec
+    from tests.hw.test_netlist import run_both_writers
+
+    rng = np.random.default_rng(11)
+    k = rng.integers(0, 2, 32)
+    f = rng.integers(0, 3, 32)
+    i = rng.integers(1, 4, 32) - k
+    windows = tuple(window_sources((4, 4, 2), (2, 2), (2, 2)))
+    spec = ModelSpec(
+        "pool2d",
+        [
+            InputSpec(name="x", k=k.tolist(), i=i.tolist(), f=f.tolist()),
+            WindowMaxSpec(name="pool", inputs=("x",), windows=windows),
+            OutputSpec(name="y", inputs=("pool",)),
+        ],
+    )
+    x = random_raw_inputs(spec, 20, 11)
+    real = x.astype(object) * np.array([2.0**-v for v in f])  # exact: small dyadic values
+    want = real.reshape(-1, 2, 2, 2, 2, 2).max(axis=(2, 4)).reshape(-1, 8)
+    plan = plan_network(spec, pipeline_levels=1)
+    got = plan(x) * np.array([2.0**-v for v in plan.out_type.f])
+    assert np.array_equal(got.astype(float), want.astype(float))
+    assert run_both_writers(spec, 1, tmp_path, 11) > 0

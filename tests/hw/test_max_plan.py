@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hgq_hw.fixed import TensorType, type_for_range
-from hgq_hw.plan import MaxPlan, PlanError, max_unread_inputs, plan_max
+from hgq_hw.plan import MaxPlan, PlanError, max_unread_inputs, plan_max, window_sources
 from hgq_hw.plan.max import COMPARE_SELECT_DELAY, align
 from hgq_hw.plan.timing import LEVEL
 
@@ -248,3 +248,35 @@ def test_unread_inputs_follow_the_output_demand() -> None:
     assert got.tolist() == [2, 0, 0]
     got = max_unread_inputs(t, out, [[0, 1], [0, 2]], np.array([3, 2]))
     assert got.tolist() == [2, 1, 1]  # element 0: min(3 - 0, 3 - 1)
+
+
+@pytest.mark.parametrize(
+    ("shape", "pool", "strides"),
+    [
+        ((7, 3), (2,), (2,)),
+        ((9, 1), (3,), (1,)),
+        ((5, 6, 2), (2, 3), (2, 1)),
+        ((4, 4, 3), (4, 4), (1, 1)),
+    ],
+)
+def test_window_sources_are_keras_valid_max_pooling(shape, pool, strides) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.integers(-50, 50, shape)
+    out_spatial = [(n - p) // s + 1 for n, p, s in zip(shape[:-1], pool, strides)]
+    want = np.zeros((*out_spatial, shape[-1]), dtype=np.int64)
+    for o in np.ndindex(*out_spatial):
+        window = x[tuple(slice(i * s, i * s + p) for i, s, p in zip(o, strides, pool))]
+        want[o] = window.reshape(-1, shape[-1]).max(axis=0)
+    sources = window_sources(shape, pool, strides)
+    flat = x.reshape(-1)
+    assert [max(flat[list(s)]) for s in sources] == want.reshape(-1).tolist()
+    assert all(len(s) == int(np.prod(pool)) for s in sources)
+
+
+def test_window_sources_refuse_bad_geometry() -> None:
+    with pytest.raises(ValueError, match="one pool size"):
+        window_sources((4, 4, 1), (2,), (2,))
+    with pytest.raises(ValueError, match="larger than"):
+        window_sources((3, 1), (4,), (1,))
+    with pytest.raises(ValueError, match=">= 1"):
+        window_sources((3, 1), (2,), (0,))
