@@ -18,7 +18,10 @@ hardware too):
 ``out_bits``     ``sum_j max_i(live * (bx[i] + bw[i, j]))``: a width per output column (the
                  widest product it sums);
 ``act_bits``     (network, not per layer) the element widths of every Requantize output: the
-                 rounding / overflow logic behind each dense layer.
+                 rounding / overflow logic behind each dense layer;
+``compare_bits`` for every maximum over a window (MaxPool, :func:`max_features`), the output
+                 element's width times the comparisons it needs (distinct sources - 1): one
+                 comparator and one multiplexer of about that width each.
 
 :class:`CostModel` is a non-negative linear model ``LUTs ~ sum(c[name] * feature[name])`` fitted
 by ``benchmarks/cost_model/fit.py`` on generated designs (xc7 LUTs through Yosys); the
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,13 +48,14 @@ __all__ = [
     "CostModel",
     "dense_features",
     "load_cost_model",
+    "max_features",
     "register_features",
     "spec_features",
 ]
 
 DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
-FEATURES = (*DENSE_FEATURES, "act_bits")
+FEATURES = (*DENSE_FEATURES, "act_bits", "compare_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
 
 DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
@@ -88,6 +92,17 @@ def dense_features(input_bits: np.ndarray, weight_raw: np.ndarray) -> dict[str, 
         "weights": float(np.sum(live)),
         "out_bits": float(np.sum(np.max(product, axis=0, initial=0.0))),
     }
+
+
+def max_features(out_type: TensorType, sources: Sequence[Sequence[int]]) -> dict[str, float]:
+    """``compare_bits`` of a layer whose output element ``j`` is the maximum of the input
+    elements ``sources[j]`` (for a MaxPool kind's :func:`register_features` entry):
+    ``sum_j (len(set(sources[j])) - 1) * out_type.width[j]``."""
+    widths = np.asarray(out_type.width).reshape(-1)
+    if len(sources) != widths.size:
+        raise ValueError(f"{len(sources)} source lists for {widths.size} output elements")
+    total = sum((len(set(s)) - 1) * int(w) for s, w in zip(sources, widths))
+    return {"compare_bits": float(total)}
 
 
 LayerFeatures = Callable[..., dict[str, float]]

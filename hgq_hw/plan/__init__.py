@@ -4,11 +4,11 @@ numpy and the standard library only (no Amaranth). :func:`plan_network` turns a 
 :class:`NetworkPlan` (the order of its passes is written down in :mod:`hgq_hw.plan.network`):
 one frozen layer plan per live layer (:class:`DensePlan`: adder graph, stage of every node,
 dropped low bits; :class:`ConvPlan` and :class:`AvgPoolPlan`: the same over the flattened
-input; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`ReshapePlan`: wiring),
-with latency,
-registers and adder counts. A plan evaluates the pipelined design exactly
-(``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`, :func:`load_plan`), and is
-what the Amaranth components (:mod:`hgq_hw.components`) build and what reports read.
+input; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`ReshapePlan`: wiring;
+:class:`MaxPlan`: compare-and-select trees), with latency, registers and adder counts. A plan
+evaluates the pipelined design exactly (``plan(x_raw)``), saves and loads as JSON
+(:func:`save_plan`, :func:`load_plan`), and is what the Amaranth components
+(:mod:`hgq_hw.components`) build and what reports read.
 
 A new layer kind registers a planner (:func:`register_planner`) and its plan class
 (:func:`register_plan_kind`); nothing here changes.
@@ -30,6 +30,7 @@ from hgq_hw.plan.base import (
 from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
+from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
 from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
 from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
 from hgq_hw.plan.requantize import (
@@ -56,6 +57,8 @@ __all__ = [
     "LayerContext",
     "LayerPlan",
     "LayerPlanner",
+    "MaxOp",
+    "MaxPlan",
     "Narrowing",
     "NetworkPlan",
     "PlanError",
@@ -71,8 +74,10 @@ __all__ = [
     "check_placement",
     "clamp_drop",
     "load_plan",
+    "max_unread_inputs",
     "narrowing",
     "plan_dense",
+    "plan_max",
     "plan_network",
     "plan_relu",
     "plan_requantize",
@@ -85,4 +90,5 @@ __all__ = [
     "save_plan",
     "schedule",
     "unread_low_bits",
+    "window_sources",
 ]
