@@ -39,8 +39,17 @@ from pathlib import Path
 import numpy as np
 
 from hgq_hw.fixed import TensorType
+from hgq_hw.lowering import flat_layer, pool_sources
 from hgq_hw.reference import infer_types
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, RequantizeSpec
+from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
+    DenseSpec,
+    LayerSpec,
+    MaxPoolSpec,
+    ModelSpec,
+    RequantizeSpec,
+)
 
 __all__ = [
     "DENSE_FEATURES",
@@ -126,8 +135,29 @@ def _requantize_features(layer: RequantizeSpec, types: dict[str, TensorType]) ->
     return {"act_bits": float(np.sum(types[layer.name].width))}
 
 
+def _flat_type(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+
+
+def _window_dense_features(
+    layer: ConvSpec | AvgPoolSpec, types: dict[str, TensorType]
+) -> dict[str, float]:
+    """A Conv or AvgPool counts as its Dense form over the flattened input (every
+    multiplication at every output position)."""
+    t = types[layer.inputs[0]]
+    return dense_features(t.width.ravel(), flat_layer(layer, [t.shape]).weight_raw)
+
+
+def _maxpool_features(layer: MaxPoolSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    sources = pool_sources(layer, types[layer.inputs[0]].shape)
+    return max_features(_flat_type(types[layer.name]), sources.tolist())
+
+
 register_features(DenseSpec, _dense_layer_features)
 register_features(RequantizeSpec, _requantize_features)
+register_features(ConvSpec, _window_dense_features)
+register_features(AvgPoolSpec, _window_dense_features)
+register_features(MaxPoolSpec, _maxpool_features)
 
 
 def spec_features(spec: ModelSpec) -> dict[str, float]:

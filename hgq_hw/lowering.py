@@ -40,6 +40,7 @@ from hgq_hw.spec import (
 __all__ = [
     "FlatAvgPoolSpec",
     "FlatConvSpec",
+    "FlatMaxPoolSpec",
     "avgpool_as_dense",
     "conv_as_dense",
     "flat_layer",
@@ -58,6 +59,19 @@ class FlatConvSpec(DenseSpec):
 class FlatAvgPoolSpec(DenseSpec):
     """An ``AvgPool`` as the Dense layer it is over the flattened input
     (:func:`avgpool_as_dense`). Never in a spec file; planned as an ``AvgPool`` plan."""
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlatMaxPoolSpec(MaxPoolSpec):
+    """A ``MaxPool`` over its flattened input of spec shape ``in_shape``: output element ``j``
+    is the maximum of the input elements ``sources[j]`` (:func:`pool_sources`). Never in a spec
+    file; planned as a ``Max`` plan (:func:`hgq_hw.plan.plan_max`)."""
+
+    in_shape: tuple[int, ...]
+
+    @property
+    def sources(self) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(int(e) for e in row) for row in pool_sources(self, self.in_shape))
 
 
 def window_taps(
@@ -150,12 +164,21 @@ def avgpool_as_dense(layer: AvgPoolSpec, in_shape: Sequence[int]) -> FlatAvgPool
 def flat_layer(layer: LayerSpec, in_shapes: Sequence[Sequence[int]]) -> LayerSpec:
     """``layer`` over flattened (C-order) tensors, its inputs of N-d shapes ``in_shapes``:
     a Conv or AvgPool as its Dense form, a Requantize with flattened ``k``/``i``/``f``; every
-    other layer as it is (element-wise kinds, Reshape, Dense, and MaxPool, whose planner reads
-    the window from the layer and the input shape)."""
+    MaxPool a :class:`FlatMaxPoolSpec` (its window sources); every other layer as it is
+    (element-wise kinds, Reshape, Dense)."""
     if isinstance(layer, ConvSpec):
         return conv_as_dense(layer, in_shapes[0])
     if isinstance(layer, AvgPoolSpec):
         return avgpool_as_dense(layer, in_shapes[0])
+    if isinstance(layer, MaxPoolSpec) and not isinstance(layer, FlatMaxPoolSpec):
+        return FlatMaxPoolSpec(
+            name=layer.name,
+            inputs=layer.inputs,
+            pool_size=layer.pool_size,
+            strides=layer.strides,
+            padding=layer.padding,
+            in_shape=tuple(int(n) for n in in_shapes[0]),
+        )
     if isinstance(layer, RequantizeSpec) and layer.k.ndim != 1:
         return RequantizeSpec(
             name=layer.name,

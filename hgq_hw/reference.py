@@ -59,7 +59,7 @@ from hgq_hw.fixed import (
     type_for_range,
     wrap_raw,
 )
-from hgq_hw.lowering import avgpool_as_dense, conv_as_dense, pool_sources
+from hgq_hw.lowering import FlatMaxPoolSpec, avgpool_as_dense, conv_as_dense, pool_sources
 from hgq_hw.spec import (
     AvgPoolSpec,
     ConvSpec,
@@ -396,6 +396,21 @@ register_rule(
 )
 register_rule(AvgPoolSpec, ReferenceRule(_windowed_type, _eval_windowed))
 register_rule(MaxPoolSpec, ReferenceRule(_maxpool_type, _eval_maxpool))
+
+
+def _flat_maxpool_type(layer: FlatMaxPoolSpec, in_types: list[TensorType]) -> TensorType:
+    return _flat(_maxpool_type(layer, [_reshaped(in_types[0], layer.in_shape)]))
+
+
+def _eval_flat_maxpool(
+    layer: FlatMaxPoolSpec, xs: list[np.ndarray], in_types: list[TensorType]
+) -> np.ndarray:
+    x = xs[0].reshape(len(xs[0]), *layer.in_shape)
+    out = _eval_maxpool(layer, [x], [_reshaped(in_types[0], layer.in_shape)])
+    return out.reshape(len(out), -1)
+
+
+register_rule(FlatMaxPoolSpec, ReferenceRule(_flat_maxpool_type, _eval_flat_maxpool))
 register_rule(
     ReshapeSpec,
     ReferenceRule(

@@ -366,11 +366,11 @@ def check_mutation(seed: int, *, samples: int = 12, **spec_options: Any) -> Muta
         x = np.concatenate(
             [np.array([lo, hi, 0 * lo], dtype=object), random_raw(lo, hi, samples, rng)]
         )
-        y_ref = evaluate(spec, x)
+        y_ref = np.asarray(evaluate(spec, x), dtype=object).reshape(len(x), -1)
         for pipeline_levels in (0, 2):
             stage = f"plan (pipeline_levels {pipeline_levels})"
             plan = plan_network(spec, pipeline_levels=pipeline_levels)
-            y_plan = plan(x)
+            y_plan = plan(x.reshape(len(x), -1))
             if (
                 np.asarray(y_plan, dtype=object).tolist()
                 != np.asarray(y_ref, dtype=object).tolist()

@@ -31,6 +31,7 @@ from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
 from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
+from hgq_hw.plan.maxpool import MaxPoolPlanner
 from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
 from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
 from hgq_hw.plan.requantize import (
@@ -59,6 +60,7 @@ __all__ = [
     "LayerPlanner",
     "MaxOp",
     "MaxPlan",
+    "MaxPoolPlanner",
     "Narrowing",
     "NetworkPlan",
     "PlanError",

@@ -25,7 +25,7 @@ import numpy as np
 
 from hgq_hw.fixed import Overflow, Round, TensorType
 from hgq_hw.layout import BusLayout
-from hgq_hw.lowering import flat_layer
+from hgq_hw.lowering import FlatMaxPoolSpec, flat_layer
 from hgq_hw.reference import dense_effective, infer_types
 from hgq_hw.spec import (
     DenseSpec,
@@ -175,6 +175,17 @@ register_writer(DenseSpec, _dense)
 register_writer(RequantizeSpec, _requantize)
 register_writer(ReLUSpec, _relu)
 register_writer(ReshapeSpec, _reshape)
+
+
+def _flat_maxpool(
+    layer: FlatMaxPoolSpec, in_type: TensorType, out_type: TensorType
+) -> ElementExprs:
+    from hgq_hw.prove.reference_max import max_elements
+
+    return max_elements(in_type, out_type, layer.sources)
+
+
+register_writer(FlatMaxPoolSpec, _flat_maxpool)
 
 
 def _ports(in_width: int, out_width: int) -> str:
