@@ -23,6 +23,10 @@ hardware too):
                  ``bo * (2**bi - 1) / 63`` (:func:`table_bits`): a table of 6 input bits is one
                  LUT6 per output bit, each further input bit doubles it, a constant (``bi = 0``)
                  is free. :mod:`hgq_train` charges a table activation the same.
+                 rounding / overflow logic behind each dense layer;
+``compare_bits`` for every maximum over a window (MaxPool, :func:`max_features`), the output
+                 element's width times the comparisons it needs (distinct sources - 1): one
+                 comparator and one multiplexer of about that width each.
 
 :class:`CostModel` is a non-negative linear model ``LUTs ~ sum(c[name] * feature[name])`` fitted
 by ``benchmarks/cost_model/fit.py`` on generated designs (xc7 LUTs through Yosys); the
@@ -33,15 +37,25 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hgq_hw.fixed import TensorType
+from hgq_hw.lowering import flat_layer, pool_sources
 from hgq_hw.reference import infer_types
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, RequantizeSpec, TableSpec
+from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
+    DenseSpec,
+    LayerSpec,
+    MaxPoolSpec,
+    ModelSpec,
+    RequantizeSpec,
+    TableSpec,
+)
 
 __all__ = [
     "DENSE_FEATURES",
@@ -49,6 +63,7 @@ __all__ = [
     "CostModel",
     "dense_features",
     "load_cost_model",
+    "max_features",
     "register_features",
     "spec_features",
     "table_bits",
@@ -57,6 +72,7 @@ __all__ = [
 DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
 FEATURES = (*DENSE_FEATURES, "act_bits", "table_bits")
+FEATURES = (*DENSE_FEATURES, "act_bits", "compare_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
 
 DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
@@ -95,6 +111,17 @@ def dense_features(input_bits: np.ndarray, weight_raw: np.ndarray) -> dict[str, 
     }
 
 
+def max_features(out_type: TensorType, sources: Sequence[Sequence[int]]) -> dict[str, float]:
+    """``compare_bits`` of a layer whose output element ``j`` is the maximum of the input
+    elements ``sources[j]`` (for a MaxPool kind's :func:`register_features` entry):
+    ``sum_j (len(set(sources[j])) - 1) * out_type.width[j]``."""
+    widths = np.asarray(out_type.width).reshape(-1)
+    if len(sources) != widths.size:
+        raise ValueError(f"{len(sources)} source lists for {widths.size} output elements")
+    total = sum((len(set(s)) - 1) * int(w) for s, w in zip(sources, widths))
+    return {"compare_bits": float(total)}
+
+
 LayerFeatures = Callable[..., dict[str, float]]
 """``(layer, types) -> {feature: value}``: what one layer adds to a network's features
 (``types`` as :func:`hgq_hw.reference.infer_types` gives them)."""
@@ -127,9 +154,30 @@ def _table_features(layer: TableSpec, types: dict[str, TensorType]) -> dict[str,
     return {"table_bits": table_bits(types[layer.inputs[0]].width, types[layer.name].width)}
 
 
+def _flat_type(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+
+
+def _window_dense_features(
+    layer: ConvSpec | AvgPoolSpec, types: dict[str, TensorType]
+) -> dict[str, float]:
+    """A Conv or AvgPool counts as its Dense form over the flattened input (every
+    multiplication at every output position)."""
+    t = types[layer.inputs[0]]
+    return dense_features(t.width.ravel(), flat_layer(layer, [t.shape]).weight_raw)
+
+
+def _maxpool_features(layer: MaxPoolSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    sources = pool_sources(layer, types[layer.inputs[0]].shape)
+    return max_features(_flat_type(types[layer.name]), sources.tolist())
+
+
 register_features(DenseSpec, _dense_layer_features)
 register_features(TableSpec, _table_features)
 register_features(RequantizeSpec, _requantize_features)
+register_features(ConvSpec, _window_dense_features)
+register_features(AvgPoolSpec, _window_dense_features)
+register_features(MaxPoolSpec, _maxpool_features)
 
 
 def spec_features(spec: ModelSpec) -> dict[str, float]:

@@ -8,6 +8,12 @@ a ROM per element), with latency, registers and adder counts. A plan evaluates t
 design exactly (``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`,
 :func:`load_plan`), and is what the Amaranth components (:mod:`hgq_hw.components`) build
 and what reports read.
+dropped low bits; :class:`ConvPlan` and :class:`AvgPoolPlan`: the same over the flattened
+input; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`ReshapePlan`: wiring;
+:class:`MaxPlan`: compare-and-select trees), with latency, registers and adder counts. A plan
+evaluates the pipelined design exactly (``plan(x_raw)``), saves and loads as JSON
+(:func:`save_plan`, :func:`load_plan`), and is what the Amaranth components
+(:mod:`hgq_hw.components`) build and what reports read.
 
 A new layer kind registers a planner (:func:`register_planner`) and its plan class
 (:func:`register_plan_kind`); nothing here changes.
@@ -26,8 +32,11 @@ from hgq_hw.plan.base import (
     register_plan_kind,
     register_planner,
 )
+from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
+from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
+from hgq_hw.plan.maxpool import MaxPoolPlanner
 from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
 from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
 from hgq_hw.plan.requantize import (
@@ -38,6 +47,7 @@ from hgq_hw.plan.requantize import (
     plan_requantize,
     requantize_bounds,
 )
+from hgq_hw.plan.reshape import ReshapePlan, ReshapePlanner, plan_reshape
 from hgq_hw.plan.schedule import check_placement, schedule
 from hgq_hw.plan.table import TablePlan, TablePlanner, plan_table, table_delay
 from hgq_hw.plan.timing import LEVEL, MUX_DELAY, Stager, adder_delay
@@ -47,11 +57,16 @@ __all__ = [
     "MUX_DELAY",
     "PLANNERS",
     "PLAN_KINDS",
+    "AvgPoolPlan",
+    "ConvPlan",
     "DensePlan",
     "DensePlanner",
     "LayerContext",
     "LayerPlan",
     "LayerPlanner",
+    "MaxOp",
+    "MaxPlan",
+    "MaxPoolPlanner",
     "Narrowing",
     "NetworkPlan",
     "PlanError",
@@ -59,18 +74,24 @@ __all__ = [
     "ReLUPlanner",
     "RequantizePlan",
     "RequantizePlanner",
+    "ReshapePlan",
+    "ReshapePlanner",
     "Stager",
     "TablePlan",
     "TablePlanner",
+    "WindowDensePlanner",
     "adder_delay",
     "check_placement",
     "clamp_drop",
     "load_plan",
+    "max_unread_inputs",
     "narrowing",
     "plan_dense",
+    "plan_max",
     "plan_network",
     "plan_relu",
     "plan_requantize",
+    "plan_reshape",
     "plan_table",
     "planner_for",
     "register_plan_kind",
@@ -81,4 +102,5 @@ __all__ = [
     "schedule",
     "table_delay",
     "unread_low_bits",
+    "window_sources",
 ]
