@@ -18,12 +18,11 @@ hardware too):
 ``out_bits``     ``sum_j max_i(live * (bx[i] + bw[i, j]))``: a width per output column (the
                  widest product it sums);
 ``act_bits``     (network, not per layer) the element widths of every Requantize output: the
-                 rounding / overflow logic behind each dense layer.
+                 rounding / overflow logic behind each dense layer;
 ``table_bits``   per Table element with input width ``bi`` and output width ``bo``:
                  ``bo * (2**bi - 1) / 63`` (:func:`table_bits`): a table of 6 input bits is one
                  LUT6 per output bit, each further input bit doubles it, a constant (``bi = 0``)
-                 is free. :mod:`hgq_train` charges a table activation the same.
-                 rounding / overflow logic behind each dense layer;
+                 is free. :mod:`hgq_train` charges a table activation the same;
 ``compare_bits`` for every maximum over a window (MaxPool, :func:`max_features`), the output
                  element's width times the comparisons it needs (distinct sources - 1): one
                  comparator and one multiplexer of about that width each.
@@ -71,8 +70,7 @@ __all__ = [
 
 DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
-FEATURES = (*DENSE_FEATURES, "act_bits", "table_bits")
-FEATURES = (*DENSE_FEATURES, "act_bits", "compare_bits")
+FEATURES = (*DENSE_FEATURES, "act_bits", "table_bits", "compare_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
 
 DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
