@@ -142,7 +142,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_data_args(train, required=False)
     train.set_defaults(dataset="digits")
     train.add_argument(
-        "--model", help="preset (jet, digits) or a .toml file; default: sized from the data"
+        "--model",
+        help="preset (jet, digits, cnn: the digits as 8x8x1 images) or a .toml file; default: "
+        "sized from the data",
     )
     train.add_argument("--epochs", type=int, default=20)
     train.add_argument(
