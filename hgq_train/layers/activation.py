@@ -14,7 +14,7 @@ import numpy as np
 from keras import ops
 
 from hgq_hw.spec import InputSpec, LayerSpec, ReLUSpec, RequantizeSpec
-from hgq_train.layers.base import Bits, HGQLayer, SpecContext, flat_int, spec_name
+from hgq_train.layers.base import Bits, HGQLayer, SpecContext, spec_int, spec_name
 from hgq_train.quantizers.layer import Quantizer
 
 __all__ = ["QActivation", "QInput", "QuantizerLayer"]
@@ -45,9 +45,9 @@ class QuantizerLayer(Quantizer, HGQLayer):
             RequantizeSpec(
                 name=name,
                 inputs=(source,),
-                k=flat_int(k),
-                i=flat_int(i),
-                f=flat_int(f),
+                k=spec_int(k, context),
+                i=spec_int(i, context),
+                f=spec_int(f, context),
                 round=self.round_mode,
                 overflow=context.overflow or self.overflow,
             )
@@ -75,9 +75,9 @@ class QInput(QuantizerLayer):
         return [
             InputSpec(
                 name=spec_name(self.name),
-                k=flat_int(k),
-                i=flat_int(i),
-                f=flat_int(f),
+                k=spec_int(k, context),
+                i=spec_int(i, context),
+                f=spec_int(f, context),
                 round=self.round_mode,
                 overflow=context.overflow or self.overflow,
             )

@@ -56,6 +56,7 @@ class QConv(QDense):
     """
 
     rank: int = 0
+    spatial = True
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ class QPool(keras.layers.Layer, HGQLayer):
     """
 
     rank: int = 0
+    spatial = True
 
     def __init__(
         self,
