@@ -2,14 +2,44 @@
 
 A :class:`ModelSpec` is an ordered graph of layers over named tensors. Every layer produces one
 tensor named after the layer and reads the tensors named in its ``inputs``, which must come
-earlier in the list. Version 1 knows the layer kinds ``Input``, ``Dense``, ``Requantize``,
-``ReLU`` and ``Output`` (exactly one ``Input``, first, and one ``Output``, last).
+earlier in the list (exactly one ``Input``, first, and one ``Output``, last). A tensor is one
+sample, channels-last, of any number of dimensions (``(n,)``, ``(length, channels)``,
+``(height, width, channels)``); every later stage below the reference sees it flattened in C
+(row-major) order.
+
+Layer kinds (JSON ``"kind"``, class; all fields required):
+
+* ``Input`` (:class:`InputSpec`): ``k``, ``i``, ``f`` integer arrays of the tensor's shape,
+  ``round``, ``overflow``.
+* ``Dense`` (:class:`DenseSpec`): ``weight_raw``, ``weight_f`` ``(n_in, n_out)``, ``bias_raw``,
+  ``bias_f`` ``(n_out,)``; reads a 1-d tensor (a Reshape flattens before it).
+* ``Conv`` (:class:`ConvSpec`): ``kernel_raw``, ``kernel_f`` ``(*window, c_in, c_out)`` with one
+  or two spatial dimensions (Conv1D / Conv2D), ``bias_raw``, ``bias_f`` ``(c_out,)``,
+  ``strides`` (one per spatial dimension), ``padding`` ``"valid"`` | ``"same"``
+  (:class:`Padding`, :func:`window_geometry`); exact, no dilation.
+* ``MaxPool`` (:class:`MaxPoolSpec`) and ``AvgPool`` (:class:`AvgPoolSpec`): ``pool_size``,
+  ``strides`` (one per spatial dimension), ``padding`` (``"valid"`` only); an AvgPool window
+  holds a power of two of elements and its output is the exact window sum times
+  ``2**-log2(window)``.
+* ``Reshape`` (:class:`ReshapeSpec`): ``shape`` (of one sample, same number of elements, C order).
+* ``Requantize`` (:class:`RequantizeSpec`): ``k``, ``i``, ``f`` of the tensor's shape, ``round``,
+  ``overflow``; ``ReLU`` (:class:`ReLUSpec`) and ``Output`` (:class:`OutputSpec`): element-wise.
 
 On disk a spec is JSON::
 
-    {"format": "hgqflow-spec", "version": 1, "name": "...", "metadata": {...},
-     "layers": [{"kind": "Input", "name": "x", "k": [...], "i": [...], "f": [...],
-                 "round": "RND", "overflow": "SAT"}, ...]}
+    {"format": "hgqflow-spec", "version": 2, "name": "...", "metadata": {...},
+     "layers": [{"kind": "Input", "name": "x", "k": [[...]], "i": [[...]], "f": [[...]],
+                 "round": "RND", "overflow": "SAT"},
+                {"kind": "Conv", "name": "c1", "inputs": ["x"], "kernel_raw": [[[...]]],
+                 "kernel_f": [[[...]]], "bias_raw": [...], "bias_f": [...], "strides": [1],
+                 "padding": "same"}, ...]}
+
+Schema versions: version 1 knows ``Input``, ``Dense``, ``Requantize``, ``ReLU`` and ``Output``
+over 1-d tensors; version 2 (:data:`SCHEMA_VERSION`) adds N-d tensors and ``Conv``,
+``MaxPool``, ``AvgPool``, ``Reshape``. Files of both versions load; :func:`dumps` and
+:func:`save` write the lowest version that expresses the spec
+(:attr:`ModelSpec.required_version`), so a version-1 spec is written byte-identically as before.
+A version-1 file using a version-2 kind or an N-d tensor is refused naming the layer and field.
 
 Every field is required and unknown fields are refused, so a file either means exactly what it
 says or fails to load with a :class:`SpecError` naming the file, the layer and the field. A file
@@ -24,8 +54,9 @@ What a file may hold, so that whatever loads here is also something every later 
   generated design and the board tops, Verilator's ``TOP``); the spec's name, which names the
   Verilog module, Verilator's C++ class and files, is also no Verilog/SystemVerilog or C++
   keyword nor a Windows device name such as ``CON`` (:data:`RESERVED_NAMES`).
-* Tensors are 1-d (one sample is a vector): ``k``/``i``/``f`` of Input and Requantize layers are
-  lists of integers.
+* ``k``/``i``/``f`` of Input and Requantize layers are (nested) lists of integers of the
+  tensor's shape, at least one element; window sizes, strides and Reshape extents are integers
+  in ``[1, MAX_EXTENT]``.
 * ``metadata.seed``, when present, is an integer; ``metadata.dataset``, when present, a string.
 * The JSON text is UTF-8, holds no duplicate keys (in any object) and no ``NaN``/``Infinity``, is
   nested at most :data:`MAX_DEPTH` levels deep and is at most :data:`MAX_BYTES` bytes long. Both
@@ -37,11 +68,13 @@ The spec depends only on the standard library and numpy.
 
 from __future__ import annotations
 
+import enum
 import itertools
 import json
+import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,29 +89,40 @@ __all__ = [
     "LAYER_KINDS",
     "MAX_BYTES",
     "MAX_DEPTH",
+    "MAX_EXTENT",
     "MAX_NAME_LENGTH",
     "PORT_NAMES",
     "RESERVED_NAMES",
     "SCHEMA_VERSION",
+    "AvgPoolSpec",
+    "ConvSpec",
     "DenseSpec",
     "InputSpec",
     "LayerSpec",
+    "MaxPoolSpec",
     "ModelSpec",
     "OutputSpec",
+    "Padding",
     "ReLUSpec",
     "RequantizeSpec",
+    "ReshapeSpec",
     "SpecError",
     "dumps",
     "is_reserved",
+    "kif_from",
     "load",
     "loads",
     "save",
+    "window_geometry",
 ]
 
 FORMAT = "hgqflow-spec"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+MAX_EXTENT = 1 << 20
+"""Largest window size, stride or Reshape extent a spec may hold (per dimension)."""
 
 MAX_NAME_LENGTH = 64
 """Longest spec or layer name (characters): leaves room for the prefixes and suffixes that the
@@ -90,8 +134,9 @@ MAX_BYTES = 32 * 1024 * 1024
 ``max_bytes`` argument of :func:`load` / :func:`loads`."""
 
 MAX_DEPTH = 32
-"""Default cap on JSON nesting (objects and arrays inside each other); a valid spec needs 5.
-Override with ``HGQ_SPEC_MAX_DEPTH`` or the ``max_depth`` argument of :func:`load`/:func:`loads`."""
+"""Default cap on JSON nesting (objects and arrays inside each other); a version-1 spec needs 5,
+A Conv2D kernel needs 7. Override with ``HGQ_SPEC_MAX_DEPTH`` or the ``max_depth`` argument of
+:func:`load`/:func:`loads`."""
 
 _PORT_NAMES = (
     # the generated network (hgq_hw.emit.ports_of, Amaranth's flattened stream ports)
@@ -152,6 +197,41 @@ the files ``<name>.v``, ...): :data:`PORT_NAMES` plus the Verilog/SystemVerilog 
 (compared exactly) and the reserved device file names of Windows (``CON``, ``nul``, ``Com1``:
 any case). Layer names only avoid :data:`PORT_NAMES` (the generator prefixes them, so ``output``
 is a fine layer name)."""
+
+
+class Padding(enum.Enum):
+    """How a window (convolution, pooling) treats the tensor's borders (Keras semantics).
+
+    ``VALID``: no padding, ``out = ceil((n - w + 1) / s)``. ``SAME``: ``out = ceil(n / s)``
+    with ``total = max((out - 1) * s + w - n, 0)`` zeros, ``total // 2`` before, the rest after.
+    """
+
+    VALID = "valid"
+    SAME = "same"
+
+
+def window_geometry(
+    spatial: Sequence[int], window: Sequence[int], strides: Sequence[int], padding: Padding
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Output spatial shape and zeros padded before each spatial dimension (see
+    :class:`Padding`). SpecError (field ``padding``) if a ``"valid"`` window is larger than the
+    input."""
+    out, before = [], []
+    for n, w, s in zip(spatial, window, strides, strict=True):
+        if padding is Padding.VALID:
+            if w > n:
+                raise SpecError(
+                    f"window {list(window)} does not fit the input's spatial shape "
+                    f"{list(spatial)} with 'valid' padding",
+                    field="padding",
+                )
+            out.append(-(-(n - w + 1) // s))
+            before.append(0)
+        else:
+            o = -(-n // s)
+            out.append(o)
+            before.append(max((o - 1) * s + w - n, 0) // 2)
+    return tuple(out), tuple(before)
 
 
 class SpecError(ValueError):
@@ -262,11 +342,12 @@ def _nested_shape(value: Any, name: str) -> tuple[int, ...]:
 
 
 def _fast_int_array(value: Any) -> np.ndarray | None:
-    """``value`` as an int64 array when it plainly is one: an int64/int32/... ndarray, or a
-    regular 1-d or 2-d list of Python ints (no bools). None otherwise, and the checked path
-    below then says what is wrong. Only a shortcut: the result is the same either way."""
+    """``value`` as an int64 array when it plainly is one: an int64/int32/... ndarray of at
+    least one dimension, or a regular 1-d or 2-d list of Python ints (no bools). None otherwise,
+    and the checked path below then says what is wrong. Only a shortcut: the result is the same
+    either way."""
     if isinstance(value, np.ndarray):
-        if value.dtype.kind == "i" and value.ndim in (1, 2):
+        if value.dtype.kind == "i" and value.ndim >= 1:
             return value.astype(np.int64)
         return None
     if not isinstance(value, list):
@@ -336,7 +417,39 @@ def _enum(kind: type[Round] | type[Overflow]) -> _Codec:
     return _Codec(decode, lambda v: v.value, python)
 
 
+def _decode_sizes(value: Any, name: str) -> tuple[int, ...]:
+    """A non-empty list of positive integers (window sizes, strides, a shape)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple) or not value:
+        raise SpecError(
+            f"expected a non-empty list of positive integers, got {str(value)[:40]!r}", field=name
+        )
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise SpecError(f"expected integers, found {type(v).__name__} {v!r}", field=name)
+        if not 1 <= int(v) <= MAX_EXTENT:
+            raise SpecError(f"values must lie in [1, {MAX_EXTENT}], got {int(v)}", field=name)
+        out.append(int(v))
+    return tuple(out)
+
+
+def _padding(value: Any, name: str) -> Padding:
+    if isinstance(value, Padding):
+        return value
+    choices = ", ".join(repr(m.value) for m in Padding)
+    if not isinstance(value, str):
+        raise SpecError(f"expected one of {choices}, got {type(value).__name__}", field=name)
+    try:
+        return Padding(value)
+    except ValueError:
+        raise SpecError(f"expected one of {choices}, got {value!r}", field=name) from None
+
+
 _NAME = _Codec(_decode_name, lambda v: v, _decode_name)
+_SIZES = _Codec(_decode_sizes, list, _decode_sizes)
+_PADDING = _Codec(_padding, lambda v: v.value, _padding)
 _MODEL_NAME = _Codec(_decode_model_name, lambda v: v, _decode_model_name)
 _NAMES = _Codec(_decode_names, list, _decode_names)
 _ROUND = _enum(Round)
@@ -379,6 +492,10 @@ class LayerSpec:
 
     def _check(self) -> None:
         """Checks within one layer (shapes of its own fields, ranges). Raise SpecError."""
+
+    def schema_version(self) -> tuple[int, str]:
+        """The lowest schema version that can express this layer, and the field that needs it."""
+        return (2, "kind") if self.kind not in _VERSION_1_KINDS else (1, "kind")
 
     def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
         """Shape of the produced tensor from the input tensors' shapes (SpecError if they clash)."""
@@ -474,15 +591,18 @@ class InputSpec(LayerSpec):
     kind: ClassVar[str] = "Input"
     arity: ClassVar[int] = 0
     _codecs: ClassVar[dict[str, _Codec]] = {
-        "k": _int_array(1),
-        "i": _int_array(1),
-        "f": _int_array(1),
+        "k": _int_array(None),
+        "i": _int_array(None),
+        "f": _int_array(None),
         "round": _ROUND,
         "overflow": _OVERFLOW,
     }
 
     def _check(self) -> None:
         _check_kif(self)
+
+    def schema_version(self) -> tuple[int, str]:
+        return (1, "kind") if self.k.ndim == 1 else (2, "k")
 
     @property
     def type(self) -> TensorType:
@@ -550,6 +670,12 @@ class DenseSpec(LayerSpec):
 
     def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
         (shape,) = input_shapes
+        if len(shape) != 1:
+            raise SpecError(
+                f"input {self.inputs[0]!r} has shape {list(shape)}; a Dense layer reads a 1-d "
+                f"tensor (put a Reshape to [{int(np.prod(shape))}] before it)",
+                field="inputs",
+            )
         if shape != (self.n_in,):
             raise SpecError(
                 f"input {self.inputs[0]!r} has shape {list(shape)} but weight_raw has "
@@ -574,6 +700,9 @@ class RequantizeSpec(LayerSpec):
 
     def _check(self) -> None:
         _check_kif(self)
+
+    def schema_version(self) -> tuple[int, str]:
+        return (1, "kind") if self.k.ndim == 1 else (2, "k")
 
     @property
     def type(self) -> TensorType:
@@ -610,8 +739,225 @@ class OutputSpec(LayerSpec):
         return input_shapes[0]
 
 
+def _check_exponents_and_raw(
+    layer: LayerSpec, exponents: Iterable[str], raws: Iterable[str]
+) -> None:
+    for key in exponents:
+        if np.any(np.abs(getattr(layer, key)) > MAX_EXPONENT):
+            raise SpecError(f"values must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}]", field=key)
+    for key in raws:
+        if np.any(getattr(layer, key) == _INT64_MIN):
+            raise SpecError(f"value -2**63 is wider than {MAX_WIDTH} bits", field=key)
+
+
+def _spatial_input(
+    layer: LayerSpec, shape: tuple[int, ...], n_spatial: int, field: str
+) -> tuple[int, ...]:
+    """The spatial part of a channels-last input shape ``(*spatial, channels)``."""
+    if len(shape) != n_spatial + 1:
+        raise SpecError(
+            f"input {layer.inputs[0]!r} has shape {list(shape)} but the window has {n_spatial} "
+            f"spatial dimension(s) (expected a channels-last shape of {n_spatial + 1} dimensions)",
+            field=field,
+        )
+    return shape[:-1]
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ConvSpec(LayerSpec):
+    """A Conv1D / Conv2D over a channels-last tensor (Keras semantics, no dilation), exact.
+
+    ``kernel_raw`` and ``kernel_f`` have shape ``(*window, c_in, c_out)`` with one or two spatial
+    dimensions; weight ``[d, ci, co]`` is ``kernel_raw * 2**-kernel_f`` (raw 0: pruned). The
+    input has shape ``(*spatial, c_in)``, the output ``(*out, c_out)`` with ``out`` from
+    :func:`window_geometry`, and ``y[o, co] = sum_{d, ci} x[o*s + d - lo, ci] * K[d, ci, co] +
+    b[co]`` where ``lo`` are the zeros padded before (``x`` outside the input is 0).
+    """
+
+    kernel_raw: np.ndarray
+    kernel_f: np.ndarray
+    bias_raw: np.ndarray
+    bias_f: np.ndarray
+    strides: tuple[int, ...]
+    padding: Padding
+
+    kind: ClassVar[str] = "Conv"
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "kernel_raw": _int_array(None),
+        "kernel_f": _int_array(None),
+        "bias_raw": _int_array(1),
+        "bias_f": _int_array(1),
+        "strides": _SIZES,
+        "padding": _PADDING,
+    }
+
+    def _check(self) -> None:
+        shape = self.kernel_raw.shape
+        if len(shape) not in (3, 4):
+            raise SpecError(
+                f"expected a kernel of shape (*window, c_in, c_out) with 1 or 2 spatial "
+                f"dimensions, got shape {list(shape)}",
+                field="kernel_raw",
+            )
+        if 0 in shape:
+            raise SpecError(f"kernel shape {list(shape)} has no elements", field="kernel_raw")
+        if any(w > MAX_EXTENT for w in shape[:-2]):
+            raise SpecError(f"window sizes must be at most {MAX_EXTENT}", field="kernel_raw")
+        expected = {"kernel_f": shape, "bias_raw": shape[-1:], "bias_f": shape[-1:]}
+        for key, want in expected.items():
+            got = getattr(self, key).shape
+            if got != want:
+                raise SpecError(
+                    f"shape {list(got)} does not match kernel_raw shape {list(shape)} "
+                    f"(expected {list(want)})",
+                    field=key,
+                )
+        if len(self.strides) != len(shape) - 2:
+            raise SpecError(
+                f"{len(self.strides)} stride(s) for a kernel of {len(shape) - 2} spatial "
+                "dimension(s)",
+                field="strides",
+            )
+        _check_exponents_and_raw(self, ("kernel_f", "bias_f"), ("kernel_raw", "bias_raw"))
+
+    @property
+    def window(self) -> tuple[int, ...]:
+        return tuple(int(w) for w in self.kernel_raw.shape[:-2])
+
+    @property
+    def c_in(self) -> int:
+        return int(self.kernel_raw.shape[-2])
+
+    @property
+    def c_out(self) -> int:
+        return int(self.kernel_raw.shape[-1])
+
+    def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        (shape,) = input_shapes
+        spatial = _spatial_input(self, shape, len(self.window), "kernel_raw")
+        if shape[-1] != self.c_in:
+            raise SpecError(
+                f"input {self.inputs[0]!r} has {shape[-1]} channels but the kernel reads "
+                f"{self.c_in}",
+                field="kernel_raw",
+            )
+        out, _ = window_geometry(spatial, self.window, self.strides, self.padding)
+        return (*out, self.c_out)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class _PoolSpec(LayerSpec):
+    """Shared fields of the pooling layers: a window of ``pool_size`` moved by ``strides`` over
+    the spatial dimensions of a channels-last tensor, each channel on its own. Only ``"valid"``
+    padding in this version."""
+
+    pool_size: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: Padding = Padding.VALID
+
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "pool_size": _SIZES,
+        "strides": _SIZES,
+        "padding": _PADDING,
+    }
+
+    def _check(self) -> None:
+        if len(self.pool_size) not in (1, 2):
+            raise SpecError(
+                f"expected 1 or 2 spatial dimensions, got pool_size {list(self.pool_size)}",
+                field="pool_size",
+            )
+        if len(self.strides) != len(self.pool_size):
+            raise SpecError(
+                f"{len(self.strides)} stride(s) for a window of {len(self.pool_size)} spatial "
+                "dimension(s)",
+                field="strides",
+            )
+        if self.padding is not Padding.VALID:
+            raise SpecError(
+                f"{self.kind} supports only 'valid' padding in this version, got "
+                f"{self.padding.value!r}",
+                field="padding",
+            )
+
+    @property
+    def window(self) -> tuple[int, ...]:
+        return self.pool_size
+
+    def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        (shape,) = input_shapes
+        spatial = _spatial_input(self, shape, len(self.pool_size), "pool_size")
+        out, _ = window_geometry(spatial, self.pool_size, self.strides, self.padding)
+        return (*out, shape[-1])
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MaxPoolSpec(_PoolSpec):
+    """Per channel, the exact maximum over each window (MaxPooling1D / MaxPooling2D)."""
+
+    kind: ClassVar[str] = "MaxPool"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class AvgPoolSpec(_PoolSpec):
+    """Per channel, the exact mean over each window: the window sum times ``2**-log2(n)`` where
+    ``n = prod(pool_size)`` must be a power of two (no rounding: ``f`` grows by ``log2(n)``; a
+    Requantize layer after it rounds, like every other quantizer)."""
+
+    kind: ClassVar[str] = "AvgPool"
+
+    def _check(self) -> None:
+        super()._check()
+        n = int(np.prod(self.pool_size))
+        if n & (n - 1):
+            raise SpecError(
+                f"the window size prod(pool_size) = {n} is not a power of two (an average "
+                "is exact only as a shift)",
+                field="pool_size",
+            )
+
+    @property
+    def shift(self) -> int:
+        """``log2(prod(pool_size))``: the fractional bits the average adds to the sum."""
+        return int(np.prod(self.pool_size)).bit_length() - 1
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ReshapeSpec(LayerSpec):
+    """The same elements in C (row-major) order under a new ``shape`` (one sample): Keras
+    ``Flatten`` is a Reshape to ``[n]``. Values and per-element types move with the elements."""
+
+    shape: tuple[int, ...]
+
+    kind: ClassVar[str] = "Reshape"
+    _codecs: ClassVar[dict[str, _Codec]] = {"shape": _SIZES}
+
+    def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        (shape,) = input_shapes
+        if math.prod(shape) != math.prod(self.shape):
+            raise SpecError(
+                f"input {self.inputs[0]!r} of shape {list(shape)} has {math.prod(shape)} "
+                f"elements, shape {list(self.shape)} has {math.prod(self.shape)}",
+                field="shape",
+            )
+        return self.shape
+
+
+_VERSION_1_KINDS = frozenset({"Input", "Dense", "Requantize", "ReLU", "Output"})
+
 LAYER_KINDS: dict[str, type[LayerSpec]] = {
-    cls.kind: cls for cls in (InputSpec, DenseSpec, RequantizeSpec, ReLUSpec, OutputSpec)
+    cls.kind: cls
+    for cls in (
+        InputSpec,
+        DenseSpec,
+        RequantizeSpec,
+        ReLUSpec,
+        OutputSpec,
+        ConvSpec,
+        MaxPoolSpec,
+        AvgPoolSpec,
+        ReshapeSpec,
+    )
 }
 """JSON ``"kind"`` -> layer class. A new kind is one more entry; old files are unaffected."""
 
@@ -630,14 +976,45 @@ class ModelSpec:
     name: str
     layers: tuple[LayerSpec, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    version: int = SCHEMA_VERSION
+    version: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _MODEL_NAME.python(self.name, "name"))
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "metadata", dict(self.metadata))
         self._validate_metadata()
+        self._validate_version()
         self._validate_graph()
+
+    def _validate_version(self) -> None:
+        """``version`` (None: the lowest that fits) must express every layer."""
+        required = self.required_version
+        version = required if self.version is None else self.version
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise SpecError(f"expected an integer schema version, got {version!r}", field="version")
+        if not 1 <= version <= SCHEMA_VERSION:
+            raise SpecError(
+                f"schema version {version} is not one of 1..{SCHEMA_VERSION}", field="version"
+            )
+        if version < required:
+            for layer in self.layers:
+                if not isinstance(layer, LayerSpec):
+                    continue
+                needs, key = layer.schema_version()
+                if needs > version:
+                    what = (
+                        f"a {layer.kind} layer"
+                        if key == "kind"
+                        else f"an N-d tensor ({key} of shape {list(getattr(layer, key).shape)})"
+                    )
+                    raise SpecError(
+                        f"{what} needs schema version {needs}, but the spec says version "
+                        f"{version} (schema version 1 tensors are 1-d and its kinds are "
+                        f"{', '.join(sorted(_VERSION_1_KINDS))})",
+                        layer=layer.name,
+                        field=key,
+                    )
+        object.__setattr__(self, "version", version)
 
     def _validate_metadata(self) -> None:
         """The metadata keys later stages read: ``seed`` an integer, ``dataset`` a string."""
@@ -675,7 +1052,7 @@ class ModelSpec:
         for index, layer in enumerate(self.layers):
             if index > 0 and isinstance(layer, InputSpec):
                 raise SpecError(
-                    "only one Input layer is supported (schema version 1)",
+                    "only one Input layer is supported",
                     layer=layer.name,
                     field="kind",
                 )
@@ -722,6 +1099,14 @@ class ModelSpec:
                 todo.extend(by_name[name].inputs)
         return live
 
+    @property
+    def required_version(self) -> int:
+        """The lowest schema version that expresses this spec (what :func:`dumps` writes): 1
+        for version-1 kinds over 1-d tensors, else 2. ``version`` is the one declared (read
+        from the file, or given; by default this one)."""
+        versions = [lay.schema_version()[0] for lay in self.layers if isinstance(lay, LayerSpec)]
+        return max(versions, default=1)
+
     def shape(self, tensor: str) -> tuple[int, ...]:
         """Shape of the tensor produced by layer ``tensor`` (one sample, no batch axis)."""
         return self._shapes[tensor]  # type: ignore[attr-defined]
@@ -748,7 +1133,7 @@ class ModelSpec:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "version": self.version,
+            "version": self.required_version,
             "name": self.name,
             "metadata": dict(self.metadata),
             "layers": [layer.to_json() for layer in self.layers],

@@ -138,15 +138,19 @@ def test_metadata_seed_must_be_an_integer(tmp_path: Path, text: str, seed: str) 
     assert _refused(_write(tmp_path, dataset), "expected a string").field == "metadata.dataset"
 
 
-def test_two_dimensional_tensors_refused(tmp_path: Path, text: str) -> None:
+def test_two_dimensional_tensors_refused_in_version_1(tmp_path: Path, text: str) -> None:
     obj = json.loads(text)
     n = len(obj["layers"][0]["k"])
     for key in ("k", "i", "f"):
         obj["layers"][0][key] = [obj["layers"][0][key]]
     err = _refused(_write(tmp_path, json.dumps(obj)), r"tensors are 1-d")
     assert (err.layer, err.field) == ("x", "k")
-    with pytest.raises(SpecError, match="1-dimensional"):
-        InputSpec(name="x", k=np.ones((1, n), int), i=np.ones((1, n), int), f=np.ones((1, n), int))
+    obj["version"] = 2  # version 2 has N-d tensors: now the Dense is what refuses it
+    err = _refused(_write(tmp_path, json.dumps(obj)), rf"put a Reshape to \[{n}\] before it")
+    assert (err.layer, err.field) == ("dense0", "inputs")
+    ones = np.ones((1, n), int)
+    two_d = InputSpec(name="x", k=ones, i=ones, f=ones)
+    assert two_d.type.shape == (1, n)
 
 
 @pytest.mark.parametrize(
