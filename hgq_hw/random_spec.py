@@ -6,6 +6,12 @@ Output`` and puts the corners in on purpose: width-0 inputs, pruned weights, who
 (``+-(2**b - 1)`` and ``-2**b``), negative ``i`` and ``f``, requantizers that drop fractional bits
 (so rounding matters) and that are narrower than their input (so WRAP and SAT engage), and
 unsigned requantizers fed with signed values.
+
+With ``spatial=1`` or ``2`` the chain starts on a channels-last ``(length, channels)`` or
+``(height, width, channels)`` input with ``conv_depth`` blocks ``Conv -> (ReLU) -> Requantize
+-> (ReLU) -> (MaxPool | AvgPool (-> Requantize))`` (``"valid"``/``"same"`` padding, strides, pruned
+kernels and whole pruned taps, zero-width channels), then a ``Reshape`` to 1-d and the Dense
+chain above. ``spatial=0`` (the default) draws exactly the specs it always drew.
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ import numpy as np
 from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
     DenseSpec,
     InputSpec,
     LayerSpec,
+    MaxPoolSpec,
     ModelSpec,
     OutputSpec,
+    Padding,
     ReLUSpec,
     RequantizeSpec,
+    ReshapeSpec,
 )
 
 __all__ = ["JET_LIKE", "jet_like_spec", "random_spec"]
@@ -98,6 +109,23 @@ def _requantize_type(
     return TensorType(k, i, f)
 
 
+def _flat(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+
+
+def _zero_channel(
+    rng: np.random.Generator, t: TensorType, shape: tuple[int, ...], zero_width: float
+) -> TensorType:
+    """Now and then (probability ``4 * zero_width``) one whole channel of width 0 (flat type
+    of a channels-last ``shape``)."""
+    if shape[-1] < 2 or rng.random() >= 4 * zero_width:
+        return t
+    channel = np.zeros(shape, dtype=bool)
+    channel[..., int(rng.integers(shape[-1]))] = True
+    dead = channel.ravel()
+    return TensorType(np.where(dead, 0, t.k), np.where(dead, 0, t.i), np.where(dead, 0, t.f))
+
+
 def random_spec(
     seed: int,
     *,
@@ -114,6 +142,11 @@ def random_spec(
     overflows: Sequence[Overflow] = (Overflow.WRAP, Overflow.SAT),
     name: str | None = None,
     sizes: Sequence[int] | None = None,
+    spatial: int = 0,
+    conv_depth: int = 1,
+    extent: tuple[int, int] = (3, 6),
+    channels: tuple[int, int] = (1, 3),
+    pool: float = 0.5,
 ) -> ModelSpec:
     """A random valid spec; the same arguments always give the same spec.
 
@@ -142,6 +175,15 @@ def random_spec(
     sizes:
         Exact element counts ``[inputs, dense1, dense2, ...]`` (e.g. the jet MLP
         ``[16, 64, 32, 32, 5]``); overrides ``depth`` and ``width``.
+    spatial:
+        0: a Dense chain on a 1-d input. 1 or 2: a Conv1D / Conv2D network (see the module);
+        ``width`` then only sizes the Dense layers after the Reshape and ``sizes`` is refused.
+    conv_depth:
+        Number of Conv blocks when ``spatial`` is 1 or 2.
+    extent, channels:
+        Inclusive ranges of each spatial size of the input and of the channel counts.
+    pool:
+        Probability of a pooling layer (Max or Avg, even odds) after each Conv block.
     """
     if sizes is not None:
         sizes = [int(n) for n in sizes]
@@ -166,14 +208,31 @@ def random_spec(
         drawn = int(rng.integers(width[0], width[1] + 1))
         return drawn if sizes is None else sizes[index]
 
-    n = count(0)
-    in_type = _random_type(rng, n, input_bits, f_range, zero_width)
+    if spatial not in (0, 1, 2):
+        raise ValueError(f"spatial must be 0, 1 or 2, got {spatial}")
+    if spatial and sizes is not None:
+        raise ValueError("sizes describes a Dense chain; it cannot be combined with spatial")
+    if spatial:
+        _check_range("extent", extent, 1, 1 << 10)
+        _check_range("channels", channels, 1, 1 << 10)
+        if conv_depth < 1:
+            raise ValueError(f"conv_depth must be >= 1, got {conv_depth}")
+    n = count(0) if not spatial else 0
+    shape: tuple[int, ...] = (n,)
+    if spatial:
+        shape = (
+            *(int(v) for v in rng.integers(extent[0], extent[1] + 1, spatial)),
+            int(rng.integers(channels[0], channels[1] + 1)),
+        )
+    in_type = _random_type(rng, int(np.prod(shape)), input_bits, f_range, zero_width)
+    if spatial:
+        in_type = _zero_channel(rng, in_type, shape, zero_width)
     layers: list[LayerSpec] = [
         InputSpec(
             name="x",
-            k=in_type.k,
-            i=in_type.i,
-            f=in_type.f,
+            k=in_type.k.reshape(shape),
+            i=in_type.i.reshape(shape),
+            f=in_type.f.reshape(shape),
             round=pick(rounds),
             overflow=pick(overflows),
         )
@@ -183,7 +242,79 @@ def random_spec(
         chain = layers + extra
         return ModelSpec("partial", [*chain, OutputSpec(name="out", inputs=(chain[-1].name,))])
 
-    for index in range(max(depth, 1)):
+    def requantize(label: str) -> None:
+        incoming = infer_types(partial([]))[layers[-1].name]
+        q = _requantize_type(rng, _flat(incoming), act_bits, zero_width)
+        if len(incoming.shape) > 1:
+            q = _zero_channel(rng, q, incoming.shape, zero_width)
+        layers.append(
+            RequantizeSpec(
+                name=label,
+                inputs=(layers[-1].name,),
+                k=q.k.reshape(incoming.shape),
+                i=q.i.reshape(incoming.shape),
+                f=q.f.reshape(incoming.shape),
+                round=pick(rounds),
+                overflow=pick(overflows),
+            )
+        )
+
+    for index in range(conv_depth if spatial else 0):
+        in_shape = partial([]).shape(layers[-1].name)
+        padding = Padding.SAME if rng.random() < 0.5 else Padding.VALID
+        window = tuple(int(rng.integers(1, min(3, m) + 1)) for m in in_shape[:-1])
+        strides = [int(rng.integers(1, 3)) for _ in window]
+        c_in, c_out = in_shape[-1], int(rng.integers(channels[0], channels[1] + 1))
+        taps = int(np.prod(window))
+        k_raw, k_f = _random_weights(rng, taps * c_in, c_out, weight_bits, f_range, prune)
+        b_raw, b_f = _random_weights(rng, 1, c_out, weight_bits, f_range, 0.3)
+        layers.append(
+            ConvSpec(
+                name=f"conv{index}",
+                inputs=(layers[-1].name,),
+                kernel_raw=k_raw.reshape(*window, c_in, c_out),
+                kernel_f=k_f.reshape(*window, c_in, c_out),
+                bias_raw=b_raw[0],
+                bias_f=b_f[0],
+                strides=strides,
+                padding=padding,
+            )
+        )
+        where_relu = rng.random()
+        if where_relu < relu / 2:
+            layers.append(ReLUSpec(name=f"crelu{index}a", inputs=(layers[-1].name,)))
+        requantize(f"cq{index}")
+        if relu / 2 <= where_relu < relu:
+            layers.append(ReLUSpec(name=f"crelu{index}b", inputs=(layers[-1].name,)))
+        if rng.random() < pool:
+            now = partial([]).shape(layers[-1].name)
+            size = [int(rng.integers(1, min(2, m) + 1)) for m in now[:-1]]
+            steps = [int(rng.integers(1, 3)) for _ in size]
+            if rng.random() < 0.5:
+                layers.append(
+                    MaxPoolSpec(
+                        name=f"maxpool{index}",
+                        inputs=(layers[-1].name,),
+                        pool_size=size,
+                        strides=steps,
+                    )
+                )
+            else:
+                layers.append(
+                    AvgPoolSpec(
+                        name=f"avgpool{index}",
+                        inputs=(layers[-1].name,),
+                        pool_size=size,
+                        strides=steps,
+                    )
+                )
+                if rng.random() < 0.7:
+                    requantize(f"pq{index}")
+    if spatial:
+        n = int(np.prod(partial([]).shape(layers[-1].name)))
+        layers.append(ReshapeSpec(name="flatten", inputs=(layers[-1].name,), shape=[n]))
+
+    for index in range(max(depth, 0 if spatial else 1)):
         if depth:
             n_out = count(index + 1)
             w_raw, w_f = _random_weights(rng, n, n_out, weight_bits, f_range, prune)

@@ -16,6 +16,21 @@ Type rules (part of the contract):
 * ``Requantize``: the declared type; rounding (TRN/RND) first, then overflow (WRAP/SAT).
 * ``ReLU``: same ``i`` and ``f``, ``k = 0``.
 * ``Output``: its input's type.
+* ``Conv``: the ``Dense`` rule applied to its im2col form over the flattened input
+  (:func:`hgq_hw.lowering.conv_as_dense`), reshaped to the output shape: per output element,
+  ``f`` is the largest of ``f_x + kernel_f`` over the live taps (and ``bias_f`` when the bias is
+  non-zero), ``k``/``i`` the smallest holding its interval.
+* ``AvgPool``: the ``Dense`` rule with weight ``2**-log2(window)`` on each window element
+  (:func:`hgq_hw.lowering.avgpool_as_dense`): ``f`` is the largest live ``f_x`` of the window
+  plus ``log2(window)``, exact.
+* ``MaxPool``: a type covering every element of the window (what the hardware's
+  compare-and-select needs): ``f`` the largest live ``f_x``, ``k``/``i`` the smallest holding
+  ``[min of the minima, max of the maxima]`` (a width-0 element counts as the value 0).
+* ``Reshape``: the input's types, reshaped (C order).
+
+Tensors keep their N-d shapes here: :func:`evaluate` takes ``(batch, *input_shape)`` or the
+flattened ``(batch, prod(input_shape))`` and returns ``(batch, *output_shape)``; every file
+format and every stage below (plans, hardware, sim vectors) uses the flattened C-order vector.
 
 Width-0 types are normalised to ``(0, 0, 0)`` in inferred types; their raw value is always 0.
 
@@ -44,14 +59,19 @@ from hgq_hw.fixed import (
     type_for_range,
     wrap_raw,
 )
+from hgq_hw.lowering import avgpool_as_dense, conv_as_dense, pool_sources
 from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
     DenseSpec,
     InputSpec,
     LayerSpec,
+    MaxPoolSpec,
     ModelSpec,
     OutputSpec,
     ReLUSpec,
     RequantizeSpec,
+    ReshapeSpec,
     SpecError,
 )
 
@@ -188,16 +208,27 @@ def _cast(raw: np.ndarray, t: TensorType) -> np.ndarray:
     return raw.astype(int_dtype_for(t.max_abs_raw()))
 
 
-def check_input(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
-    """``x_raw`` checked against the input types (``ValueError``/``TypeError`` naming the
-    sample and element) and stored as int64 when the input type allows, else Python ints."""
-    x = np.asarray(x_raw)
+def _unflatten(spec: ModelSpec, x: np.ndarray, what: str) -> np.ndarray:
+    """A batch of shape ``(batch, *input_shape)``, or flattened ``(batch, size)``, as the
+    former (ValueError for any other shape)."""
     shape = spec.input_shape
+    size = math.prod(shape)
+    if x.ndim == 2 and x.shape[1] == size and len(shape) > 1:
+        return x.reshape(len(x), *shape)
     if x.shape[1:] != shape:
+        flat = f" or (batch, {size})" if len(shape) > 1 else ""
         raise ValueError(
-            f"spec {spec.name!r} expects raw inputs of shape (batch, {', '.join(map(str, shape))})"
-            f", got {x.shape}"
+            f"spec {spec.name!r} expects {what} of shape (batch, {', '.join(map(str, shape))})"
+            f"{flat}, got {x.shape}"
         )
+    return x
+
+
+def check_input(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
+    """``x_raw`` (shape ``(batch, *input_shape)`` or flattened ``(batch, size)``) checked
+    against the input types (``ValueError``/``TypeError`` naming the sample and element) and
+    returned as ``(batch, *input_shape)``, int64 when the input type allows, else Python ints."""
+    x = _unflatten(spec, np.asarray(x_raw), "raw inputs")
     if x.dtype.kind not in "iu" and x.dtype != object:
         raise TypeError(f"raw inputs must be integers, got dtype {x.dtype}")
     x = x.astype(object) if x.dtype == object or x.dtype.kind == "u" else x.astype(np.int64)
@@ -237,10 +268,11 @@ def _requantize_edges(
 ) -> list[np.ndarray]:
     """Per element of a requantizer: its value after rounding (before overflow handling) is
     below its range, at its minimum, at its maximum, above its range."""
-    src, src_type, to = xs[0].astype(object), in_types[0], layer.type
+    src, src_type, to = xs[0].astype(object), _flat(in_types[0]), _flat(layer.type)
+    src = src.reshape(len(src), -1)
     lo, hi = to.raw_bounds()
     columns: list[np.ndarray] = []
-    for e in range(to.shape[0]) if len(to.shape) == 1 else []:
+    for e in range(to.shape[0]):
         if to.width[e] == 0:
             continue
         shift = int(to.f[e] - src_type.f[e])
@@ -286,6 +318,93 @@ register_rule(ReLUSpec, ReferenceRule(_relu_type, lambda layer, xs, t: np.maximu
 register_rule(OutputSpec, ReferenceRule(lambda layer, t: t[0], lambda layer, xs, t: xs[0]))
 
 
+def _flat(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+
+
+def _reshaped(t: TensorType, shape: tuple[int, ...]) -> TensorType:
+    return TensorType(t.k.reshape(shape), t.i.reshape(shape), t.f.reshape(shape))
+
+
+def _out_shape(layer: LayerSpec, in_types: list[TensorType]) -> tuple[int, ...]:
+    return layer.output_shape([t.shape for t in in_types])
+
+
+def _lowered(layer: ConvSpec | AvgPoolSpec, shape: tuple[int, ...]) -> DenseSpec:
+    return (conv_as_dense if isinstance(layer, ConvSpec) else avgpool_as_dense)(layer, shape)
+
+
+def _windowed_type(layer: ConvSpec | AvgPoolSpec, in_types: list[TensorType]) -> TensorType:
+    t = in_types[0]
+    flat = _dense_type(_lowered(layer, t.shape), _flat(t))
+    return _reshaped(flat, _out_shape(layer, in_types))
+
+
+def _eval_windowed(
+    layer: ConvSpec | AvgPoolSpec, xs: list[np.ndarray], in_types: list[TensorType]
+) -> np.ndarray:
+    x, t = xs[0], in_types[0]
+    y = _eval_dense(_lowered(layer, t.shape), x.reshape(len(x), -1), _flat(t))
+    return y.reshape(len(x), *_out_shape(layer, in_types))
+
+
+def _maxpool_type(layer: MaxPoolSpec, in_types: list[TensorType]) -> TensorType:
+    t = in_types[0]
+    flat = _flat(t)
+    lo, hi = flat.raw_bounds()
+    live = flat.width > 0
+    k, i, f = [], [], []
+    for row in pool_sources(layer, t.shape):
+        live_row = [int(e) for e in row if live[e]]
+        if not live_row:
+            k.append(0), i.append(0), f.append(0)
+            continue
+        f_out = max(int(flat.f[e]) for e in live_row)
+        shifts = {e: f_out - int(flat.f[e]) for e in live_row}
+        los = [lo[e] << shifts[e] for e in live_row]
+        his = [hi[e] << shifts[e] for e in live_row]
+        if len(live_row) < len(row):
+            los.append(0), his.append(0)
+        out = type_for_range(min(los), max(his), f_out)
+        k.append(out.k), i.append(out.i), f.append(out.f)
+    return _reshaped(TensorType(np.array(k), np.array(i), np.array(f)), _out_shape(layer, in_types))
+
+
+def _eval_maxpool(
+    layer: MaxPoolSpec, xs: list[np.ndarray], in_types: list[TensorType]
+) -> np.ndarray:
+    x, t = xs[0], in_types[0]
+    out_type = _flat(_maxpool_type(layer, in_types))
+    flat = _flat(t)
+    sources = pool_sources(layer, t.shape)
+    # align every tap to its output's f (width-0 taps are the value 0, already raw 0)
+    shift = np.where(flat.width[sources] > 0, out_type.f[:, None] - flat.f[sources], 0)
+    bound = t.max_abs_raw() << int(np.max(shift, initial=0))
+    dtype = int_dtype_for(bound)
+    xf = x.reshape(len(x), -1).astype(dtype)
+    gathered = xf[:, sources]  # (batch, n_out, taps)
+    if dtype == np.int64:
+        aligned = np.left_shift(gathered, shift[None].astype(np.int64))
+    else:
+        aligned = gathered * np.vectorize(lambda s: 1 << int(s), otypes=[object])(shift)[None]
+    return aligned.max(axis=2).reshape(len(x), *_out_shape(layer, in_types))
+
+
+register_rule(
+    ConvSpec,
+    ReferenceRule(_windowed_type, _eval_windowed, weights=lambda layer: layer.kernel_raw),
+)
+register_rule(AvgPoolSpec, ReferenceRule(_windowed_type, _eval_windowed))
+register_rule(MaxPoolSpec, ReferenceRule(_maxpool_type, _eval_maxpool))
+register_rule(
+    ReshapeSpec,
+    ReferenceRule(
+        lambda layer, t: _reshaped(t[0], layer.shape),
+        lambda layer, xs, t: xs[0].reshape(len(xs[0]), *layer.shape),
+    ),
+)
+
+
 def overflow_edges(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:
     """Boolean matrix (sample x overflow-edge class) over every layer whose rule has ``edges``
     (for a requantizer: below, at the minimum, at the maximum, above its range per element)."""
@@ -305,10 +424,11 @@ def evaluate(
 ) -> np.ndarray | dict[str, np.ndarray]:
     """Run ``spec`` on a batch of raw inputs, exactly.
 
-    ``x_raw`` has shape ``(batch, *spec.input_shape)`` and every value must lie in its element's
-    input type (``ValueError`` naming the sample and element otherwise). Returns the raw output
-    batch (dtype int64 when the output type fits, else object of Python ints), or with
-    ``all_tensors=True`` a dict of every tensor by layer name.
+    ``x_raw`` has shape ``(batch, *spec.input_shape)`` or the flattened ``(batch, size)``, and
+    every value must lie in its element's input type (``ValueError`` naming the sample and element
+    otherwise). Returns the raw output batch of shape ``(batch, *spec.output_shape)`` (dtype
+    int64 when the output type fits, else object of Python ints), or with ``all_tensors=True``
+    a dict of every tensor by layer name (each ``(batch, *shape)``).
     """
     types = infer_types(spec)
     values: dict[str, np.ndarray] = {}
@@ -325,17 +445,13 @@ def evaluate(
 def quantize_inputs(spec: ModelSpec, x_real: np.ndarray) -> np.ndarray:
     """Real inputs -> raw integers exactly as the input quantizer does.
 
-    Per element: ``floor(x * 2**f)`` (TRN) or ``floor(x * 2**f + 1/2)`` (RND), computed exactly
-    from the float64 value of ``x``, then WRAP or SAT into the element's type. NaN or infinite
-    inputs raise ``ValueError``.
+    ``x_real`` has shape ``(batch, *input_shape)`` or ``(batch, size)``; the result
+    ``(batch, *input_shape)``. Per element: ``floor(x * 2**f)`` (TRN) or
+    ``floor(x * 2**f + 1/2)`` (RND), computed exactly from the float64 value of ``x``, then
+    WRAP or SAT into the element's type. NaN or infinite inputs raise ``ValueError``.
     """
     layer = spec.input
-    x = np.asarray(x_real, dtype=np.float64)
-    if x.shape[1:] != spec.input_shape:
-        raise ValueError(
-            f"spec {spec.name!r} expects inputs of shape (batch, "
-            f"{', '.join(map(str, spec.input_shape))}), got {x.shape}"
-        )
+    x = _unflatten(spec, np.asarray(x_real, dtype=np.float64), "inputs")
     if not np.all(np.isfinite(x)):
         raise ValueError("inputs contain NaN or infinite values")
     t = layer.type
@@ -365,7 +481,7 @@ def predict(spec: ModelSpec, x_real: np.ndarray) -> np.ndarray:
     of one output may have different fractional bits.
     """
     x = np.asarray(x_real, dtype=np.float64)
-    x = x.reshape(len(x), *spec.input_shape)
+    x = x.reshape(len(x), *spec.input_shape)  # flattened samples are fine too
     raw = evaluate(spec, quantize_inputs(spec, x))
     return to_real(raw, infer_types(spec)[spec.output.name])
 

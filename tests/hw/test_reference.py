@@ -27,15 +27,34 @@ WIDE = dict(
 NEGATIVE = dict(depth=2, width=(1, 6), f_range=(-8, -1))
 
 
+CONV1D = dict(spatial=1, conv_depth=2, depth=1, width=(1, 4))
+CONV2D = dict(spatial=2, conv_depth=2, depth=1, width=(1, 4))
+CONV_WIDE = dict(
+    spatial=2,
+    conv_depth=1,
+    depth=0,
+    input_bits=(20, 48),
+    act_bits=(20, 60),
+    weight_bits=(20, 40),
+    f_range=(-20, 30),
+    zero_width=0.15,
+)
+
+
 def _check_against_slow(spec: ModelSpec, x_raw: np.ndarray) -> None:
     types = infer_types(spec)
     tensors = evaluate(spec, x_raw, all_tensors=True)
-    for n, sample in enumerate(x_raw):
+    for name, t in types.items():
+        assert tensors[name].shape == (len(x_raw), *spec.shape(name)) == (len(x_raw), *t.shape)
+    x_flat = x_raw.reshape(len(x_raw), -1)
+    for n, sample in enumerate(x_flat):
         slow = slow_evaluate(spec, [int(v) for v in sample])
-        for name, t in types.items():
+        for name, nd_type in types.items():
+            t = TensorType(nd_type.k.ravel(), nd_type.i.ravel(), nd_type.f.ravel())
+            flat = tensors[name].reshape(len(x_raw), -1)
             lo, hi = t.raw_bounds()
             for e in range(t.shape[0]):
-                raw = int(tensors[name][n, e])
+                raw = int(flat[n, e])
                 got = Fraction(raw) / Fraction(2) ** int(t.f[e])
                 assert got == slow[name][e], (
                     f"spec {spec.name} seed-sample {n}: tensor {name}[{e}] reference {got} "
@@ -50,6 +69,62 @@ def test_reference_matches_slow_model(seed: int, params: dict) -> None:
     print(f"random_spec seed {seed}")
     spec = random_spec(seed, **params)
     _check_against_slow(spec, random_raw_inputs(spec, 12, seed))
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize(
+    "params", [CONV1D, CONV2D, CONV_WIDE], ids=["conv1d", "conv2d", "conv-wide"]
+)
+def test_reference_matches_slow_model_on_conv_specs(seed: int, params: dict) -> None:
+    print(f"random_spec seed {seed} {params}")
+    spec = random_spec(seed, **params)
+    _check_against_slow(spec, random_raw_inputs(spec, 6, seed))
+
+
+def test_flattened_inputs_are_accepted() -> None:
+    spec = random_spec(3, **CONV2D)
+    x = random_raw_inputs(spec, 5, 3)
+    assert x.ndim == 4
+    same = evaluate(spec, x.reshape(len(x), -1))
+    assert np.array_equal(evaluate(spec, x), same)
+    with pytest.raises(ValueError, match=r"or \(batch, \d+\)"):
+        evaluate(spec, x.reshape(len(x), -1)[:, 1:])
+
+
+def test_maxpool_type_covers_its_window_and_avgpool_grows_f() -> None:
+    from hgq_hw.spec import AvgPoolSpec, MaxPoolSpec, ReshapeSpec
+
+    k = np.array([[1], [0], [1], [0]])
+    i = np.array([[2], [3], [0], [0]])
+    f = np.array([[1], [0], [4], [0]])  # element 3 has width 0
+    layers = [InputSpec(name="x", k=k, i=i, f=f)]
+    mp = ModelSpec(
+        "mp",
+        [
+            *layers,
+            MaxPoolSpec(name="p", inputs=("x",), pool_size=[2], strides=[2]),
+            OutputSpec(name="y", inputs=("p",)),
+        ],
+    )
+    t = infer_types(mp)["p"]
+    # window (0, 1): [-4, 3.5] and [0, 7] at f = 1 -> [-8, 14] raw -> (1, 3, 1)
+    # window (2, 3): [-1, 0.9375] and the constant 0 at f = 4 -> (1, 0, 4)
+    assert t == TensorType(np.array([[1], [1]]), np.array([[3], [0]]), np.array([[1], [4]]))
+    x = np.array([[[-8], [7], [-16], [0]], [[5], [2], [15], [0]]])
+    assert evaluate(mp, x).tolist() == [[[14], [0]], [[5], [15]]]
+    ap = ModelSpec(
+        "ap",
+        [
+            *layers,
+            AvgPoolSpec(name="p", inputs=("x",), pool_size=[2], strides=[2]),
+            ReshapeSpec(name="r", inputs=("p",), shape=[2]),
+            OutputSpec(name="y", inputs=("r",)),
+        ],
+    )
+    t = infer_types(ap)["r"]
+    assert t.f.tolist() == [2, 5]  # max live f + log2(2)
+    # (-8/2 + 7) / 2 = 1.5 -> raw 6 at f = 2; (-16/16 + 0) / 2 = -0.5 -> raw -16 at f = 5
+    assert evaluate(ap, x).tolist() == [[6, -16], [9, 15]]
 
 
 def test_wide_specs_use_python_ints() -> None:
