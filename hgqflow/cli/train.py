@@ -223,7 +223,6 @@ def _export(args: argparse.Namespace) -> int:
     from hgq_train.archive import check_keras_archive  # standard library only
 
     check_keras_archive(model_path)  # not empty, truncated or another kind of file
-    import numpy as np
 
     from hgq_train.run import export_checkpoint
     from hgqflow.cli.spec_cmds import spec_summary
@@ -238,9 +237,8 @@ def _export(args: argparse.Namespace) -> int:
         name=args.name,
         **exporting,
     )
-    dense = result.spec.dense_layers()
-    weights = sum(layer.weight_raw.size for layer in dense)
-    pruned = sum(int(np.count_nonzero(layer.weight_raw == 0)) for layer in dense)
+    weights = int(result.spec.metadata["weights"])  # Dense and Conv kernels, from the export
+    pruned = int(result.spec.metadata["pruned_weights"])
     print(spec_summary(result.path))
     print(
         f"EBOPs {result.ebops:.0f}; pruned {pruned}/{weights} weights "
