@@ -308,3 +308,13 @@ def test_saved_cnn_reloads_and_predicts_identically(tmp_path) -> None:
     assert [type(la) for la in loaded.layers] == [type(la) for la in model.layers]
     assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert ebops_per_layer(loaded) == ebops_per_layer(model)
+
+
+def test_lut_cost_refuses_spatial_layers_by_name() -> None:
+    from hgq_train.cost import model_features
+
+    model = keras.Sequential(
+        [keras.Input((6, 1)), QInput(name="inp"), QConv1D(2, 3, name="conv"), QMaxPool1D(2)]
+    )
+    with pytest.raises(ValueError, match=r"'conv' \(QConv1D\): the LUT cost model is fitted on"):
+        model_features(model)
