@@ -18,7 +18,10 @@ hardware too):
 ``out_bits``     ``sum_j max_i(live * (bx[i] + bw[i, j]))``: a width per output column (the
                  widest product it sums);
 ``act_bits``     (network, not per layer) the element widths of every Requantize output: the
-                 rounding / overflow logic behind each dense layer.
+                 rounding / overflow logic behind each dense layer;
+``compare_bits`` for every maximum over a window (MaxPool, :func:`max_features`), the output
+                 element's width times the comparisons it needs (distinct sources - 1): one
+                 comparator and one multiplexer of about that width each.
 
 :class:`CostModel` is a non-negative linear model ``LUTs ~ sum(c[name] * feature[name])`` fitted
 by ``benchmarks/cost_model/fit.py`` on generated designs (xc7 LUTs through Yosys); the
@@ -29,15 +32,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hgq_hw.fixed import TensorType
+from hgq_hw.lowering import flat_layer, pool_sources
 from hgq_hw.reference import infer_types
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, RequantizeSpec
+from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
+    DenseSpec,
+    LayerSpec,
+    MaxPoolSpec,
+    ModelSpec,
+    RequantizeSpec,
+)
 
 __all__ = [
     "DENSE_FEATURES",
@@ -45,13 +57,14 @@ __all__ = [
     "CostModel",
     "dense_features",
     "load_cost_model",
+    "max_features",
     "register_features",
     "spec_features",
 ]
 
 DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
-FEATURES = (*DENSE_FEATURES, "act_bits")
+FEATURES = (*DENSE_FEATURES, "act_bits", "compare_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
 
 DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
@@ -90,6 +103,17 @@ def dense_features(input_bits: np.ndarray, weight_raw: np.ndarray) -> dict[str, 
     }
 
 
+def max_features(out_type: TensorType, sources: Sequence[Sequence[int]]) -> dict[str, float]:
+    """``compare_bits`` of a layer whose output element ``j`` is the maximum of the input
+    elements ``sources[j]`` (for a MaxPool kind's :func:`register_features` entry):
+    ``sum_j (len(set(sources[j])) - 1) * out_type.width[j]``."""
+    widths = np.asarray(out_type.width).reshape(-1)
+    if len(sources) != widths.size:
+        raise ValueError(f"{len(sources)} source lists for {widths.size} output elements")
+    total = sum((len(set(s)) - 1) * int(w) for s, w in zip(sources, widths))
+    return {"compare_bits": float(total)}
+
+
 LayerFeatures = Callable[..., dict[str, float]]
 """``(layer, types) -> {feature: value}``: what one layer adds to a network's features
 (``types`` as :func:`hgq_hw.reference.infer_types` gives them)."""
@@ -111,8 +135,29 @@ def _requantize_features(layer: RequantizeSpec, types: dict[str, TensorType]) ->
     return {"act_bits": float(np.sum(types[layer.name].width))}
 
 
+def _flat_type(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+
+
+def _window_dense_features(
+    layer: ConvSpec | AvgPoolSpec, types: dict[str, TensorType]
+) -> dict[str, float]:
+    """A Conv or AvgPool counts as its Dense form over the flattened input (every
+    multiplication at every output position)."""
+    t = types[layer.inputs[0]]
+    return dense_features(t.width.ravel(), flat_layer(layer, [t.shape]).weight_raw)
+
+
+def _maxpool_features(layer: MaxPoolSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    sources = pool_sources(layer, types[layer.inputs[0]].shape)
+    return max_features(_flat_type(types[layer.name]), sources.tolist())
+
+
 register_features(DenseSpec, _dense_layer_features)
 register_features(RequantizeSpec, _requantize_features)
+register_features(ConvSpec, _window_dense_features)
+register_features(AvgPoolSpec, _window_dense_features)
+register_features(MaxPoolSpec, _maxpool_features)
 
 
 def spec_features(spec: ModelSpec) -> dict[str, float]:

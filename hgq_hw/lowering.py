@@ -9,7 +9,11 @@ Every tensor below the spec is flattened in C (row-major, channels-last) order: 
   with weight ``K[d, ci, co]``; taps that fall in the zero padding are absent (raw 0);
 * an ``AvgPool`` is a Dense layer with weight ``2**-log2(window)`` on each window element of its
   channel and no bias (:func:`avgpool_as_dense`);
-* a ``MaxPool`` output element is the maximum of the input elements :func:`pool_sources` lists.
+* a ``MaxPool`` output element is the maximum of the input elements :func:`pool_sources` lists;
+* a ``Reshape`` is the identity, and ``Requantize``/``ReLU``/``Output`` are element-wise.
+
+:func:`flat_layer` gives the layer that does over the flattened tensors what a spec layer does
+over its N-d ones: what the planner, the prove reference writer and the cost features work on.
 
 The reference, the planner and the tests share these tables, so every stage agrees on the
 geometry that :func:`hgq_hw.spec.window_geometry` defines.
@@ -19,12 +23,55 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from hgq_hw.spec import AvgPoolSpec, ConvSpec, DenseSpec, MaxPoolSpec, window_geometry
+from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
+    DenseSpec,
+    LayerSpec,
+    MaxPoolSpec,
+    RequantizeSpec,
+    window_geometry,
+)
 
-__all__ = ["avgpool_as_dense", "conv_as_dense", "pool_sources", "window_taps"]
+__all__ = [
+    "FlatAvgPoolSpec",
+    "FlatConvSpec",
+    "FlatMaxPoolSpec",
+    "avgpool_as_dense",
+    "conv_as_dense",
+    "flat_layer",
+    "pool_sources",
+    "window_taps",
+]
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlatConvSpec(DenseSpec):
+    """A ``Conv`` as the Dense layer it is over the flattened input (:func:`conv_as_dense`).
+    Never in a spec file; the planner gives it a ``Conv`` plan (reports say ``ConvLayer``)."""
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlatAvgPoolSpec(DenseSpec):
+    """An ``AvgPool`` as the Dense layer it is over the flattened input
+    (:func:`avgpool_as_dense`). Never in a spec file; planned as an ``AvgPool`` plan."""
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlatMaxPoolSpec(MaxPoolSpec):
+    """A ``MaxPool`` over its flattened input of spec shape ``in_shape``: output element ``j``
+    is the maximum of the input elements ``sources[j]`` (:func:`pool_sources`). Never in a spec
+    file; planned as a ``Max`` plan (:func:`hgq_hw.plan.plan_max`)."""
+
+    in_shape: tuple[int, ...]
+
+    @property
+    def sources(self) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(int(e) for e in row) for row in pool_sources(self, self.in_shape))
 
 
 def window_taps(
@@ -58,7 +105,7 @@ def window_taps(
     return np.where(inside, flat, -1)
 
 
-def conv_as_dense(layer: ConvSpec, in_shape: Sequence[int]) -> DenseSpec:
+def conv_as_dense(layer: ConvSpec, in_shape: Sequence[int]) -> FlatConvSpec:
     """The Dense layer (same name and inputs) that ``layer`` is over its flattened input of
     shape ``in_shape``: ``weight_raw``/``weight_f`` of shape ``(prod(in_shape),
     prod(out_shape))``, exact by construction (absent taps are pruned weights, raw 0)."""
@@ -77,7 +124,7 @@ def conv_as_dense(layer: ConvSpec, in_shape: Sequence[int]) -> DenseSpec:
             cols = pos * c_out + co
             weight_raw[rows, cols] = kernel[tap, ci, co]
             weight_f[rows, cols] = kernel_f[tap, ci, co]
-    return DenseSpec(
+    return FlatConvSpec(
         name=layer.name,
         inputs=layer.inputs,
         weight_raw=weight_raw,
@@ -97,14 +144,14 @@ def pool_sources(layer: AvgPoolSpec | MaxPoolSpec, in_shape: Sequence[int]) -> n
     return out.reshape(-1, taps.shape[1])
 
 
-def avgpool_as_dense(layer: AvgPoolSpec, in_shape: Sequence[int]) -> DenseSpec:
+def avgpool_as_dense(layer: AvgPoolSpec, in_shape: Sequence[int]) -> FlatAvgPoolSpec:
     """The Dense layer (same name and inputs) that ``layer`` is over its flattened input:
     weight ``1 * 2**-log2(window)`` on each window element, no bias."""
     sources = pool_sources(layer, in_shape)
     n_in, n_out = math.prod(in_shape), sources.shape[0]
     weight_raw = np.zeros((n_in, n_out), dtype=np.int64)
     weight_raw[sources, np.arange(n_out)[:, None]] = 1
-    return DenseSpec(
+    return FlatAvgPoolSpec(
         name=layer.name,
         inputs=layer.inputs,
         weight_raw=weight_raw,
@@ -112,3 +159,34 @@ def avgpool_as_dense(layer: AvgPoolSpec, in_shape: Sequence[int]) -> DenseSpec:
         bias_raw=np.zeros(n_out, dtype=np.int64),
         bias_f=np.zeros(n_out, dtype=np.int64),
     )
+
+
+def flat_layer(layer: LayerSpec, in_shapes: Sequence[Sequence[int]]) -> LayerSpec:
+    """``layer`` over flattened (C-order) tensors, its inputs of N-d shapes ``in_shapes``:
+    a Conv or AvgPool as its Dense form, a Requantize with flattened ``k``/``i``/``f``; every
+    MaxPool a :class:`FlatMaxPoolSpec` (its window sources); every other layer as it is
+    (element-wise kinds, Reshape, Dense)."""
+    if isinstance(layer, ConvSpec):
+        return conv_as_dense(layer, in_shapes[0])
+    if isinstance(layer, AvgPoolSpec):
+        return avgpool_as_dense(layer, in_shapes[0])
+    if isinstance(layer, MaxPoolSpec) and not isinstance(layer, FlatMaxPoolSpec):
+        return FlatMaxPoolSpec(
+            name=layer.name,
+            inputs=layer.inputs,
+            pool_size=layer.pool_size,
+            strides=layer.strides,
+            padding=layer.padding,
+            in_shape=tuple(int(n) for n in in_shapes[0]),
+        )
+    if isinstance(layer, RequantizeSpec) and layer.k.ndim != 1:
+        return RequantizeSpec(
+            name=layer.name,
+            inputs=layer.inputs,
+            k=layer.k.ravel(),
+            i=layer.i.ravel(),
+            f=layer.f.ravel(),
+            round=layer.round,
+            overflow=layer.overflow,
+        )
+    return layer

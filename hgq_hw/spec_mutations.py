@@ -5,7 +5,9 @@ and applies a few random edits of the kinds a hand-edited or corrupted file show
 pushed to interesting values (widths 64/65, exponents 128/129, 2**63, 2**64, huge), values of
 the wrong type, fields deleted or added, layers renamed (to port names, keywords, long names),
 rewired, re-kinded, swapped, duplicated or dropped, arrays made ragged, longer or 2-d, enums
-changed, odd metadata. :func:`check_mutation` then asserts the invariant for one mutation: the
+(rounding, overflow, padding) changed, window sizes, strides and Reshape shapes pushed, odd
+metadata; the bases may be Conv1D/Conv2D specs (``random_spec(spatial=...)``).
+:func:`check_mutation` then asserts the invariant for one mutation: the
 text is refused by :func:`hgq_hw.spec.loads` with a :class:`~hgq_hw.spec.SpecError`, or it
 passes ``hgq check`` (load and type inference) and the integer reference and the plan both
 evaluate it, bit-exactly equal, on random and corner inputs. Generating and linting the Verilog
@@ -57,7 +59,9 @@ NAMES: tuple[str, ...] = (
 )  # fmt: skip
 """Names a mutation gives the spec or a layer (valid, reserved, too long, not identifiers)."""
 
-KINDS: tuple[str, ...] = ("Input", "Dense", "Requantize", "ReLU", "Output", "Conv", "")
+KINDS: tuple[str, ...] = (
+    "Input", "Dense", "Requantize", "ReLU", "Output", "Conv", "MaxPool", "AvgPool", "Reshape", "",
+)  # fmt: skip
 
 
 def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -215,18 +219,23 @@ def _reshape(obj: dict, rng: np.random.Generator) -> str:
 
 
 def _enum(obj: dict, rng: np.random.Generator) -> str:
-    paths = [p for p in _paths(obj) if p and p[-1] in ("round", "overflow")]
+    paths = [p for p in _paths(obj) if p and p[-1] in ("round", "overflow", "padding")]
     if not paths:
         return "enum: none"
     path = _pick(rng, paths)
-    value = _pick(rng, ("TRN", "RND", "WRAP", "SAT", "rnd", "RND_CONV", 1, None))
+    choices = ("TRN", "RND", "WRAP", "SAT", "rnd", "RND_CONV", 1, None)
+    if path[-1] == "padding":
+        choices = ("valid", "same", "SAME", "causal", "full", 0, None)
+    value = _pick(rng, choices)
     _set(obj, path, value)
     return f"set {list(path)} to {value!r}"
 
 
 def _widen(obj: dict, rng: np.random.Generator) -> str:
-    """Push a whole k/i/f/weight_f array so widths or exponents reach the caps."""
-    paths = [p for p in _paths(obj) if p and p[-1] in ("i", "f", "k", "weight_f", "bias_f")]
+    """Push a whole k/i/f/weight_f/kernel_f array (or a window's sizes, strides or a Reshape's
+    shape) so widths, exponents or geometry reach the caps."""
+    fields = ("i", "f", "k", "weight_f", "bias_f", "kernel_f", "strides", "pool_size", "shape")
+    paths = [p for p in _paths(obj) if p and p[-1] in fields]
     if not paths:
         return "widen: none"
     path = _pick(rng, paths)
@@ -357,11 +366,11 @@ def check_mutation(seed: int, *, samples: int = 12, **spec_options: Any) -> Muta
         x = np.concatenate(
             [np.array([lo, hi, 0 * lo], dtype=object), random_raw(lo, hi, samples, rng)]
         )
-        y_ref = evaluate(spec, x)
+        y_ref = np.asarray(evaluate(spec, x), dtype=object).reshape(len(x), -1)
         for pipeline_levels in (0, 2):
             stage = f"plan (pipeline_levels {pipeline_levels})"
             plan = plan_network(spec, pipeline_levels=pipeline_levels)
-            y_plan = plan(x)
+            y_plan = plan(x.reshape(len(x), -1))
             if (
                 np.asarray(y_plan, dtype=object).tolist()
                 != np.asarray(y_ref, dtype=object).tolist()

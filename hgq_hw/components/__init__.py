@@ -10,17 +10,21 @@ cycles. :data:`COMPONENTS` maps plan classes to components (:func:`register_comp
 from __future__ import annotations
 
 from hgq_hw.components.dense import DenseLayer
+from hgq_hw.components.max import MaxPool
 from hgq_hw.components.network import Network
 from hgq_hw.components.registry import COMPONENTS, component_for, register_component
 from hgq_hw.components.relu import ReLU
 from hgq_hw.components.requantize import Requantize, requantize_value
+from hgq_hw.components.reshape import Reshape
 
 __all__ = [
     "COMPONENTS",
     "DenseLayer",
+    "MaxPool",
     "Network",
     "ReLU",
     "Requantize",
+    "Reshape",
     "component_for",
     "register_component",
     "requantize_value",

@@ -3,10 +3,12 @@
 numpy and the standard library only (no Amaranth). :func:`plan_network` turns a spec into a
 :class:`NetworkPlan` (the order of its passes is written down in :mod:`hgq_hw.plan.network`):
 one frozen layer plan per live layer (:class:`DensePlan`: adder graph, stage of every node,
-dropped low bits; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`), with latency,
-registers and adder counts. A plan evaluates the pipelined design exactly
-(``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`, :func:`load_plan`), and is
-what the Amaranth components (:mod:`hgq_hw.components`) build and what reports read.
+dropped low bits; :class:`ConvPlan` and :class:`AvgPoolPlan`: the same over the flattened
+input; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`ReshapePlan`: wiring;
+:class:`MaxPlan`: compare-and-select trees), with latency, registers and adder counts. A plan
+evaluates the pipelined design exactly (``plan(x_raw)``), saves and loads as JSON
+(:func:`save_plan`, :func:`load_plan`), and is what the Amaranth components
+(:mod:`hgq_hw.components`) build and what reports read.
 
 A new layer kind registers a planner (:func:`register_planner`) and its plan class
 (:func:`register_plan_kind`); nothing here changes.
@@ -25,8 +27,11 @@ from hgq_hw.plan.base import (
     register_plan_kind,
     register_planner,
 )
+from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
+from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
+from hgq_hw.plan.maxpool import MaxPoolPlanner
 from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
 from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
 from hgq_hw.plan.requantize import (
@@ -37,6 +42,7 @@ from hgq_hw.plan.requantize import (
     plan_requantize,
     requantize_bounds,
 )
+from hgq_hw.plan.reshape import ReshapePlan, ReshapePlanner, plan_reshape
 from hgq_hw.plan.schedule import check_placement, schedule
 from hgq_hw.plan.timing import LEVEL, MUX_DELAY, Stager, adder_delay
 
@@ -45,11 +51,16 @@ __all__ = [
     "MUX_DELAY",
     "PLANNERS",
     "PLAN_KINDS",
+    "AvgPoolPlan",
+    "ConvPlan",
     "DensePlan",
     "DensePlanner",
     "LayerContext",
     "LayerPlan",
     "LayerPlanner",
+    "MaxOp",
+    "MaxPlan",
+    "MaxPoolPlanner",
     "Narrowing",
     "NetworkPlan",
     "PlanError",
@@ -57,16 +68,22 @@ __all__ = [
     "ReLUPlanner",
     "RequantizePlan",
     "RequantizePlanner",
+    "ReshapePlan",
+    "ReshapePlanner",
     "Stager",
+    "WindowDensePlanner",
     "adder_delay",
     "check_placement",
     "clamp_drop",
     "load_plan",
+    "max_unread_inputs",
     "narrowing",
     "plan_dense",
+    "plan_max",
     "plan_network",
     "plan_relu",
     "plan_requantize",
+    "plan_reshape",
     "planner_for",
     "register_plan_kind",
     "register_planner",
@@ -75,4 +92,5 @@ __all__ = [
     "save_plan",
     "schedule",
     "unread_low_bits",
+    "window_sources",
 ]

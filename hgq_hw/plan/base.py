@@ -268,8 +268,9 @@ class LayerPlan:
 class LayerContext:
     """What the network knows when it plans one layer.
 
-    ``in_types`` are the types of the tensors the layer reads, ``out_type`` the type
-    ``infer_types`` gives its output, ``stage`` / ``t_in`` where its inputs arrive,
+    Every type is flattened (1-d, C order). ``in_types`` are the types of the tensors the
+    layer reads, ``out_type`` the type ``infer_types`` gives its output, ``stage`` / ``t_in``
+    where its inputs arrive,
     ``unread`` how many low bits of each output element no consumer reads (not clamped to the
     type; see :func:`hgq_hw.plan.demand.clamp_drop`).
     """
@@ -281,6 +282,9 @@ class LayerContext:
     pipeline_levels: int
     depth_slack: int | None
     unread: np.ndarray
+    in_shapes: tuple[tuple[int, ...], ...] = ()
+    """The N-d (channels-last) spec shapes of the inputs, whose flattened types are
+    ``in_types`` (for planners that read a window's geometry); empty when unknown."""
 
 
 class LayerPlanner:

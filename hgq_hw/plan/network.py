@@ -2,9 +2,14 @@
 
 The passes, in order (the only place they are written down):
 
-1. **types**: :func:`hgq_hw.reference.infer_types` gives every tensor's per-element type.
+1. **types**: :func:`hgq_hw.reference.infer_types` gives every tensor's per-element type,
+   flattened in C (row-major, channels-last) order: every plan sees 1-d types, and the
+   network's input and output buses are the flattened tensors.
 2. **live layers**: the layers whose tensor reaches the Output (walking ``inputs`` back from
    it); the others (dead branches) are dropped and listed in :attr:`NetworkPlan.unused`.
+   **flatten**: each live layer becomes the layer it is over flattened tensors
+   (:func:`hgq_hw.lowering.flat_layer`: a Conv or AvgPool its Dense form over the im2col
+   matrix, a Requantize its flattened types).
 3. **check**: every live layer has a planner (:data:`~hgq_hw.plan.base.PLANNERS`) that accepts
    it; otherwise :class:`~hgq_hw.spec.SpecError` naming the layer (never wrong hardware).
 4. **demand**: :func:`~hgq_hw.plan.demand.unread_low_bits`, the low bits of each tensor that
@@ -28,6 +33,7 @@ import numpy as np
 from hgq_hw import atomic
 from hgq_hw.fixed import TensorType
 from hgq_hw.layout import BusLayout
+from hgq_hw.lowering import flat_layer
 from hgq_hw.plan.base import (
     PLAN_KINDS,
     LayerContext,
@@ -122,8 +128,10 @@ class NetworkPlan:
     # -- evaluation ---------------------------------------------------------------------------
 
     def __call__(self, x_raw: np.ndarray, *, all_tensors: bool = False) -> Any:
-        """The raw outputs the hardware gives for a batch of raw inputs ``(batch, n_in)``
-        (object array of Python ints), or with ``all_tensors`` every tensor by name.
+        """The raw outputs ``(batch, n_out)`` the hardware gives for a batch of raw inputs
+        ``(batch, n_in)`` (object array of Python ints; tensors flattened in C order: an N-d
+        spec's reference output is ``evaluate(spec, x).reshape(batch, -1)``), or with
+        ``all_tensors`` every tensor by name.
 
         Values outside the input types raise ``ValueError`` naming the sample and element."""
         x = _check_raw(x_raw, self.in_type)
@@ -214,6 +222,10 @@ class NetworkPlan:
     __hash__ = None  # type: ignore[assignment]
 
 
+def _flat(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+
+
 def _check_raw(x_raw: np.ndarray, t: TensorType) -> np.ndarray:
     x = np.asarray(x_raw)
     if x.ndim != 2 or x.shape[1:] != t.shape:
@@ -263,21 +275,20 @@ def plan_network(
         isinstance(depth_slack, bool) or not isinstance(depth_slack, int) or depth_slack < 0
     ):
         raise ValueError(f"depth_slack must be None or an int >= 0, got {depth_slack!r}")
-    # 1. types
-    types = infer_types(spec)
-    # 2. live layers (without the Input and the Output, which the network itself registers)
+    # 1. types, flattened
+    types = {name: _flat(t) for name, t in infer_types(spec).items()}
+    # 2. live layers (without the Input and the Output, which the network itself registers),
+    #    each over flattened tensors
     live = spec.live_names()
-    compute: list[LayerSpec] = [layer for layer in spec.layers[1:-1] if layer.name in live]
+    compute: list[LayerSpec] = [
+        flat_layer(layer, [spec.shape(s) for s in layer.inputs])
+        for layer in spec.layers[1:-1]
+        if layer.name in live
+    ]
     unused = tuple(layer.name for layer in spec.layers if layer.name not in live)
     # 3. check
     for layer in compute:
         planner_for(layer).check(layer, [types[s] for s in layer.inputs])
-    if len(spec.input_shape) != 1:
-        raise SpecError(
-            f"the hardware takes 1-d inputs only, got shape {list(spec.input_shape)}",
-            layer=spec.input.name,
-            field="k",
-        )
     output_tensor = spec.output.inputs[0]
     # 4. demand
     unread = unread_low_bits(compute, types, output_tensor)
@@ -302,6 +313,7 @@ def plan_network(
             pipeline_levels=pipeline_levels,
             depth_slack=depth_slack,
             unread=unread[layer.name],
+            in_shapes=tuple(spec.shape(s) for s in layer.inputs),
         )
         try:
             plan = planner_for(layer).plan(layer, ctx)
@@ -310,7 +322,7 @@ def plan_network(
         plans.append(plan)
         arrival[layer.name] = (plan.out_stage, plan.t_out)
     # 6. totals
-    in_type, out_type = spec.input.type, types[output_tensor]
+    in_type, out_type = types[spec.input.name], types[output_tensor]
     latency, registers = _totals(in_type, out_type, plans, output_tensor)
     return NetworkPlan(
         name=spec.name,

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from hgq_hw.layout import BusLayout
+from hgq_hw.lowering import flat_layer
 from hgq_hw.prove.generated import generated_layer, generated_network
 from hgq_hw.prove.miter import Miter, SatOutcome, prepare, prove, write_miter
 from hgq_hw.prove.reference_rtl import layer_module, network_module
@@ -275,14 +276,14 @@ def prove_spec(
     targets: list[_Target] = []
     for name in names:
         lp = plan.layer(name)
-        spec_layer = spec.layer(name)
+        spec_layer = flat_layer(spec.layer(name), [spec.shape(s) for s in lp.inputs])
         ref = layer_module(
             spec_layer, lp.in_type, lp.out_type, name=_REF, drop=getattr(lp, "out_drop", None)
         )
         targets.append(
             _Target(
                 name,
-                spec_layer.kind,
+                spec.layer(name).kind,
                 out / name,
                 write_miter(generated_layer(lp, _GEN), ref, lp.out_layout),
                 lp.in_layouts[0],
@@ -304,7 +305,7 @@ def prove_spec(
                 plan.in_layout,
                 plan.out_layout,
                 plan.n_adders,
-                lambda raw: evaluate(spec, raw),
+                lambda raw: evaluate(spec, raw).reshape(len(raw), -1),
             )
         )
     runner = _Runner(timeout_s, budget, say)

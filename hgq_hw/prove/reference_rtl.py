@@ -25,8 +25,17 @@ import numpy as np
 
 from hgq_hw.fixed import Overflow, Round, TensorType
 from hgq_hw.layout import BusLayout
+from hgq_hw.lowering import FlatMaxPoolSpec, flat_layer
 from hgq_hw.reference import dense_effective, infer_types
-from hgq_hw.spec import DenseSpec, LayerSpec, ModelSpec, ReLUSpec, RequantizeSpec, SpecError
+from hgq_hw.spec import (
+    DenseSpec,
+    LayerSpec,
+    ModelSpec,
+    ReLUSpec,
+    RequantizeSpec,
+    ReshapeSpec,
+    SpecError,
+)
 
 __all__ = ["WRITERS", "ReferenceModule", "layer_module", "network_module", "register_writer"]
 
@@ -157,9 +166,26 @@ def _relu(layer: ReLUSpec, in_type: TensorType, out_type: TensorType) -> Element
     return out
 
 
+def _reshape(layer: ReshapeSpec, in_type: TensorType, out_type: TensorType) -> ElementExprs:
+    """Over flattened tensors a Reshape is the identity."""
+    return [([], f"x{e}") if int(in_type.width[e]) > 0 else None for e in range(in_type.shape[0])]
+
+
 register_writer(DenseSpec, _dense)
 register_writer(RequantizeSpec, _requantize)
 register_writer(ReLUSpec, _relu)
+register_writer(ReshapeSpec, _reshape)
+
+
+def _flat_maxpool(
+    layer: FlatMaxPoolSpec, in_type: TensorType, out_type: TensorType
+) -> ElementExprs:
+    from hgq_hw.prove.reference_max import max_elements
+
+    return max_elements(in_type, out_type, layer.sources)
+
+
+register_writer(FlatMaxPoolSpec, _flat_maxpool)
 
 
 def _ports(in_width: int, out_width: int) -> str:
@@ -180,6 +206,8 @@ def layer_module(
     drop: Sequence[int] | None = None,
 ) -> ReferenceModule:
     """The reference of one one-input layer as module ``name(x, y)``.
+
+    ``layer`` works on flattened tensors (:func:`hgq_hw.lowering.flat_layer` of a spec layer).
 
     ``in_type`` / ``out_type`` are the layer's input and output types (:func:`infer_types`);
     ``drop[e]`` low bits of output element ``e`` are written as zeros (default: none).
@@ -217,10 +245,13 @@ def layer_module(
 def network_module(spec: ModelSpec, *, name: str, prefix: str) -> ReferenceModule:
     """The reference of the whole ``spec`` as module ``name(x, y)`` (raw input bus to raw
     output bus), built from one :func:`layer_module` per layer that reaches the Output
-    (module names ``<prefix><layer>``)."""
-    types = infer_types(spec)
+    (module names ``<prefix><layer>``); tensors flattened in C order."""
+    types = {
+        name: TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+        for name, t in infer_types(spec).items()
+    }
     live = spec.live_names()
-    in_t, out_t = spec.input.type, types[spec.output.inputs[0]]
+    in_t, out_t = types[spec.input.name], types[spec.output.inputs[0]]
     in_width, out_width = BusLayout.of(in_t).width, BusLayout.of(out_t).width
     parts: list[str] = []
     body = [f"module {name}({_ports(in_width, out_width)});"]
@@ -229,7 +260,8 @@ def network_module(spec: ModelSpec, *, name: str, prefix: str) -> ReferenceModul
         if layer.name not in live:
             continue
         source = layer.inputs[0]
-        sub = layer_module(layer, types[source], types[layer.name], name=prefix + layer.name)
+        flat = flat_layer(layer, [spec.shape(source)])
+        sub = layer_module(flat, types[source], types[layer.name], name=prefix + layer.name)
         parts.append(sub.text)
         conns = []
         if sub.in_width:

@@ -89,7 +89,7 @@ def test_plan_json_refuses_unknown_missing_and_inconsistent_fields() -> None:
     with pytest.raises(PlanError, match="missing field"):
         NetworkPlan.from_json({**obj, "layers": [layer, *obj["layers"][1:]]})
     with pytest.raises(PlanError, match="unknown plan kind"):
-        NetworkPlan.from_json({**obj, "layers": [{**obj["layers"][0], "kind": "Conv"}]})
+        NetworkPlan.from_json({**obj, "layers": [{**obj["layers"][0], "kind": "Softmax"}]})
     with pytest.raises(PlanError, match="do not match"):
         NetworkPlan.from_json({**obj, "registers": obj["registers"] + 1})
     with pytest.raises(PlanError, match="format"):

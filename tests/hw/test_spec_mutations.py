@@ -30,6 +30,26 @@ def results() -> list:
     return [check_mutation(SEED + n, **SPEC_OPTIONS) for n in range(N_MUTATIONS)]
 
 
+N_CONV_MUTATIONS = int(os.environ.get("HGQ_CONV_MUTATIONS", 120))
+CONV_OPTIONS = [
+    {"spatial": 1, "conv_depth": 2, "depth": 1, "width": (1, 4), "pool": 0.7},
+    {"spatial": 2, "conv_depth": 1, "depth": 1, "width": (1, 4), "pool": 0.7},
+]
+
+
+def test_conv_mutations_are_refused_or_evaluate() -> None:
+    """Mutations of Conv1D / Conv2D specs (pools, Reshape): the same invariant."""
+    print(f"conv mutations: {N_CONV_MUTATIONS} from seed {SEED}, bases {CONV_OPTIONS}")
+    results = [check_mutation(SEED + n, **CONV_OPTIONS[n % 2]) for n in range(N_CONV_MUTATIONS)]
+    accepted = [r for r in results if r.refused is None]
+    refused = [r for r in results if r.refused is not None]
+    print(f"{len(accepted)} accepted, {len(refused)} refused")
+    assert len(accepted) >= N_CONV_MUTATIONS // 10
+    assert len(refused) >= N_CONV_MUTATIONS // 10
+    kinds = {layer.kind for r in accepted for layer in r.spec.layers}
+    assert {"Conv", "Reshape"} <= kinds
+
+
 def test_every_mutation_is_refused_or_evaluates(results) -> None:
     # check_mutation raises for any violation; here: both outcomes really happen
     accepted = [r for r in results if r.refused is None]
