@@ -14,7 +14,6 @@ there times the bits of the weight (padding reads a 0, which costs nothing), i.e
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import keras
@@ -139,11 +138,6 @@ class QConv(QDense):
             np.reshape(input_bits, in_shape), self.kernel_size, self.strides, self.padding
         )
         return float(np.sum(sums[..., None] * w_bits.astype(np.float64)))
-
-    def multiplications(self) -> int:
-        """Multiplications of one sample (every weight at every output position, padding
-        included), whatever their widths: the count EBOPs weighs."""
-        return math.prod(self.output_spatial) * math.prod(self.kernel_shape)
 
     def to_spec(self, inputs: tuple[str, ...], context: SpecContext) -> list[LayerSpec]:
         if not inputs:

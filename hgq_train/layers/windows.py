@@ -14,11 +14,12 @@ and ``AvgPool`` kinds.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from hgq_hw.spec import Padding, window_geometry
 
 __all__ = [
     "PADDINGS",
@@ -55,13 +56,12 @@ def int_tuple(value: Any, rank: int, what: str) -> tuple[int, ...]:
 
 def axis_geometry(n: int, w: int, s: int, padding: str) -> tuple[int, int]:
     """``(out, lo)``: output positions and zero padding before, along one axis (``ValueError``
-    when a valid window does not fit)."""
-    if padding == "valid":
-        if n < w:
-            raise ValueError(f"a window of {w} does not fit in {n} positions (padding 'valid')")
-        return math.ceil((n - w + 1) / s), 0
-    out = math.ceil(n / s)
-    return out, max((out - 1) * s + w - n, 0) // 2
+    when a valid window does not fit). The spec's own :func:`hgq_hw.spec.window_geometry`, so
+    training and hardware share one definition."""
+    if padding == "valid" and n < w:
+        raise ValueError(f"a window of {w} does not fit in {n} positions (padding 'valid')")
+    (out,), (lo,) = window_geometry((n,), (w,), (s,), Padding(padding))
+    return out, lo
 
 
 def output_spatial(
@@ -99,8 +99,10 @@ def window_input_sums(
     bits = np.asarray(bits, dtype=np.float64)
     spatial = bits.shape[:-1]
     geometry = [axis_geometry(n, w, s, padding) for n, w, s in zip(spatial, window, strides)]
-    pads = [(lo, max((out - 1) * s + w - n - lo, 0)) for (out, lo), n, w, s in
-            zip(geometry, spatial, window, strides)]  # fmt: skip
+    pads = [
+        (lo, max((out - 1) * s + w - n - lo, 0))
+        for (out, lo), n, w, s in zip(geometry, spatial, window, strides)
+    ]
     padded = np.pad(bits, [*pads, (0, 0)])
     out_shape = tuple(out for out, _ in geometry)
     sums = np.zeros((*window, bits.shape[-1]), dtype=np.float64)
