@@ -3,7 +3,9 @@
 ``QInput`` (input quantizer), ``QDense`` / ``QDenseBatchNorm``, ``QConv1D`` / ``QConv2D`` (and
 their ``...BatchNorm`` twins), ``QMaxPool1D/2D``, ``QAvgPool1D/2D`` (power-of-two windows),
 ``QActivation`` (quantized relu or linear). ``keras.layers.Flatten``, ``Reshape`` and
-``Dropout`` are supported by EBOPs and export as they are; other Keras layers are not.
+``Dropout`` are supported by EBOPs and export as they are (a Flatten/Reshape is a spec
+``Reshape`` in the shaped spec of a model with convolutions or pools); other Keras layers are
+not.
 """
 
 from __future__ import annotations

@@ -286,7 +286,9 @@ class FusedBatchNorm:
     per output channel (the kernel's last axis). Mix in before the layer class.
     """
 
-    def __init__(self, *args: Any, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs: Any):
+    def __init__(
+        self, *args: Any, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
