@@ -4,7 +4,8 @@ The only package that imports TensorFlow or Keras. Importing ``hgq_train`` itsel
 Keras parts load on first use, so ``hgq doctor`` or ``hgq gen`` never pay for TensorFlow.
 
 Main entry points (loaded lazily): :func:`export` (model -> spec), :func:`compile_hgq`,
-:func:`train_dataset`, :func:`build_mlp`, :func:`load_model`, and the modules ``ebops``,
+:func:`train_dataset`, :func:`build_mlp`, :func:`build_cnn`, :func:`build_model`,
+:func:`load_model`, and the modules ``ebops``,
 ``layers``, ``callbacks``, ``data``, ``quantizers``.
 """
 
@@ -14,7 +15,9 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "build_cnn",
     "build_mlp",
+    "build_model",
     "calibrate",
     "compile_hgq",
     "export",
@@ -30,6 +33,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "calibrate": ("hgq_train.training", "calibrate"),
     "train_dataset": ("hgq_train.training", "train_dataset"),
     "build_mlp": ("hgq_train.models", "build_mlp"),
+    "build_cnn": ("hgq_train.models", "build_cnn"),
+    "build_model": ("hgq_train.models", "build_model"),
 }
 
 

@@ -29,7 +29,9 @@ from keras import ops
 from hgq_hw.cost_features import FEATURES, CostModel, load_cost_model
 from hgq_train.layers.activation import QActivation, QuantizerLayer, table_ebops_tensor
 from hgq_train.layers.base import Bits, HGQLayer, PassThrough, model_graph, node_for
+from hgq_train.layers.conv import QConv
 from hgq_train.layers.dense import QDense
+from hgq_train.layers.pool import QPool
 from hgq_train.quantizers import fixed_np
 
 __all__ = [
@@ -118,7 +120,21 @@ def _activation_rule(layer: QActivation, input_bits: Any, source: Bits) -> dict[
 
 
 FeatureRule = Callable[[Any, Any, Bits], dict[str, Any]]
-FEATURE_RULES: dict[type, FeatureRule] = {QDense: _dense_rule, QActivation: _activation_rule}
+
+
+def _no_model_rule(layer: Any, input_bits: Any, source: Bits) -> dict[str, Any]:
+    raise ValueError(
+        f"layer {layer.name!r} ({type(layer).__name__}): the LUT cost model is fitted on dense "
+        "layers only; train convolutional or pooling models with cost='ebops' (--cost ebops)"
+    )
+
+
+FEATURE_RULES: dict[type, FeatureRule] = {
+    QDense: _dense_rule,
+    QConv: _no_model_rule,
+    QPool: _no_model_rule,
+    QActivation: _activation_rule,
+}
 """Layer class -> ``rule(layer, input_bits, source)`` giving its cost features (subclasses
 find their base class's rule)."""
 

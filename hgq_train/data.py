@@ -19,6 +19,7 @@ fewer than :data:`MIN_SAMPLES` samples.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "DIGITS_IMAGE_SHAPE",
     "JET_CLASSES",
     "JET_FILE_STEM",
     "MIN_SAMPLES",
@@ -39,6 +41,9 @@ __all__ = [
 
 JET_CLASSES: tuple[str, ...] = ("g", "q", "w", "z", "t")
 """Jet labels in class-index order."""
+
+DIGITS_IMAGE_SHAPE = (8, 8, 1)
+"""The digits' features are 8x8 grey images, row-major."""
 
 JET_FILE_STEM = "hls4ml_lhc_jets_hlf"
 JET_FEATURES = 16
@@ -144,6 +149,10 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    image_shape: tuple[int, ...] | None = None
+    """``(rows, cols, channels)`` of each sample when the features are an image, flattened
+    row-major, channels last (the digits: ``(8, 8, 1)``); None for plain features. A CNN
+    (:func:`hgq_train.models.build_cnn`) reshapes each sample to it."""
 
     @property
     def n_features(self) -> int:
@@ -183,11 +192,13 @@ def _split(
 
 
 def load_digits_dataset(seed: int = 0) -> Dataset:
-    """scikit-learn's 8x8 digits (1797 samples, bundled, offline): 64 features in [0, 1]."""
+    """scikit-learn's 8x8 digits (1797 samples, bundled, offline): 64 features in [0, 1], the
+    8x8 image row by row (``image_shape`` ``(8, 8, 1)``)."""
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
-    return _split("digits", x.astype(np.float64) / 16.0, y, seed=seed)
+    data = _split("digits", x.astype(np.float64) / 16.0, y, seed=seed)
+    return dataclasses.replace(data, image_shape=DIGITS_IMAGE_SHAPE)
 
 
 def _labels(y: np.ndarray, classes: tuple[str, ...] | None = None) -> np.ndarray:

@@ -3,7 +3,11 @@
 For a dense layer with input bits ``b_x`` (per input element) and kernel bits ``b_w`` (per
 weight), ``EBOPs = sum(b_x @ b_w)``: every multiplication costs the product of its operands'
 bit widths. Bits are ``relu(i + f)`` plus 1 for a sign bit where there is one; a pruned weight or
-a width-0 input costs nothing.
+a width-0 input costs nothing. A convolution counts every multiplication at every output
+position (the bits of the input element read there times the weight's bits; zero padding costs
+nothing): ``sum(conv(b_x, b_w))``. A pool has no multiplication; its ``window - 1`` comparisons
+(max) or additions (average) per output element are counted as wide as the widest input of the
+window (:mod:`hgq_train.layers.pool`).
 
 * :func:`ebops_tensor` is differentiable in the bit widths (for the loss); activation integer
   bits come from the running value range of the current epoch.

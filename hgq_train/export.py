@@ -11,10 +11,19 @@ QDense(BatchNorm)     ``Dense`` (batch norm folded; pruned = raw 0)
 QActivation relu      ``ReLU`` then ``Requantize``
 QActivation linear    ``Requantize``
 QActivation table     ``Requantize`` (``<name>_in``) then ``Table`` (tanh, sigmoid, ...)
-Flatten/Reshape       nothing (spec tensors are flat, row-major)
+QConv1D/2D(BatchNorm) ``Conv`` (batch norm folded; pruned = raw 0)
+QMaxPool1D/2D         ``MaxPool``
+QAvgPool1D/2D         ``AvgPool`` (exact sum times 2**-log2(window))
+Flatten/Reshape       nothing in a flat spec; ``Reshape`` in a shaped one
 Dropout               nothing (identity in inference)
 (end)                 ``Output``
 ====================  ==========================================
+
+**Shapes.** A model with a convolution or a pool exports a *shaped* spec (schema version 2):
+every tensor keeps the Keras shape of one sample (channels last), quantizer types are arrays
+of that shape, and a ``Flatten``/``Reshape`` after the input quantizer is a spec ``Reshape``
+(one before it is folded into the ``Input`` shape). Any other model exports flat tensors, as
+before (schema version 1 when nothing else needs version 2).
 
 **Bit-exactness.** The spec reproduces the model's quantized inference evaluated in float64
 (:func:`float64_clone`): :func:`verify` checks ``reference.evaluate(spec, quantize_inputs(spec,
@@ -25,7 +34,8 @@ than 24 bits; float64 is exact while a dense accumulation spans at most 53 bits.
 Each layer gives its own spec layers (:meth:`hgq_train.layers.base.HGQLayer.to_spec`);
 :func:`build_spec_layers` only wires them as the model's graph.
 
-Spec inputs are flat: feed ``x.reshape(len(x), -1)`` to :func:`hgq_hw.reference.quantize_inputs`.
+Feed ``x.reshape(len(x), *spec.input_shape)`` to :func:`hgq_hw.reference.quantize_inputs`
+(files and hardware take each sample flattened, row-major).
 """
 
 from __future__ import annotations
@@ -82,6 +92,8 @@ def build_spec_layers(model: keras.Model, context: SpecContext) -> list[LayerSpe
     """
     graph = model_graph(model)
     nodes = [node_for(layer) for layer, _ in graph]  # every layer known, before any work
+    if any(node.spatial for node in nodes):
+        context = dataclasses.replace(context, shaped=True)
     layers: list[LayerSpec] = []
     tensor: dict[str, str | None] = {}  # Keras layer -> spec tensor holding its output
     last: str | None = None
@@ -161,6 +173,14 @@ def fold_round_half(spec: ModelSpec) -> ModelSpec:
     return out
 
 
+def _kernel_raw(layer: LayerSpec) -> np.ndarray | None:
+    """The raw weights of a Dense or Conv spec layer (None for other kinds)."""
+    if isinstance(layer, DenseSpec):
+        return layer.weight_raw
+    raw = getattr(layer, "kernel_raw", None)
+    return None if raw is None else np.asarray(raw)
+
+
 @dataclass(frozen=True)
 class ExportResult:
     """What :func:`export_with_model` returns."""
@@ -202,14 +222,9 @@ def export_with_model(
             var.assign(keras.ops.convert_to_numpy(var64).astype(var.dtype))
     spec_layers = build_spec_layers(model64, SpecContext(overflow=ovf))
     exact = ebops(model64, exact=True)
-    n_weights = sum(
-        int(layer.weight_raw.size) for layer in spec_layers if isinstance(layer, DenseSpec)
-    )
-    n_pruned = sum(
-        int(np.count_nonzero(layer.weight_raw == 0))
-        for layer in spec_layers
-        if isinstance(layer, DenseSpec)
-    )
+    kernels = [_kernel_raw(layer) for layer in spec_layers]
+    n_weights = sum(int(k.size) for k in kernels if k is not None)
+    n_pruned = sum(int(np.count_nonzero(k == 0)) for k in kernels if k is not None)
     meta = {
         "producer": "hgq_train",
         "keras_model": model.name,
@@ -286,7 +301,7 @@ def verify(model64: keras.Model, spec: ModelSpec, x: np.ndarray) -> int:
     """
     x = np.asarray(x, dtype=np.float64)
     expected = keras_raw_outputs(model64, spec, x)
-    got = np.asarray(evaluate(spec, quantize_inputs(spec, x.reshape(len(x), -1))))
+    got = np.asarray(evaluate(spec, quantize_inputs(spec, x.reshape(len(x), *spec.input_shape))))
     got = got.reshape(len(got), -1)
     if not np.array_equal(expected, got.astype(np.int64)):
         sample, index = np.argwhere(expected != got)[0].tolist()

@@ -1,4 +1,4 @@
-"""Model builders: quantized MLPs from a preset name, a TOML file, or sized from the data.
+"""Model builders: quantized MLPs and CNNs from a preset name, a TOML file, or sized from the data.
 
 A TOML model file (all keys optional except ``hidden``)::
 
@@ -16,6 +16,17 @@ A TOML model file (all keys optional except ``hidden``)::
     output_quantizer = false     # a linear QActivation on the logits
     sign_bits = false            # count a sign bit per negative weight in EBOPs (old count)
     grad_scale_on = "ebops"      # 1/sqrt(n) of a shared bit width: on "ebops" or "task"
+
+A file with ``filters`` describes a CNN (:class:`CNNConfig`, for image datasets such as the
+digits as 8x8x1 images; ``hidden`` then defaults to no hidden dense layer)::
+
+    filters = [4, 8]             # QConv2D output channels, one entry per convolution
+    kernel_size = 3              # square kernels
+    padding = ["same", "valid"]  # per convolution
+    pool = [2, 0]                # max pool size after each convolution's ReLU (0: none)
+    hidden = []                  # dense layers after the Flatten, before the logits
+
+(plus every key above except ``hidden``'s requirement). The ``cnn`` preset is exactly this.
 """
 
 from __future__ import annotations
@@ -26,7 +37,15 @@ from typing import Any
 
 import tomllib
 
-__all__ = ["PRESETS", "MLPConfig", "build_mlp", "resolve_model_config"]
+__all__ = [
+    "PRESETS",
+    "CNNConfig",
+    "MLPConfig",
+    "build_cnn",
+    "build_mlp",
+    "build_model",
+    "resolve_model_config",
+]
 
 
 @dataclass(frozen=True)
@@ -61,13 +80,58 @@ class MLPConfig:
         return out
 
 
+@dataclass(frozen=True)
+class CNNConfig(MLPConfig):
+    """A quantized CNN over images (see the module docstring): per convolution ``filters``,
+    ``padding`` and a max ``pool`` size after its ReLU (0 or 1: none), square ``kernel_size``;
+    then Flatten, the ``hidden`` dense layers (default none) and the logits."""
+
+    hidden: tuple[int, ...] = ()
+    filters: tuple[int, ...] = (4, 8)
+    kernel_size: int = 3
+    padding: tuple[str, ...] = ("same", "valid")
+    pool: tuple[int, ...] = (2, 0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("filters", "padding", "pool"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not self.filters or any(
+            not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in self.filters
+        ):
+            raise ValueError(
+                f"filters must be a non-empty list of positive integers, got {list(self.filters)}"
+            )
+        for name in ("padding", "pool"):
+            if len(getattr(self, name)) != len(self.filters):
+                raise ValueError(
+                    f"{name} must have one entry per convolution ({len(self.filters)}), got "
+                    f"{list(getattr(self, name))}"
+                )
+        if any(p not in ("valid", "same") for p in self.padding):
+            raise ValueError(f"padding entries must be valid or same, got {list(self.padding)}")
+        if any(not isinstance(p, int) or isinstance(p, bool) or p < 0 for p in self.pool):
+            raise ValueError(f"pool entries must be integers >= 0, got {list(self.pool)}")
+        if not isinstance(self.kernel_size, int) or self.kernel_size < 1:
+            raise ValueError(f"kernel_size must be a positive integer, got {self.kernel_size!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        for name in ("filters", "padding", "pool"):
+            out[name] = list(getattr(self, name))
+        return out
+
+
 PRESETS: dict[str, MLPConfig] = {
     "jet": MLPConfig(hidden=(64, 32, 32), f_init=6.0, input_f_init=8.0),
     "digits": MLPConfig(hidden=(32,), f_init=6.0, input_f_init=4.0, weight_f_init=2.0),
+    "cnn": CNNConfig(f_init=6.0, input_f_init=4.0, weight_f_init=2.0),
 }
 """``jet``: 16-64-32-32-5 (hls4ml jet tagging); ``digits``: 64-32-10 (weights start at 2
 fractional bits: half of the Glorot-initialised weights start pruned, which moved the whole
-digits front to about 0.6-0.7x the adders at equal accuracy, ``benchmarks/digits/RESULTS.md``)."""
+digits front to about 0.6-0.7x the adders at equal accuracy, ``benchmarks/digits/RESULTS.md``);
+``cnn`` (image datasets, the digits as 8x8x1): QConv2D 4x3x3 same -> ReLU -> MaxPool 2 ->
+QConv2D 8x3x3 valid -> ReLU -> Flatten -> QDense, with the digits preset's quantizer starts."""
 
 
 def resolve_model_config(model: str | None, n_features: int, n_classes: int) -> MLPConfig:
@@ -89,36 +153,63 @@ def resolve_model_config(model: str | None, n_features: int, n_classes: int) -> 
             data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"{path}: not valid TOML: {err}") from None
-    known = {f.name for f in fields(MLPConfig)} - {"extra"}
+    kind = CNNConfig if "filters" in data else MLPConfig
+    known = {f.name for f in fields(kind)} - {"extra"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{path}: unknown key(s) {unknown} (known: {sorted(known)})")
-    if "hidden" not in data:
-        raise ValueError(f"{path}: missing required key 'hidden' (a list of layer widths)")
-    return MLPConfig(**data)
+    if kind is MLPConfig and "hidden" not in data:
+        raise ValueError(
+            f"{path}: missing required key 'hidden' (a list of layer widths; or 'filters' "
+            "for a CNN)"
+        )
+    try:
+        return kind(**data)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
-def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str = "hgq_mlp") -> Any:
-    """``QInput -> (QDense -> QActivation(relu))* -> QDense [-> QActivation]`` as a Sequential."""
-    import keras
+def build_model(
+    config: MLPConfig, n_features: int, n_classes: int, *, image_shape: tuple[int, ...] | None
+) -> Any:
+    """:func:`build_cnn` for a :class:`CNNConfig` (which needs ``image_shape``, the dataset's
+    ``(rows, cols, channels)``), :func:`build_mlp` otherwise."""
+    if isinstance(config, CNNConfig):
+        if image_shape is None:
+            raise ValueError(
+                "a CNN model needs an image dataset (such as digits, 8x8x1 images); this "
+                f"dataset has {n_features} flat features and no image shape"
+            )
+        return build_cnn(config, image_shape, n_classes)
+    return build_mlp(config, n_features, n_classes)
 
-    from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
 
-    common = {
+def _common(config: MLPConfig) -> dict[str, Any]:
+    return {
         "granularity": config.granularity,
         "gamma": config.gamma,
         "grad_scale_on": config.grad_scale_on,
     }
-    layers: list[Any] = [
-        keras.Input(shape=(n_features,)),
-        QInput(
-            f_init=config.input_f_init,
-            round_mode=config.round_mode,
-            overflow=config.overflow,
-            name="inp_q",
-            **common,
-        ),
-    ]
+
+
+def _input_quantizer(config: MLPConfig) -> Any:
+    from hgq_train.layers import QInput
+
+    return QInput(
+        f_init=config.input_f_init,
+        round_mode=config.round_mode,
+        overflow=config.overflow,
+        name="inp_q",
+        **_common(config),
+    )
+
+
+def _dense_head(config: MLPConfig, n_classes: int) -> list[Any]:
+    """``(QDense -> QActivation(relu))* -> QDense [-> QActivation]`` of ``config``."""
+    from hgq_train.layers import QActivation, QDense, QDenseBatchNorm
+
+    common = _common(config)
+    layers: list[Any] = []
     dense = QDenseBatchNorm if config.batch_norm else QDense
     for n, width in enumerate(config.hidden):
         layers.append(
@@ -166,4 +257,65 @@ def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str =
                 **common,
             )
         )
+    return layers
+
+
+def build_cnn(
+    config: CNNConfig, image_shape: tuple[int, ...], n_classes: int, *, name: str = "hgq_cnn"
+) -> Any:
+    """``Reshape(image) -> QInput -> (QConv2D -> QActivation(relu) [-> QMaxPool2D])* -> Flatten
+    -> dense head`` as a Sequential taking flat samples of ``prod(image_shape)`` features
+    (row-major, channels last), so the data stay as flat as an MLP's."""
+    import math
+
+    import keras
+
+    from hgq_train.layers import QActivation, QConv2D, QConv2DBatchNorm, QMaxPool2D
+
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (rows, cols, channels), got {image_shape}")
+    common = _common(config)
+    conv = QConv2DBatchNorm if config.batch_norm else QConv2D
+    layers: list[Any] = [
+        keras.Input(shape=(math.prod(image_shape),)),
+        keras.layers.Reshape(tuple(image_shape), name="image"),
+        _input_quantizer(config),
+    ]
+    for n, (filters, padding, pool) in enumerate(zip(config.filters, config.padding, config.pool)):
+        layers.append(
+            conv(
+                filters,
+                config.kernel_size,
+                padding=padding,
+                f_init=config.f_init,
+                round_mode=config.round_mode,
+                sign_bits=config.sign_bits,
+                kernel_f_init=config.weight_f_init,
+                kernel_init_bits=config.weight_init_bits or None,
+                name=f"conv{n}",
+                **common,
+            )
+        )
+        layers.append(
+            QActivation(
+                "relu",
+                f_init=config.f_init,
+                round_mode=config.round_mode,
+                overflow=config.overflow,
+                name=f"conv_relu{n}",
+                **common,
+            )
+        )
+        if pool > 1:
+            layers.append(QMaxPool2D(pool, name=f"pool{n}"))
+    layers.append(keras.layers.Flatten(name="flatten"))
+    layers += _dense_head(config, n_classes)
     return keras.Sequential(layers, name=name)
+
+
+def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str = "hgq_mlp") -> Any:
+    """``QInput -> (QDense -> QActivation(relu))* -> QDense [-> QActivation]`` as a Sequential."""
+    import keras
+
+    layers = [keras.Input(shape=(n_features,)), _input_quantizer(config)]
+    return keras.Sequential([*layers, *_dense_head(config, n_classes)], name=name)

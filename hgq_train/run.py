@@ -233,7 +233,7 @@ def run_training(options: TrainOptions) -> RunResult:
     from hgq_train.callbacks import hgq_callbacks
     from hgq_train.data import load_dataset
     from hgq_train.ebops import ebops
-    from hgq_train.models import build_mlp, resolve_model_config
+    from hgq_train.models import build_model, resolve_model_config
     from hgq_train.run_state import commit_epoch
     from hgq_train.training import compile_hgq, get_hgq_loss, train_dataset
 
@@ -268,7 +268,9 @@ def run_training(options: TrainOptions) -> RunResult:
         model = hgq_train.load_model(str(model_path), compile=True)
         _check_data_fits(model, data, model_path)
     else:
-        model = build_mlp(model_config, data.n_features, data.n_classes)
+        model = build_model(
+            model_config, data.n_features, data.n_classes, image_shape=data.image_shape
+        )
         _write_json(
             config_path,
             {**settings, "model_config": model_config.to_dict(), "epochs": epochs},

@@ -37,6 +37,7 @@ import numpy as np
 from keras import ops
 
 from hgq_hw.cost_features import table_bits
+from hgq_hw.fixed import TensorType
 from hgq_hw.spec import (
     MAX_TABLE_INPUT_BITS,
     InputSpec,
@@ -45,7 +46,7 @@ from hgq_hw.spec import (
     RequantizeSpec,
     TableSpec,
 )
-from hgq_train.layers.base import Bits, HGQLayer, SpecContext, flat_int, spec_name
+from hgq_train.layers.base import Bits, HGQLayer, SpecContext, spec_int, spec_name
 from hgq_train.quantizers.layer import Quantizer
 
 __all__ = ["TABLE_FUNCTIONS", "QActivation", "QInput", "QuantizerLayer", "table_ebops_tensor"]
@@ -95,9 +96,9 @@ class QuantizerLayer(Quantizer, HGQLayer):
             RequantizeSpec(
                 name=name,
                 inputs=(source,),
-                k=flat_int(k),
-                i=flat_int(i),
-                f=flat_int(f),
+                k=spec_int(k, context),
+                i=spec_int(i, context),
+                f=spec_int(f, context),
                 round=self.round_mode,
                 overflow=context.overflow or self.overflow,
             )
@@ -125,9 +126,9 @@ class QInput(QuantizerLayer):
         return [
             InputSpec(
                 name=spec_name(self.name),
-                k=flat_int(k),
-                i=flat_int(i),
-                f=flat_int(f),
+                k=spec_int(k, context),
+                i=spec_int(i, context),
+                f=spec_int(f, context),
                 round=self.round_mode,
                 overflow=context.overflow or self.overflow,
             )
@@ -305,24 +306,26 @@ class QActivation(QuantizerLayer):
             overflow=quantize_in.overflow,
         )
         tables, table_of = self._tables(quantize_in)
-        k, i, f = self.output_quantizer.kif()
+        k, i, f = (spec_int(a, context) for a in self.output_quantizer.kif())
         return [
             quantize_in,
             TableSpec(
                 name=name,
                 inputs=(quantize_in.name,),
                 tables=tables,
-                table_of=table_of,
-                k=flat_int(k),
-                i=flat_int(i),
-                f=flat_int(f),
+                table_of=table_of.reshape(k.shape),
+                k=k,
+                i=i,
+                f=f,
             ),
         ]
 
     def _tables(self, quantize_in: RequantizeSpec) -> tuple[list[np.ndarray], np.ndarray]:
         """Every element's table, computed by this (calibrated) layer itself on a grid of all
-        raw inputs: row ``n`` holds ``raw_min + n`` (modulo the element's range) everywhere."""
+        raw inputs: row ``n`` holds ``raw_min + n`` (modulo the element's range) everywhere.
+        ``table_of`` is flat (row-major), whatever the tensor's shape."""
         t = quantize_in.type
+        t = TensorType(t.k.reshape(-1), t.i.reshape(-1), t.f.reshape(-1))
         width = t.width
         widest = int(np.max(width, initial=0))
         if widest > MAX_TABLE_INPUT_BITS:

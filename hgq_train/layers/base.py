@@ -7,8 +7,8 @@ training loss use; :func:`model_graph` lists a model's layers with the layers th
 ``Sequential`` model, or a functional one whose layers each read one tensor).
 
 Bits travel between layers as flat per-element arrays (numpy float64, or tensors for the
-loss): the spec's tensors are flat and row-major, so a ``Flatten`` or ``Reshape`` changes
-nothing.
+loss), row-major, so a ``Flatten`` or ``Reshape`` changes nothing; a layer that works on
+positions reshapes them to its own input shape.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ __all__ = [
     "Bits",
     "HGQLayer",
     "PassThrough",
+    "ReshapeNode",
     "SpecContext",
     "model_graph",
     "node_for",
     "register_pass_through",
+    "spec_int",
     "spec_name",
     "unsupported_layer",
 ]
@@ -54,6 +56,10 @@ class SpecContext:
 
     overflow: Overflow | None = None
     """Overflow mode of every quantizer in the spec (None: each quantizer's own)."""
+    shaped: bool = False
+    """Spec tensors keep the Keras shapes of one sample (channels last; spec schema version 2)
+    and a ``Flatten``/``Reshape`` becomes a spec ``Reshape``. False (a model without spatial
+    layers): every tensor is flat, as in version 1, and reshapes are free."""
 
 
 def spec_name(name: str) -> str:
@@ -78,12 +84,22 @@ def flat_int(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, dtype=np.int64).reshape(-1)
 
 
+def spec_int(a: np.ndarray, context: SpecContext) -> np.ndarray:
+    """``a`` as an int64 array of its own shape when ``context.shaped``, else flat."""
+    a = np.asarray(a, dtype=np.int64)
+    return a.copy() if context.shaped else a.reshape(-1)
+
+
 class HGQLayer:
     """Mixin of the quantized layers: each computes its own EBOPs and its own spec layers.
 
     ``input_bits`` is the flat per-element bit width of the layer's input (None when the input
-    is not quantized, e.g. the model input or a dense accumulator).
+    is not quantized, e.g. the model input or a dense accumulator). ``spatial``: the layer
+    works on positions (convolutions, pools), so its spec needs shaped tensors
+    (:attr:`SpecContext.shaped`).
     """
+
+    spatial: bool = False
 
     def output_bits(self, input_bits: Any, source: Bits) -> Any:
         """Bits of this layer's output elements (flat), or None if the output is unquantized."""
@@ -114,6 +130,22 @@ class PassThrough(HGQLayer):
         return []
 
 
+class ReshapeNode(PassThrough):
+    """A ``Flatten`` or ``Reshape``: a spec ``Reshape`` to its output shape when the spec is
+    shaped (nothing when the shape does not change, on flat specs, or before the input
+    quantizer, whose ``Input`` then takes the reshaped shape)."""
+
+    def to_spec(self, inputs: tuple[str, ...], context: SpecContext) -> list[LayerSpec]:
+        if not inputs or not context.shaped:
+            return []
+        shape = tuple(int(n) for n in self.layer.output.shape[1:])
+        if shape == tuple(int(n) for n in self.layer.input.shape[1:]):
+            return []
+        from hgq_hw.spec import ReshapeSpec
+
+        return [ReshapeSpec(name=spec_name(self.name), inputs=inputs, shape=shape)]
+
+
 PASS_THROUGH: dict[type, type[HGQLayer]] = {}
 """Keras layer classes that carry values through unchanged, with their adapter."""
 
@@ -123,13 +155,16 @@ def register_pass_through(cls: type, adapter: type[HGQLayer] = PassThrough) -> N
     PASS_THROUGH[cls] = adapter
 
 
-for _cls in (keras.layers.Flatten, keras.layers.Reshape, keras.layers.Dropout):
-    register_pass_through(_cls)
+register_pass_through(keras.layers.Flatten, ReshapeNode)
+register_pass_through(keras.layers.Reshape, ReshapeNode)
+register_pass_through(keras.layers.Dropout)
 
 
 def unsupported_layer(layer: keras.layers.Layer) -> ValueError:
     """The error for a layer that EBOPs and export do not know (names the layer)."""
-    known = ["QInput", "QActivation", "QDense", "QDenseBatchNorm"]
+    known = ["QInput", "QActivation", "QDense", "QDenseBatchNorm", "QConv1D", "QConv2D"]
+    known += ["QConv1DBatchNorm", "QConv2DBatchNorm", "QMaxPool1D", "QMaxPool2D"]
+    known += ["QAvgPool1D", "QAvgPool2D"]
     known += [cls.__name__ for cls in PASS_THROUGH]
     return ValueError(
         f"layer {layer.name!r} ({type(layer).__name__}) is not supported by hgq_train yet "

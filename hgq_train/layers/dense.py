@@ -14,7 +14,7 @@ from hgq_train.quantizers import fixed_np, fixed_ops
 from hgq_train.quantizers.config import GradScaleOn, Granularity, f_shape, grad_scale, parse_round
 from hgq_train.quantizers.layer import BitRange, BitsRegularizer
 
-__all__ = ["QDense", "QDenseBatchNorm"]
+__all__ = ["FusedBatchNorm", "QDense", "QDenseBatchNorm"]
 
 
 @keras.saving.register_keras_serializable(package="hgq_train")
@@ -95,14 +95,18 @@ class QDense(keras.layers.Layer, HGQLayer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
-    def build(self, input_shape: tuple[int | None, ...]) -> None:
+    def kernel_shape_for(self, input_shape: tuple[int | None, ...]) -> tuple[int, ...]:
+        """The kernel's shape for inputs of ``input_shape`` (``ValueError`` if they do not fit);
+        the last axis is the output (``units``)."""
         if len(input_shape) != 2 or input_shape[-1] is None:
             raise ValueError(
                 f"{type(self).__name__} {self.name!r} needs inputs of shape (batch, features), "
                 f"got {tuple(input_shape)}; add a Flatten layer before it"
             )
-        n_in = int(input_shape[-1])
-        self.kernel_shape = (n_in, self.units)
+        return (int(input_shape[-1]), self.units)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.kernel_shape = self.kernel_shape_for(input_shape)
         regularizer = BitsRegularizer(self.gamma) if self.gamma else None
         constraint = BitRange(self.f_min, self.f_max)
         init = keras.initializers.Constant(self.f_init)
@@ -202,9 +206,13 @@ class QDense(keras.layers.Layer, HGQLayer):
             bq = b
         return wq, bq, ops.broadcast_to(fr_w, self.kernel_shape), fr_b
 
+    def linear(self, x: Any, kernel: Any, bias: Any) -> Any:
+        """The layer's linear map with a given kernel and bias: ``x @ kernel + bias``."""
+        return ops.matmul(x, kernel) + bias
+
     def call(self, x: Any, training: bool | None = None) -> Any:
         wq, bq, _, _ = self.quantized_weights(x, training)
-        return ops.matmul(x, wq) + bq
+        return self.linear(x, wq, bq)
 
     # -- bits -------------------------------------------------------------------------------------
 
@@ -267,39 +275,26 @@ class QDense(keras.layers.Layer, HGQLayer):
         ]
 
 
-@keras.saving.register_keras_serializable(package="hgq_train")
-class QDenseBatchNorm(QDense):
-    """:class:`QDense` followed by a batch normalization that is folded into the kernel and bias
-    before they are quantized (so the exported layer is a plain quantized Dense).
+class FusedBatchNorm:
+    """Mixin: a batch normalization after the layer's linear map, folded into the kernel and
+    bias before they are quantized (so the exported layer is the plain quantized layer).
 
-    Training normalizes with the batch statistics of ``x @ kernel + bias`` and updates the moving
+    Training normalizes with the batch statistics of the linear map ``linear(x, kernel, bias)``
+    (over the batch and, for a convolution, every output position) and updates the moving
     mean / variance (``momentum``); inference folds the moving statistics:
-    ``w = kernel * s``, ``b = (bias - mean) * s + beta`` with ``s = gamma_bn / sqrt(var + eps)``.
+    ``w = kernel * s``, ``b = (bias - mean) * s + beta`` with ``s = gamma_bn / sqrt(var + eps)``
+    per output channel (the kernel's last axis). Mix in before the layer class.
     """
 
     def __init__(
-        self, units: int, *, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs: Any
+        self, *args: Any, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs: Any
     ) -> None:
-        super().__init__(units, **kwargs)
+        super().__init__(*args, **kwargs)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
         if epsilon <= 0:
             raise ValueError(f"epsilon must be positive, got {epsilon}")
         self.momentum, self.epsilon = float(momentum), float(epsilon)
-
-    def magnitude_f(self, kernel: np.ndarray) -> np.ndarray:
-        """Fractional bits that give every weight of ``kernel`` ``kernel_init_bits`` significant
-        bits (shape of ``kernel_f``); zero weights get ``f_init``."""
-        w = np.abs(np.asarray(kernel, dtype=np.float64))
-        with np.errstate(divide="ignore"):
-            f = np.where(
-                w > 0, self.kernel_init_bits - 1 - np.floor(np.log2(w)), np.float64(self.f_init)
-            )
-        shape = f_shape(self.kernel_shape, self.granularity)
-        shared = tuple(a for a, n in enumerate(shape) if n == 1 and self.kernel_shape[a] > 1)
-        if shared:
-            f = np.min(f, axis=shared, keepdims=True)
-        return np.clip(f.reshape(shape), self.f_min, self.f_max).astype(np.float32)
 
     def _build_extra(self, units: int) -> None:
         self.bn_gamma = self.add_weight(name="bn_gamma", shape=(units,), initializer="ones")
@@ -317,9 +312,10 @@ class QDenseBatchNorm(QDense):
     def real_weights(self, x: Any = None, training: bool | None = None) -> tuple[Any, Any]:
         kernel, bias = super().real_weights()
         if training and x is not None:
-            y = ops.matmul(x, kernel) + bias
-            mean = ops.mean(y, axis=0)
-            var = ops.var(y, axis=0)
+            y = self.linear(x, kernel, bias)
+            axes = tuple(range(len(y.shape) - 1))
+            mean = ops.mean(y, axis=axes)
+            var = ops.var(y, axis=axes)
             m = self.momentum
             self.moving_mean.assign(m * self.moving_mean + (1 - m) * ops.stop_gradient(mean))
             self.moving_var.assign(m * self.moving_var + (1 - m) * ops.stop_gradient(var))
@@ -327,3 +323,11 @@ class QDenseBatchNorm(QDense):
             mean, var = self.moving_mean, self.moving_var
         s = self.bn_gamma / ops.sqrt(var + self.epsilon)
         return kernel * s, (bias - mean) * s + self.bn_beta
+
+
+@keras.saving.register_keras_serializable(package="hgq_train")
+class QDenseBatchNorm(FusedBatchNorm, QDense):
+    """:class:`QDense` followed by a batch normalization that is folded into the kernel and bias
+    before they are quantized (so the exported layer is a plain quantized Dense); see
+    :class:`FusedBatchNorm`. Extra parameters ``momentum`` (default 0.99) and ``epsilon``
+    (1e-3)."""

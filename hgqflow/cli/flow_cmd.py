@@ -65,7 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="runs/flow", help="run folder (default runs/flow)")
     parser.add_argument("--dataset", default=d.dataset, help="digits (default), jets or FILE.npz")
     parser.add_argument("--data", help="data file for --dataset jets")
-    parser.add_argument("--model", help="model preset or .toml (default: sized from the data)")
+    parser.add_argument(
+        "--model",
+        help="model preset (jet, digits, cnn) or .toml (default: sized from the data)",
+    )
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--beta", default=d.beta, help=f"beta schedule (default {d.beta})")
     parser.add_argument("--seed", type=int, default=d.seed)

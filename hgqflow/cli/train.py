@@ -142,7 +142,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_data_args(train, required=False)
     train.set_defaults(dataset="digits")
     train.add_argument(
-        "--model", help="preset (jet, digits) or a .toml file; default: sized from the data"
+        "--model",
+        help="preset (jet, digits, cnn: the digits as 8x8x1 images) or a .toml file; default: "
+        "sized from the data",
     )
     train.add_argument("--epochs", type=int, default=20)
     train.add_argument(
@@ -221,7 +223,6 @@ def _export(args: argparse.Namespace) -> int:
     from hgq_train.archive import check_keras_archive  # standard library only
 
     check_keras_archive(model_path)  # not empty, truncated or another kind of file
-    import numpy as np
 
     from hgq_train.run import export_checkpoint
     from hgqflow.cli.spec_cmds import spec_summary
@@ -236,9 +237,8 @@ def _export(args: argparse.Namespace) -> int:
         name=args.name,
         **exporting,
     )
-    dense = result.spec.dense_layers()
-    weights = sum(layer.weight_raw.size for layer in dense)
-    pruned = sum(int(np.count_nonzero(layer.weight_raw == 0)) for layer in dense)
+    weights = int(result.spec.metadata["weights"])  # Dense and Conv kernels, from the export
+    pruned = int(result.spec.metadata["pruned_weights"])
     print(spec_summary(result.path))
     print(
         f"EBOPs {result.ebops:.0f}; pruned {pruned}/{weights} weights "

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import keras
+import numpy as np
 import pytest
 
-from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QInput
-from hgq_train.models import PRESETS, build_mlp, resolve_model_config
+from hgq_train.layers import (
+    QActivation,
+    QConv2D,
+    QConv2DBatchNorm,
+    QDense,
+    QDenseBatchNorm,
+    QInput,
+    QMaxPool2D,
+)
+from hgq_train.models import PRESETS, CNNConfig, build_mlp, build_model, resolve_model_config
 
 
 def _widths(model) -> list[int]:
@@ -15,7 +25,7 @@ def _widths(model) -> list[int]:
 def test_presets() -> None:
     assert _widths(build_mlp(resolve_model_config("jet", 16, 5), 16, 5)) == [64, 32, 32, 5]
     assert _widths(build_mlp(resolve_model_config("digits", 64, 10), 64, 10)) == [32, 10]
-    assert set(PRESETS) == {"jet", "digits"}
+    assert set(PRESETS) == {"jet", "digits", "cnn"}
 
 
 def test_default_is_sized_from_the_data() -> None:
@@ -102,3 +112,42 @@ def test_mlp_start_bits_are_options() -> None:
     assert np.all(model.get_layer("relu0").f.numpy() == 2.0)
     model = build_mlp(replace(config, weight_init_bits=2.0), 64, 10)
     assert model.get_layer("dense0").kernel_init_bits == 2.0
+
+
+def test_cnn_preset_is_the_digits_image_network(digits) -> None:
+    assert digits.image_shape == (8, 8, 1)
+    config = resolve_model_config("cnn", digits.n_features, digits.n_classes)
+    model = build_model(config, 64, 10, image_shape=digits.image_shape)
+    kinds = [type(layer) for layer in model.layers]
+    assert kinds == [
+        keras.layers.Reshape, QInput, QConv2D, QActivation, QMaxPool2D, QConv2D, QActivation,
+        keras.layers.Flatten, QDense,
+    ]  # fmt: skip
+    shapes = [tuple(layer.output.shape[1:]) for layer in model.layers]
+    assert shapes == [
+        (8, 8, 1), (8, 8, 1), (8, 8, 4), (8, 8, 4), (4, 4, 4), (2, 2, 8), (2, 2, 8), (32,), (10,)
+    ]  # fmt: skip
+    # the flat samples are the images row by row: the first conv sees pixel (r, c) at r*8+c
+    x = np.zeros((1, 64), dtype="float32")
+    x[0, 3 * 8 + 5] = 1.0
+    image = keras.Model(model.inputs[0], model.get_layer("image").output)(x)
+    assert np.argwhere(np.asarray(image)[0, :, :, 0]).tolist() == [[3, 5]]
+
+
+def test_cnn_toml_and_its_refusals(tmp_path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'filters = [3, 2, 2]\npadding = ["valid", "same", "valid"]\npool = [0, 2, 0]\n'
+        "kernel_size = 2\nhidden = [5]\nbatch_norm = true\n"
+    )
+    config = resolve_model_config(str(path), 49, 3)
+    assert isinstance(config, CNNConfig) and config.to_dict()["filters"] == [3, 2, 2]
+    model = build_model(config, 49, 3, image_shape=(7, 7, 1))
+    assert [la.filters for la in model.layers if isinstance(la, QConv2DBatchNorm)] == [3, 2, 2]
+    assert tuple(model.output_shape) == (None, 3)
+    with pytest.raises(ValueError, match="needs an image dataset"):
+        build_model(config, 49, 3, image_shape=None)
+    bad = tmp_path / "b.toml"
+    bad.write_text('filters = [3, 2]\npadding = ["same"]\npool = [0, 0]\n')
+    with pytest.raises(ValueError, match=r"b.toml: padding must have one entry per convolution"):
+        resolve_model_config(str(bad), 49, 3)

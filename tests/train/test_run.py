@@ -152,3 +152,28 @@ def test_method_and_export_options_map_to_the_library() -> None:
     assert flow.weight_init_bits == 3.0 and flow.fold_rounding is False
     with pytest.raises(ValueError, match="--weight-init-bits must be >= 0"):
         TrainOptions(out=Path("r"), weight_init_bits=-1).check()
+
+
+def test_cnn_run_trains_resumes_and_exports_bit_exactly(tmp_path: Path) -> None:
+    """``hgq train --model cnn``: the digits as 8x8x1 images, one epoch, resumed for a second,
+    then ``hgq export``'s path (calibration on the training split, bit-exact proof)."""
+    from hgq_train.run import export_checkpoint, run_training
+
+    seed = 3
+    print(f"seed {seed}")
+    run = tmp_path / "run"
+    first = run_training(
+        TrainOptions(out=run, model="cnn", epochs=1, seed=seed, verbose=0, jit=False)
+    )
+    config = json.loads((run / "config.json").read_text())["model_config"]
+    assert config["filters"] == [4, 8] and config["pool"] == [2, 0]
+    second = run_training(
+        TrainOptions(out=run, model="cnn", epochs=2, seed=seed, verbose=0, resume=True, jit=False)
+    )
+    assert (first.epochs_done, second.epochs_done, second.resumed_from) == (1, 2, 1)
+    exported = export_checkpoint(run / "model.keras", tmp_path / "cnn.json", say=lambda _: None)
+    assert exported.checked == 1293  # every training sample, bit for bit
+    assert exported.spec.input_shape == (8, 8, 1)
+    assert [layer.kind for layer in exported.spec.layers][:5] == [
+        "Input", "Conv", "ReLU", "Requantize", "MaxPool"
+    ]  # fmt: skip
