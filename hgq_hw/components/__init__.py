@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hgq_hw.components.dense import DenseLayer
 from hgq_hw.components.max import MaxPool
+from hgq_hw.components.merge import Merge
 from hgq_hw.components.network import Network
 from hgq_hw.components.registry import COMPONENTS, component_for, register_component
 from hgq_hw.components.relu import ReLU
@@ -21,6 +22,7 @@ __all__ = [
     "COMPONENTS",
     "DenseLayer",
     "MaxPool",
+    "Merge",
     "Network",
     "ReLU",
     "Requantize",

@@ -16,6 +16,9 @@ The passes, in order (the only place they are written down):
    no consumer reads.
 5. **layers with timing**: in spec order, each live layer is planned where its inputs arrive
    (their stage and delay), so every tensor is computed once and may feed several layers.
+   A layer whose inputs arrive in different stages (branches of different latency into a
+   merge) is planned in the latest one; its planner delays the earlier inputs by registers
+   (:attr:`~hgq_hw.plan.base.LayerPlanner.balances_inputs`, :mod:`hgq_hw.plan.merge`).
 6. **totals**: latency (the two I/O registers plus the output tensor's stage) and registers.
 """
 
@@ -298,10 +301,10 @@ def plan_network(
     for layer in compute:
         sources = [arrival[s] for s in layer.inputs]
         stage = max(s for s, _ in sources)
-        if any(s != stage for s, _ in sources):
+        if any(s != stage for s, _ in sources) and not planner_for(layer).balances_inputs:
             raise SpecError(
-                "its inputs arrive in different pipeline stages, which the hardware cannot "
-                "align yet",
+                f"its inputs arrive in different pipeline stages, which a {layer.kind} layer "
+                "cannot align",
                 layer=layer.name,
                 field="inputs",
             )
@@ -309,11 +312,12 @@ def plan_network(
             in_types=tuple(types[s] for s in layer.inputs),
             out_type=types[layer.name],
             stage=stage,
-            t_in=max(t for _, t in sources),
+            t_in=max(t for s, t in sources if s == stage),
             pipeline_levels=pipeline_levels,
             depth_slack=depth_slack,
             unread=unread[layer.name],
             in_shapes=tuple(spec.shape(s) for s in layer.inputs),
+            in_arrivals=tuple(sources),
         )
         try:
             plan = planner_for(layer).plan(layer, ctx)
