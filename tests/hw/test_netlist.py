@@ -74,6 +74,7 @@ def run_both_writers(spec, levels: int, tmp_path, seed: int) -> int:
     (tmp_path / "top_d.v").write_text(direct.verilog)
     (tmp_path / "top_a.v").write_text(icarus_kick(amaranth.verilog))
     x = random_raw_inputs(spec, 40, seed)
+    x = x.reshape(len(x), -1)  # an N-d spec's samples, flattened as the bus carries them
     want = plan(x)
     words = plan.in_layout.pack(x)
     w_in, w_out = plan.in_layout.width, plan.out_layout.width
