@@ -10,6 +10,8 @@ QInput (first)        ``Input`` (its round and overflow modes)
 QDense(BatchNorm)     ``Dense`` (batch norm folded; pruned = raw 0)
 QActivation relu      ``ReLU`` then ``Requantize``
 QActivation linear    ``Requantize``
+Add/Subtract          ``Add`` / ``Subtract`` (two quantized tensors)
+Multiply/Concatenate  ``Multiply`` / ``Concatenate`` (``axis`` of one sample)
 Flatten/Reshape       nothing (spec tensors are flat, row-major)
 Dropout               nothing (identity in inference)
 (end)                 ``Output``
@@ -85,10 +87,16 @@ def build_spec_layers(model: keras.Model, context: SpecContext) -> list[LayerSpe
     tensor: dict[str, str | None] = {}  # Keras layer -> spec tensor holding its output
     last: str | None = None
     for (layer, reads), node in zip(graph, nodes):
-        source = tensor[reads[0]] if reads else None
-        specs = node.to_spec(() if source is None else (source,), context)
+        sources = tuple(tensor[name] for name in reads)
+        if len(sources) > 1 and None in sources:
+            raise ValueError(f"merge layer {layer.name!r} reads a tensor that is not quantized")
+        source = sources[0] if len(sources) == 1 else None
+        if len(sources) > 1:
+            specs = node.to_spec(sources, context)  # type: ignore[arg-type]
+        else:
+            specs = node.to_spec(() if source is None else (source,), context)
         layers.extend(specs)
-        tensor[layer.name] = specs[-1].name if specs else source
+        tensor[layer.name] = specs[-1].name if specs else source  # type: ignore[assignment]
         last = tensor[layer.name]
     if last is None:
         raise ValueError(
