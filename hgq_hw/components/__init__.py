@@ -9,6 +9,7 @@ cycles. :data:`COMPONENTS` maps plan classes to components (:func:`register_comp
 
 from __future__ import annotations
 
+from hgq_hw.components.delay import Delay
 from hgq_hw.components.dense import DenseLayer
 from hgq_hw.components.max import MaxPool
 from hgq_hw.components.merge import Merge
@@ -20,6 +21,7 @@ from hgq_hw.components.reshape import Reshape
 
 __all__ = [
     "COMPONENTS",
+    "Delay",
     "DenseLayer",
     "MaxPool",
     "Merge",

@@ -7,7 +7,8 @@ dropped low bits; :class:`ConvPlan` and :class:`AvgPoolPlan`: the same over the 
 input; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`ReshapePlan`: wiring;
 :class:`MaxPlan`: compare-and-select trees; :class:`AddPlan`, :class:`SubtractPlan`,
 :class:`MultiplyPlan`: element-wise merges of two tensors, :class:`ConcatenatePlan`: wiring,
-each delaying the earlier of its inputs), with latency, registers and adder counts. A plan
+each delaying the earlier of its inputs; :class:`DelayPlan`: the shared delay lines that
+bring a tensor to a later stage), with latency, registers and adder counts. A plan
 evaluates the pipelined design exactly (``plan(x_raw)``), saves and loads as JSON
 (:func:`save_plan`, :func:`load_plan`), and is what the Amaranth components
 (:mod:`hgq_hw.components`) build and what reports read.
@@ -30,6 +31,7 @@ from hgq_hw.plan.base import (
     register_planner,
 )
 from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
+from hgq_hw.plan.delay import DelayPlan, plan_delay
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
 from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
@@ -71,6 +73,7 @@ __all__ = [
     "ConcatenatePlan",
     "ConcatenatePlanner",
     "ConvPlan",
+    "DelayPlan",
     "DensePlan",
     "DensePlanner",
     "ElementwisePlanner",
@@ -103,6 +106,7 @@ __all__ = [
     "multiplier_delay",
     "narrowing",
     "plan_concatenate",
+    "plan_delay",
     "plan_dense",
     "plan_elementwise",
     "plan_max",

@@ -19,11 +19,16 @@ The passes, in order (the only place they are written down):
    A layer whose inputs arrive in different stages (branches of different latency into a
    merge) is planned in the latest one; its planner delays the earlier inputs by registers
    (:attr:`~hgq_hw.plan.base.LayerPlanner.balances_inputs`, :mod:`hgq_hw.plan.merge`).
+   **shared delay lines** (``share_delays``): those delays become delay-line layers
+   (:class:`~hgq_hw.plan.DelayPlan`), one chain per delayed tensor tapped at every stage a
+   merge reads it in (the merges then read the taps, undelayed), so a skip connection into
+   several merges pays its registers once.
 6. **totals**: latency (the two I/O registers plus the output tensor's stage) and registers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Sequence
@@ -47,7 +52,9 @@ from hgq_hw.plan.base import (
     type_from_json,
     type_to_json,
 )
+from hgq_hw.plan.delay import plan_delay
 from hgq_hw.plan.demand import unread_low_bits
+from hgq_hw.plan.merge import MergePlan
 from hgq_hw.plan.timing import Stager
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import LayerSpec, ModelSpec, SpecError
@@ -261,14 +268,65 @@ def _totals(
     return latency, registers
 
 
+def _share_delays(
+    plans: list[LayerPlan],
+    arrival: dict[str, tuple[int, int]],
+    types: dict[str, TensorType],
+    input_name: str,
+    taken: set[str],
+) -> list[LayerPlan]:
+    """The merges' input delays as shared :class:`~hgq_hw.plan.delay.DelayPlan` chains (the
+    module docstring's pass), each placed right after the producer of its tensor."""
+    need: dict[str, set[int]] = {}
+    for plan in plans:
+        if isinstance(plan, MergePlan):
+            for source, d in zip(plan.inputs, plan.delays):
+                if d:
+                    need.setdefault(source, set()).add(plan.stage)
+    if not need:
+        return plans
+    taps: dict[tuple[str, int], str] = {}
+    chains: dict[str, list[LayerPlan]] = {}
+    for tensor in need:
+        previous, stage, t = tensor, *arrival[tensor]
+        for target in sorted(need[tensor]):
+            name = f"{tensor}_s{target}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            delay = plan_delay(
+                types[tensor], target - stage, name=name, source=previous, stage=stage, t_in=t
+            )
+            chains.setdefault(tensor, []).append(delay)
+            taps[(tensor, target)] = name
+            previous, stage, t = name, target, 0
+    out: list[LayerPlan] = list(chains.get(input_name, []))
+    for plan in plans:
+        if isinstance(plan, MergePlan) and any(plan.delays):
+            inputs = tuple(
+                taps[(s, plan.stage)] if d else s for s, d in zip(plan.inputs, plan.delays)
+            )
+            plan = dataclasses.replace(plan, inputs=inputs, delays=(0,) * len(inputs))
+            plan = dataclasses.replace(plan, registers=plan.count_registers())
+        out.append(plan)
+        out.extend(chains.get(plan.name, []))
+    return out
+
+
 def plan_network(
-    spec: ModelSpec, *, pipeline_levels: int = 0, depth_slack: int | None = None
+    spec: ModelSpec,
+    *,
+    pipeline_levels: int = 0,
+    depth_slack: int | None = None,
+    share_delays: bool = True,
 ) -> NetworkPlan:
     """Plan the hardware of ``spec`` (the passes of the module docstring).
 
     ``pipeline_levels``: stage budget in adder levels (``>= 0``; 0: no register inside the
     datapath). ``depth_slack``: the adder-count / depth trade-off of every adder graph (see
-    :func:`hgq_hw.cmvm.solve`). A spec the hardware cannot build raises
+    :func:`hgq_hw.cmvm.solve`). ``share_delays`` (default True): the delays that balance the
+    inputs of merges become shared delay lines (the module docstring); False keeps each
+    merge's own register chains. A spec the hardware cannot build raises
     :class:`~hgq_hw.spec.SpecError` naming the layer.
     """
     if not isinstance(spec, ModelSpec):
@@ -325,6 +383,9 @@ def plan_network(
             raise err.located(layer=layer.name) from None
         plans.append(plan)
         arrival[layer.name] = (plan.out_stage, plan.t_out)
+    if share_delays:
+        taken = {layer.name for layer in spec.layers}
+        plans = _share_delays(plans, arrival, types, spec.input.name, taken)
     # 6. totals
     in_type, out_type = types[spec.input.name], types[output_tensor]
     latency, registers = _totals(in_type, out_type, plans, output_tensor)

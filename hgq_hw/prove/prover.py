@@ -123,7 +123,8 @@ def _layer_expect(spec_layer: Any, layer_plan: Any) -> Callable[[np.ndarray], np
 
 
 def _check_layers(wanted: Sequence[str], spec: ModelSpec, plan: Any) -> list[str]:
-    built = [lp.name for lp in plan.layers]
+    known = {layer.name for layer in spec.layers}
+    built = [lp.name for lp in plan.layers if lp.name in known]  # not the delay lines
     merges = {lp.name for lp in plan.layers if len(lp.inputs) != 1}
     for name in wanted:
         if name in merges:
@@ -133,7 +134,6 @@ def _check_layers(wanted: Sequence[str], spec: ModelSpec, plan: Any) -> list[str
             )
         if name in built:
             continue
-        known = {layer.name for layer in spec.layers}
         why = (
             "its tensor never reaches the Output, so it is not built"
             if name in plan.unused

@@ -11,7 +11,15 @@ from hgq_hw.components import Network
 from hgq_hw.cost_features import spec_features
 from hgq_hw.fixed import TensorType
 from hgq_hw.layout import BusLayout
-from hgq_hw.plan import AddPlan, MergePlan, MultiplyPlan, NetworkPlan, balance, plan_network
+from hgq_hw.plan import (
+    AddPlan,
+    DelayPlan,
+    MergePlan,
+    MultiplyPlan,
+    NetworkPlan,
+    balance,
+    plan_network,
+)
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import evaluate, infer_types
 from hgq_hw.spec import (
@@ -55,9 +63,15 @@ def test_plan_equals_reference_on_random_graphs() -> None:
         x = _flat_inputs(spec, 40, seed)
         want = _flat_reference(spec, x)
         for levels in (0, 1, 2):
-            plan = plan_network(spec, pipeline_levels=levels)
+            shared = plan_network(spec, pipeline_levels=levels)
+            assert NetworkPlan.from_json(shared.to_json()) == shared, (seed, levels)
+            assert np.array_equal(shared(x), want), f"seed {seed}, levels {levels}"
+            plan = plan_network(spec, pipeline_levels=levels, share_delays=False)
             assert NetworkPlan.from_json(plan.to_json()) == plan, (seed, levels)
-            assert np.array_equal(plan(x), want), f"seed {seed}, levels {levels}"
+            assert np.array_equal(plan(x), want), f"seed {seed}, levels {levels}, own delays"
+            assert shared.registers <= plan.registers + sum(
+                p.latency for p in shared.layers if isinstance(p, DelayPlan)
+            )  # sharing never costs more data bits (a delay line adds only its valid bits)
             merges = [p for p in plan.layers if isinstance(p, MergePlan)]
             kinds += len(merges)
             delayed += sum(max(p.delays) > 0 for p in merges)
@@ -105,7 +119,7 @@ def _skip_spec(multiply: bool = True) -> ModelSpec:
 @pytest.mark.parametrize("levels", [1, 2])
 def test_skip_connection_is_delayed_by_the_branch_latency(levels: int) -> None:
     spec = _skip_spec()
-    plan = plan_network(spec, pipeline_levels=levels)
+    plan = plan_network(spec, pipeline_levels=levels, share_delays=False)
     q, add, mul, cat = (plan.layer(n) for n in ("q", "add", "mul", "cat"))
     assert isinstance(add, AddPlan) and isinstance(mul, MultiplyPlan)
     assert q.out_stage > 0
@@ -119,6 +133,29 @@ def test_skip_connection_is_delayed_by_the_branch_latency(levels: int) -> None:
     x = random_raw_inputs(spec, 64, 5)
     assert np.array_equal(plan(x), _flat_reference(spec, x))
     check_stream(Network(plan), plan.in_type, plan.out_type, x, plan(x), gaps=0.3, seed=5)
+
+
+@pytest.mark.parametrize("levels", [1, 2])
+def test_shared_delay_line_taps_the_skip_for_every_merge(levels: int) -> None:
+    """x feeds three merges in later stages: one chain of Delay layers, tapped for each."""
+    spec = _skip_spec()
+    own = plan_network(spec, pipeline_levels=levels, share_delays=False)
+    shared = plan_network(spec, pipeline_levels=levels)
+    delays = [p for p in shared.layers if isinstance(p, DelayPlan)]
+    x_bits = BusLayout.of(shared.in_type).width
+    last = max(own.layer(n).stage for n in ("add", "mul", "cat"))
+    assert delays and delays[0].inputs == ("x",)
+    assert sum(d.latency for d in delays) == last  # one chain up to the last merge
+    assert sum(d.registers for d in delays) == last * (x_bits + 1)
+    for name in ("add", "mul", "cat"):
+        merge = shared.layer(name)
+        assert merge.delays == (0,) * len(merge.inputs)
+        assert merge.stage == own.layer(name).stage
+    assert shared.latency == own.latency and shared.registers < own.registers
+    assert NetworkPlan.from_json(shared.to_json()) == shared
+    x = random_raw_inputs(spec, 64, 6)
+    assert np.array_equal(shared(x), _flat_reference(spec, x))
+    check_stream(Network(shared), shared.in_type, shared.out_type, x, shared(x), gaps=0.3, seed=6)
 
 
 def test_balance_and_refusal_of_layers_that_cannot_align(monkeypatch) -> None:
@@ -154,11 +191,13 @@ def test_register_count_matches_elaboration_on_a_graph(monkeypatch) -> None:
         return result
 
     monkeypatch.setattr(pipeline.Delayer, "at", counting_at)
-    net = Network.from_spec(_skip_spec(), pipeline_levels=2)
-    rtlil.convert(net, ports=[net.i_stream.payload, net.i_stream.valid, net.o_stream.valid])
-    valid_bits = sum(s.latency for s in net.plan.layers) + 2
-    io_bits = net.in_layout.width + net.out_layout.width
-    assert sum(made) + valid_bits + io_bits == net.registers
+    for share in (False, True):
+        made.clear()
+        net = Network(plan_network(_skip_spec(), pipeline_levels=2, share_delays=share))
+        rtlil.convert(net, ports=[net.i_stream.payload, net.i_stream.valid, net.o_stream.valid])
+        valid_bits = sum(s.latency for s in net.plan.layers) + 2
+        io_bits = net.in_layout.width + net.out_layout.width
+        assert sum(made) + valid_bits + io_bits == net.registers, share
 
 
 @pytest.mark.sim
