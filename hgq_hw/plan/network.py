@@ -20,9 +20,10 @@ The passes, in order (the only place they are written down):
    merge) is planned in the latest one; its planner delays the earlier inputs by registers
    (:attr:`~hgq_hw.plan.base.LayerPlanner.balances_inputs`, :mod:`hgq_hw.plan.merge`).
    **shared delay lines** (``share_delays``): those delays become delay-line layers
-   (:class:`~hgq_hw.plan.DelayPlan`), one chain per delayed tensor tapped at every stage a
-   merge reads it in (the merges then read the taps, undelayed), so a skip connection into
-   several merges pays its registers once.
+   (:class:`~hgq_hw.plan.DelayPlan`), one chain per tensor that several merges read delayed,
+   tapped at every stage one reads it in (the merges then read the taps, undelayed), so a
+   skip connection into several merges pays its registers once; a tensor delayed for one
+   merge only keeps that merge's own chain.
 6. **totals**: latency (the two I/O registers plus the output tensor's stage) and registers.
 """
 
@@ -277,12 +278,17 @@ def _share_delays(
 ) -> list[LayerPlan]:
     """The merges' input delays as shared :class:`~hgq_hw.plan.delay.DelayPlan` chains (the
     module docstring's pass), each placed right after the producer of its tensor."""
+    readers: dict[str, set[str]] = {}
     need: dict[str, set[int]] = {}
     for plan in plans:
         if isinstance(plan, MergePlan):
             for source, d in zip(plan.inputs, plan.delays):
                 if d:
+                    readers.setdefault(source, set()).add(plan.name)
                     need.setdefault(source, set()).add(plan.stage)
+    # a tensor delayed for one merge only keeps that merge's own chain (a delay line would
+    # add its valid bits and save nothing)
+    need = {tensor: stages for tensor, stages in need.items() if len(readers[tensor]) > 1}
     if not need:
         return plans
     taps: dict[tuple[str, int], str] = {}
@@ -302,11 +308,15 @@ def _share_delays(
             previous, stage, t = name, target, 0
     out: list[LayerPlan] = list(chains.get(input_name, []))
     for plan in plans:
-        if isinstance(plan, MergePlan) and any(plan.delays):
+        if isinstance(plan, MergePlan) and any(
+            s in need and d for s, d in zip(plan.inputs, plan.delays)
+        ):
+            shared = [s in need and d > 0 for s, d in zip(plan.inputs, plan.delays)]
             inputs = tuple(
-                taps[(s, plan.stage)] if d else s for s, d in zip(plan.inputs, plan.delays)
+                taps[(s, plan.stage)] if tap else s for s, tap in zip(plan.inputs, shared)
             )
-            plan = dataclasses.replace(plan, inputs=inputs, delays=(0,) * len(inputs))
+            delays = tuple(0 if tap else d for d, tap in zip(plan.delays, shared))
+            plan = dataclasses.replace(plan, inputs=inputs, delays=delays)
             plan = dataclasses.replace(plan, registers=plan.count_registers())
         out.append(plan)
         out.extend(chains.get(plan.name, []))
