@@ -10,18 +10,22 @@ from hgq_hw.plan import NetworkPlan, plan_network
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import evaluate, infer_types, quantize_inputs, to_real
 from hgq_hw.spec import (
+    AddSpec,
     AvgPoolSpec,
+    ConcatenateSpec,
     ConvSpec,
     DenseSpec,
     InputSpec,
     MaxPoolSpec,
     ModelSpec,
+    MultiplySpec,
     OutputSpec,
     Padding,
     ReLUSpec,
     RequantizeSpec,
     ReshapeSpec,
     SpecError,
+    SubtractSpec,
     TableSpec,
     load,
     loads,
@@ -29,13 +33,16 @@ from hgq_hw.spec import (
 )
 
 __all__ = [
+    "AddSpec",
     "AvgPoolSpec",
+    "ConcatenateSpec",
     "ConvSpec",
     "DenseSpec",
     "FixedType",
     "InputSpec",
     "MaxPoolSpec",
     "ModelSpec",
+    "MultiplySpec",
     "NetworkPlan",
     "OutputSpec",
     "Overflow",
@@ -45,6 +52,7 @@ __all__ = [
     "ReshapeSpec",
     "Round",
     "SpecError",
+    "SubtractSpec",
     "TableSpec",
     "TensorType",
     "evaluate",

@@ -25,7 +25,14 @@ hardware too):
                  is free. :mod:`hgq_train` charges a table activation the same;
 ``compare_bits`` for every maximum over a window (MaxPool, :func:`max_features`), the output
                  element's width times the comparisons it needs (distinct sources - 1): one
-                 comparator and one multiplexer of about that width each.
+                 comparator and one multiplexer of about that width each;
+``add_bits``     for every ``Add``/``Subtract`` of two tensors (:func:`merge_features`), the
+                 width of each output element that needs an adder (both operands live; for a
+                 Subtract also a lone negated second operand).
+
+A ``Multiply`` of two tensors adds ``sum(bits_a * bits_b)`` to ``ebops`` (element widths of
+both operands, sign bits included: a multiplier of two variables, EBOPs-style); a
+``Concatenate`` is wiring and costs nothing.
 
 :class:`CostModel` is a non-negative linear model ``LUTs ~ sum(c[name] * feature[name])`` fitted
 by ``benchmarks/cost_model/fit.py`` on generated designs (xc7 LUTs through Yosys); the
@@ -46,13 +53,16 @@ from hgq_hw.fixed import TensorType
 from hgq_hw.lowering import flat_layer, pool_sources
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import (
+    AddSpec,
     AvgPoolSpec,
     ConvSpec,
     DenseSpec,
     LayerSpec,
     MaxPoolSpec,
     ModelSpec,
+    MultiplySpec,
     RequantizeSpec,
+    SubtractSpec,
     TableSpec,
 )
 
@@ -63,6 +73,7 @@ __all__ = [
     "dense_features",
     "load_cost_model",
     "max_features",
+    "merge_features",
     "register_features",
     "spec_features",
     "table_bits",
@@ -70,7 +81,7 @@ __all__ = [
 
 DENSE_FEATURES = ("ebops", "fanout_bits", "neg_bits", "weight_bits", "weights", "out_bits")
 """Features of one Dense layer, in order."""
-FEATURES = (*DENSE_FEATURES, "act_bits", "table_bits", "compare_bits")
+FEATURES = (*DENSE_FEATURES, "act_bits", "table_bits", "compare_bits", "add_bits")
 """Features of a network, in order (the Dense ones summed over its layers)."""
 
 DEFAULT_COEFFICIENTS = Path(__file__).with_name("cost_xc7.json")
@@ -170,8 +181,30 @@ def _maxpool_features(layer: MaxPoolSpec, types: dict[str, TensorType]) -> dict[
     return max_features(_flat_type(types[layer.name]), sources.tolist())
 
 
+def merge_features(
+    kind: str, a: TensorType, b: TensorType, out_type: TensorType
+) -> dict[str, float]:
+    """What an element-wise merge of tensors of types ``a`` and ``b`` (output ``out_type``)
+    adds: ``ebops`` for a ``"Multiply"`` (``bits_a * bits_b`` per element), ``add_bits`` for an
+    ``"Add"`` or ``"Subtract"`` (the module docstring)."""
+    wa, wb = (np.asarray(t.width).reshape(-1) for t in (a, b))
+    wo = np.asarray(out_type.width).reshape(-1)
+    if kind == "Multiply":
+        return {"ebops": float(np.sum(wa * wb))}
+    needs = (wo > 0) & (wb > 0) & ((wa > 0) | (kind == "Subtract"))
+    return {"add_bits": float(np.sum(np.where(needs, wo, 0)))}
+
+
+def _merge_layer_features(layer: LayerSpec, types: dict[str, TensorType]) -> dict[str, float]:
+    a, b = (types[s] for s in layer.inputs)
+    return merge_features(layer.kind, a, b, types[layer.name])
+
+
 register_features(DenseSpec, _dense_layer_features)
 register_features(TableSpec, _table_features)
+register_features(AddSpec, _merge_layer_features)
+register_features(SubtractSpec, _merge_layer_features)
+register_features(MultiplySpec, _merge_layer_features)
 register_features(RequantizeSpec, _requantize_features)
 register_features(ConvSpec, _window_dense_features)
 register_features(AvgPoolSpec, _window_dense_features)

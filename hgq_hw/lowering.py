@@ -10,7 +10,9 @@ Every tensor below the spec is flattened in C (row-major, channels-last) order: 
 * an ``AvgPool`` is a Dense layer with weight ``2**-log2(window)`` on each window element of its
   channel and no bias (:func:`avgpool_as_dense`);
 * a ``MaxPool`` output element is the maximum of the input elements :func:`pool_sources` lists;
-* a ``Reshape`` is the identity, and ``Requantize``/``ReLU``/``Output`` are element-wise.
+* a ``Reshape`` is the identity, and ``Requantize``/``ReLU``/``Output`` are element-wise;
+* ``Add``/``Subtract``/``Multiply`` are element-wise on two tensors of one shape, and a
+  ``Concatenate`` output element is one element of one input (:func:`concat_sources`).
 
 :func:`flat_layer` gives the layer that does over the flattened tensors what a spec layer does
 over its N-d ones: what the planner, the prove reference writer and the cost features work on.
@@ -29,6 +31,7 @@ import numpy as np
 
 from hgq_hw.spec import (
     AvgPoolSpec,
+    ConcatenateSpec,
     ConvSpec,
     DenseSpec,
     LayerSpec,
@@ -39,9 +42,11 @@ from hgq_hw.spec import (
 
 __all__ = [
     "FlatAvgPoolSpec",
+    "FlatConcatenateSpec",
     "FlatConvSpec",
     "FlatMaxPoolSpec",
     "avgpool_as_dense",
+    "concat_sources",
     "conv_as_dense",
     "flat_layer",
     "pool_sources",
@@ -72,6 +77,34 @@ class FlatMaxPoolSpec(MaxPoolSpec):
     @property
     def sources(self) -> tuple[tuple[int, ...], ...]:
         return tuple(tuple(int(e) for e in row) for row in pool_sources(self, self.in_shape))
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlatConcatenateSpec(ConcatenateSpec):
+    """A ``Concatenate`` over its flattened inputs of spec shapes ``in_shapes``: output element
+    ``j`` is element ``sources[j][1]`` of input ``sources[j][0]`` (:func:`concat_sources`).
+    Never in a spec file; planned as a ``Concatenate`` plan (wiring)."""
+
+    in_shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def sources(self) -> tuple[tuple[int, int], ...]:
+        return concat_sources(self.in_shapes, self.axis)
+
+
+def concat_sources(in_shapes: Sequence[Sequence[int]], axis: int) -> tuple[tuple[int, int], ...]:
+    """``(input, flat element)`` of every element of the flattened (C order) concatenation of
+    tensors of ``in_shapes`` along ``axis`` (negative counts from the end), in output order.
+    Along the last axis the inputs' rows interleave: ``a[0, :], b[0, :], a[1, :], ...``."""
+    shapes = [tuple(int(n) for n in s) for s in in_shapes]
+    ndim = len(shapes[0])
+    axis = axis % ndim
+    parts = [
+        np.stack(np.broadcast_arrays(n, np.arange(math.prod(s)).reshape(s)), axis=-1)
+        for n, s in enumerate(shapes)
+    ]
+    joined = np.concatenate(parts, axis=axis).reshape(-1, 2)
+    return tuple((int(n), int(e)) for n, e in joined)
 
 
 def window_taps(
@@ -164,7 +197,8 @@ def avgpool_as_dense(layer: AvgPoolSpec, in_shape: Sequence[int]) -> FlatAvgPool
 def flat_layer(layer: LayerSpec, in_shapes: Sequence[Sequence[int]]) -> LayerSpec:
     """``layer`` over flattened (C-order) tensors, its inputs of N-d shapes ``in_shapes``:
     a Conv or AvgPool as its Dense form, a Requantize with flattened ``k``/``i``/``f``; every
-    MaxPool a :class:`FlatMaxPoolSpec` (its window sources); every other layer as it is
+    MaxPool a :class:`FlatMaxPoolSpec` (its window sources), every Concatenate a
+    :class:`FlatConcatenateSpec`; every other layer as it is
     (element-wise kinds, Reshape, Dense)."""
     if isinstance(layer, ConvSpec):
         return conv_as_dense(layer, in_shapes[0])
@@ -178,6 +212,13 @@ def flat_layer(layer: LayerSpec, in_shapes: Sequence[Sequence[int]]) -> LayerSpe
             strides=layer.strides,
             padding=layer.padding,
             in_shape=tuple(int(n) for n in in_shapes[0]),
+        )
+    if isinstance(layer, ConcatenateSpec) and not isinstance(layer, FlatConcatenateSpec):
+        return FlatConcatenateSpec(
+            name=layer.name,
+            inputs=layer.inputs,
+            axis=layer.axis,
+            in_shapes=tuple(tuple(int(n) for n in s) for s in in_shapes),
         )
     if isinstance(layer, RequantizeSpec) and layer.k.ndim != 1:
         return RequantizeSpec(

@@ -16,6 +16,15 @@ With ``spatial=1`` or ``2`` the chain starts on a channels-last ``(length, chann
 -> (ReLU) -> (MaxPool | AvgPool (-> Requantize))`` (``"valid"``/``"same"`` padding, strides, pruned
 kernels and whole pruned taps, zero-width channels), then a ``Reshape`` to 1-d and the Dense
 chain above. ``spatial=0`` (the default) draws exactly the specs it always drew.
+
+With ``merges > 0`` the spec becomes a graph: after the chain come ``merges`` blocks, each an
+``Add``, ``Subtract``, ``Multiply`` or ``Concatenate`` of the latest tensor with a skip
+connection (an earlier tensor of the same shape, the Input included), with itself, or with a
+new branch (``Dense -> Requantize`` from any earlier 1-d tensor, so the branches differ in
+depth and latency); a tensor thus feeds several layers. A requantizer follows a Multiply
+(and often an Add or Subtract) so widths stay bounded, and a ``Dense -> Requantize`` tail
+now and then puts the merge in the middle of the network. ``merges=0`` (the default) draws
+exactly the chains it always drew.
 """
 
 from __future__ import annotations
@@ -28,22 +37,36 @@ from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import (
     MAX_TABLE_INPUT_BITS,
+    AddSpec,
     AvgPoolSpec,
+    ConcatenateSpec,
     ConvSpec,
     DenseSpec,
     InputSpec,
     LayerSpec,
     MaxPoolSpec,
     ModelSpec,
+    MultiplySpec,
     OutputSpec,
     Padding,
     ReLUSpec,
     RequantizeSpec,
     ReshapeSpec,
+    SubtractSpec,
     TableSpec,
 )
 
-__all__ = ["JET_LIKE", "jet_like_spec", "random_spec"]
+MERGE_KINDS = ("Add", "Subtract", "Multiply", "Concatenate")
+"""The merge kinds :func:`random_spec` draws with ``merges > 0``."""
+
+_MERGE_CLASSES = {
+    "Add": AddSpec,
+    "Subtract": SubtractSpec,
+    "Multiply": MultiplySpec,
+    "Concatenate": ConcatenateSpec,
+}
+
+__all__ = ["JET_LIKE", "MERGE_KINDS", "jet_like_spec", "random_spec"]
 
 
 def _check_range(name: str, pair: tuple[int, int], lowest: int, highest: int) -> None:
@@ -195,6 +218,8 @@ def random_spec(
     extent: tuple[int, int] = (3, 6),
     channels: tuple[int, int] = (1, 3),
     pool: float = 0.5,
+    merges: int = 0,
+    merge_kinds: Sequence[str] = MERGE_KINDS,
 ) -> ModelSpec:
     """A random valid spec; the same arguments always give the same spec.
 
@@ -238,6 +263,10 @@ def random_spec(
         Inclusive ranges of each spatial size of the input and of the channel counts.
     pool:
         Probability of a pooling layer (Max or Avg, even odds) after each Conv block.
+    merges:
+        Number of merge blocks after the chain (0: a chain; see the module).
+    merge_kinds:
+        The kinds those blocks draw from (a subset of :data:`MERGE_KINDS`).
     """
     if sizes is not None:
         sizes = [int(n) for n in sizes]
@@ -257,6 +286,11 @@ def random_spec(
         raise ValueError(f"table must be a probability in [0, 1], got {table}")
     if not rounds or not overflows:
         raise ValueError("rounds and overflows need at least one mode each")
+    if merges < 0:
+        raise ValueError(f"merges must be >= 0, got {merges}")
+    unknown = sorted(set(merge_kinds) - set(MERGE_KINDS))
+    if unknown or (merges and not merge_kinds):
+        raise ValueError(f"merge_kinds must be some of {MERGE_KINDS}, got {list(merge_kinds)}")
     rng = np.random.default_rng(seed)
 
     def pick(options: Sequence) -> object:
@@ -428,6 +462,47 @@ def random_spec(
                     rng, f"t{index}", layers[-1].name, in_type, act_bits, f_range, zero_width
                 )
             )
+
+    def dense_from(source: str, n_out: int, label: str) -> None:
+        n_in = partial([]).shape(source)[0]
+        w_raw, w_f = _random_weights(rng, n_in, n_out, weight_bits, f_range, prune)
+        b_raw, b_f = _random_weights(rng, 1, n_out, weight_bits, f_range, 0.3)
+        layers.append(
+            DenseSpec(
+                name=f"{label}_dense",
+                inputs=(source,),
+                weight_raw=w_raw,
+                weight_f=w_f,
+                bias_raw=b_raw[0],
+                bias_f=b_f[0],
+            )
+        )
+        requantize(f"{label}_q")
+
+    for index in range(merges):
+        spec_now = partial([])
+        shapes = {layer.name: spec_now.shape(layer.name) for layer in layers}
+        last = layers[-1].name
+        kind = str(pick(list(merge_kinds)))
+        same = [name for name, shape in shapes.items() if shape == shapes[last] and name != last]
+        one_d = [name for name, shape in shapes.items() if len(shape) == 1]
+        draw = rng.random()
+        if kind != "Concatenate" and same and draw < 0.45:
+            other = str(pick(same))  # a skip connection
+        elif draw < 0.55:
+            other = last  # the same tensor twice
+        else:  # a new branch of its own depth
+            size = shapes[last][0] if kind != "Concatenate" else count(0) if sizes is None else 2
+            dense_from(str(pick(one_d)), size, f"branch{index}")
+            other = layers[-1].name
+        pair = (last, other) if rng.random() < 0.5 else (other, last)
+        merge_class = _MERGE_CLASSES[kind]
+        extra = {"axis": -1} if kind == "Concatenate" else {}
+        layers.append(merge_class(name=f"{kind.lower()}{index}", inputs=pair, **extra))
+        if kind == "Multiply" or (kind != "Concatenate" and rng.random() < 0.6):
+            requantize(f"mq{index}")
+        if rng.random() < 0.35:
+            dense_from(layers[-1].name, count(0) if sizes is None else 2, f"tail{index}")
     layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
     return ModelSpec(
         name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}

@@ -31,6 +31,13 @@ Type rules (part of the contract):
   compare-and-select needs): ``f`` the largest live ``f_x``, ``k``/``i`` the smallest holding
   ``[min of the minima, max of the maxima]`` (a width-0 element counts as the value 0).
 * ``Reshape``: the input's types, reshaped (C order).
+* ``Add`` / ``Subtract``: exact, per element ``f = max(f_a, f_b)`` over the live operands
+  (width > 0; a width-0 operand is the value 0), ``k``/``i`` the smallest holding
+  ``[lo_a + lo_b, hi_a + hi_b]`` (``[lo_a - hi_b, hi_a - lo_b]``) at that ``f``; both operands
+  width 0 give the width-0 type.
+* ``Multiply``: exact, ``f = f_a + f_b``, ``k``/``i`` the smallest holding the interval of the
+  product (the extremes of the four corner products); width 0 when either operand is.
+* ``Concatenate``: the inputs' types, concatenated along ``axis``.
 
 Tensors keep their N-d shapes here: :func:`evaluate` takes ``(batch, *input_shape)`` or the
 flattened ``(batch, prod(input_shape))`` and returns ``(batch, *output_shape)``; every file
@@ -63,20 +70,24 @@ from hgq_hw.fixed import (
     type_for_range,
     wrap_raw,
 )
-from hgq_hw.lowering import FlatMaxPoolSpec, pool_sources
+from hgq_hw.lowering import FlatConcatenateSpec, FlatMaxPoolSpec, pool_sources
 from hgq_hw.spec import (
+    AddSpec,
     AvgPoolSpec,
+    ConcatenateSpec,
     ConvSpec,
     DenseSpec,
     InputSpec,
     LayerSpec,
     MaxPoolSpec,
     ModelSpec,
+    MultiplySpec,
     OutputSpec,
     ReLUSpec,
     RequantizeSpec,
     ReshapeSpec,
     SpecError,
+    SubtractSpec,
     TableSpec,
 )
 from hgq_hw.window_reference import avgpool_as_conv, conv_type, eval_conv
@@ -89,6 +100,7 @@ __all__ = [
     "evaluate",
     "infer_types",
     "input_bounds",
+    "merge_type",
     "overflow_edges",
     "predict",
     "quantize_inputs",
@@ -455,6 +467,102 @@ register_rule(
         lambda layer, xs, t: xs[0].reshape(len(xs[0]), *layer.shape),
     ),
 )
+
+
+def merge_type(kind: str, a: TensorType, b: TensorType) -> TensorType:
+    """The exact type of ``a + b``, ``a - b`` or ``a * b`` (``kind`` ``"Add"``, ``"Subtract"``,
+    ``"Multiply"``) element by element, for tensors of one shape (the module's type rules)."""
+    fa, fb = _flat(a), _flat(b)
+    alo, ahi = fa.raw_bounds()
+    blo, bhi = fb.raw_bounds()
+    k, i, f = [], [], []
+    for e in range(fa.shape[0]):
+        live_a, live_b = int(fa.width[e]) > 0, int(fb.width[e]) > 0
+        al, ah, bl, bh = int(alo[e]), int(ahi[e]), int(blo[e]), int(bhi[e])
+        if kind == "Multiply":
+            if not (live_a and live_b):
+                t = type_for_range(0, 0, 0)
+            else:
+                corners = [al * bl, al * bh, ah * bl, ah * bh]
+                t = type_for_range(min(corners), max(corners), int(fa.f[e] + fb.f[e]))
+        else:
+            fs = [int(x.f[e]) for x, live in ((fa, live_a), (fb, live_b)) if live]
+            f_out = max(fs, default=0)
+            sa = f_out - int(fa.f[e]) if live_a else 0
+            sb = f_out - int(fb.f[e]) if live_b else 0
+            al, ah, bl, bh = al << sa, ah << sa, bl << sb, bh << sb
+            lo, hi = (al + bl, ah + bh) if kind == "Add" else (al - bh, ah - bl)
+            t = type_for_range(lo, hi, f_out) if fs else type_for_range(0, 0, 0)
+        k.append(t.k), i.append(t.i), f.append(t.f)
+    return _reshaped(TensorType(np.array(k), np.array(i), np.array(f)), a.shape)
+
+
+def _merge_kind(layer: LayerSpec) -> str:
+    return {AddSpec: "Add", SubtractSpec: "Subtract", MultiplySpec: "Multiply"}[type(layer)]
+
+
+def _eval_merge(layer: LayerSpec, xs: list[np.ndarray], in_types: list[TensorType]) -> np.ndarray:
+    """Exact ``a + b``, ``a - b`` or ``a * b`` at the output's fractional bits."""
+    kind = _merge_kind(layer)
+    a_t, b_t = in_types
+    out_t = merge_type(kind, a_t, b_t)
+    a, b = (x.astype(object) for x in xs)
+    if kind == "Multiply":
+        live = (a_t.width > 0) & (b_t.width > 0)
+        return np.where(live, a * b, 0)
+    shift_a = np.where(a_t.width > 0, out_t.f - a_t.f, 0)
+    shift_b = np.where(b_t.width > 0, out_t.f - b_t.f, 0)
+    pow_a = np.vectorize(lambda s: 1 << int(s), otypes=[object])(shift_a)
+    pow_b = np.vectorize(lambda s: 1 << int(s), otypes=[object])(shift_b)
+    a, b = a * pow_a, b * pow_b
+    return a + b if kind == "Add" else a - b
+
+
+for _kind in (AddSpec, SubtractSpec, MultiplySpec):
+    register_rule(
+        _kind,
+        ReferenceRule(lambda layer, t: merge_type(_merge_kind(layer), t[0], t[1]), _eval_merge),
+    )
+
+
+def _concat_type(layer: ConcatenateSpec, in_types: list[TensorType]) -> TensorType:
+    a, b = in_types
+    axis = layer.resolved_axis(len(a.shape))
+    return TensorType(
+        *(np.concatenate([getattr(a, key), getattr(b, key)], axis=axis) for key in "kif")
+    )
+
+
+def _eval_concat(
+    layer: ConcatenateSpec, xs: list[np.ndarray], in_types: list[TensorType]
+) -> np.ndarray:
+    axis = layer.resolved_axis(len(in_types[0].shape))
+    a, b = xs
+    if a.dtype != b.dtype:
+        a, b = a.astype(object), b.astype(object)
+    return np.concatenate([a, b], axis=axis + 1)
+
+
+def _flat_concat_type(layer: FlatConcatenateSpec, in_types: list[TensorType]) -> TensorType:
+    flat = [_flat(t) for t in in_types]
+    return TensorType(
+        *(
+            np.array([int(getattr(flat[n], key)[e]) for n, e in layer.sources], dtype=np.int64)
+            for key in "kif"
+        )
+    )
+
+
+def _eval_flat_concat(
+    layer: FlatConcatenateSpec, xs: list[np.ndarray], in_types: list[TensorType]
+) -> np.ndarray:
+    flat = [x.reshape(len(x), -1).astype(object) for x in xs]
+    columns = [flat[n][:, e] for n, e in layer.sources]
+    return np.stack(columns, axis=1) if columns else np.zeros((len(xs[0]), 0), dtype=object)
+
+
+register_rule(ConcatenateSpec, ReferenceRule(_concat_type, _eval_concat))
+register_rule(FlatConcatenateSpec, ReferenceRule(_flat_concat_type, _eval_flat_concat))
 
 
 def overflow_edges(spec: ModelSpec, x_raw: np.ndarray) -> np.ndarray:

@@ -27,6 +27,13 @@ Layer kinds (JSON ``"kind"``, class; all fields required):
 * ``Table`` (:class:`TableSpec`): ``tables`` (lists of ``2**w`` raw entries), ``table_of`` (per
   element, an index into ``tables``), ``k``, ``i``, ``f`` (the output type) of the tensor's shape;
   element-wise lookup of the raw input offset by its type's minimum.
+* Merges of two tensors (``inputs`` names two earlier tensors, which may be the same one):
+  ``Add`` (:class:`AddSpec`), ``Subtract`` (:class:`SubtractSpec`, first minus second) and
+  ``Multiply`` (:class:`MultiplySpec`, element-wise product of two variables) read tensors of
+  one shape (no broadcasting) and are exact (types inferred by the reference);
+  ``Concatenate`` (:class:`ConcatenateSpec`): ``axis`` (an integer, negative counts from the
+  end, as in Keras; ``-1``, the channels, is the common case) joins tensors whose other
+  dimensions agree.
 
 On disk a spec is JSON::
 
@@ -39,9 +46,10 @@ On disk a spec is JSON::
 
 Schema versions: version 1 knows ``Input``, ``Dense``, ``Requantize``, ``ReLU`` and ``Output``
 over 1-d tensors; version 2 (:data:`SCHEMA_VERSION`) adds N-d tensors and ``Conv``,
-``MaxPool``, ``AvgPool``, ``Reshape`` and ``Table``. Files of both versions load; :func:`dumps` and
-:func:`save` write the lowest version that expresses the spec
-(:attr:`ModelSpec.required_version`), so a version-1 spec is written byte-identically as before.
+``MaxPool``, ``AvgPool``, ``Reshape``, ``Table``, ``Add``, ``Subtract``, ``Multiply`` and
+``Concatenate``. Files of both versions load; :func:`dumps` and :func:`save` write the lowest
+version that expresses the spec (:attr:`ModelSpec.required_version`), so a version-1 spec is
+written byte-identically as before.
 A version-1 file using a version-2 kind or an N-d tensor is refused naming the layer and field.
 
 Every field is required and unknown fields are refused, so a file either means exactly what it
@@ -104,19 +112,23 @@ __all__ = [
     "PORT_NAMES",
     "RESERVED_NAMES",
     "SCHEMA_VERSION",
+    "AddSpec",
     "AvgPoolSpec",
+    "ConcatenateSpec",
     "ConvSpec",
     "DenseSpec",
     "InputSpec",
     "LayerSpec",
     "MaxPoolSpec",
     "ModelSpec",
+    "MultiplySpec",
     "OutputSpec",
     "Padding",
     "ReLUSpec",
     "RequantizeSpec",
     "ReshapeSpec",
     "SpecError",
+    "SubtractSpec",
     "TableSpec",
     "dumps",
     "is_reserved",
@@ -482,7 +494,17 @@ def _padding(value: Any, name: str) -> Padding:
         raise SpecError(f"expected one of {choices}, got {value!r}", field=name) from None
 
 
+def _decode_axis(value: Any, name: str) -> int:
+    """An integer axis (negative counts from the end)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise SpecError(f"expected an integer axis, got {type(value).__name__}", field=name)
+    if abs(int(value)) > MAX_EXTENT:
+        raise SpecError(f"axis {int(value)} is out of any tensor's dimensions", field=name)
+    return int(value)
+
+
 _NAME = _Codec(_decode_name, lambda v: v, _decode_name)
+_AXIS = _Codec(_decode_axis, int, _decode_axis)
 _SIZES = _Codec(_decode_sizes, list, _decode_sizes)
 _PADDING = _Codec(_padding, lambda v: v.value, _padding)
 _MODEL_NAME = _Codec(_decode_model_name, lambda v: v, _decode_model_name)
@@ -1076,6 +1098,85 @@ class ReshapeSpec(LayerSpec):
         return self.shape
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class _ElementwiseMergeSpec(LayerSpec):
+    """Two tensors of one shape combined element by element, exactly (no broadcasting)."""
+
+    arity: ClassVar[int] = 2
+
+    def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        a, b = input_shapes
+        if a != b:
+            raise SpecError(
+                f"inputs {self.inputs[0]!r} of shape {list(a)} and {self.inputs[1]!r} of shape "
+                f"{list(b)} differ ({self.kind} reads two tensors of one shape)",
+                field="inputs",
+            )
+        return a
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class AddSpec(_ElementwiseMergeSpec):
+    """``y = a + b`` element-wise (Keras ``Add`` of two tensors), exact: ``f`` the larger of the
+    operands' (live ones), ``k``/``i`` the smallest holding the sum's interval."""
+
+    kind: ClassVar[str] = "Add"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class SubtractSpec(_ElementwiseMergeSpec):
+    """``y = a - b`` element-wise (``a`` the first input; Keras ``Subtract``), exact."""
+
+    kind: ClassVar[str] = "Subtract"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MultiplySpec(_ElementwiseMergeSpec):
+    """``y = a * b`` element-wise (Keras ``Multiply`` of two tensors): a product of two
+    variables, exact, ``f = f_a + f_b``, ``k``/``i`` the smallest holding the product's
+    interval (the constant 0 when either operand has width 0)."""
+
+    kind: ClassVar[str] = "Multiply"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ConcatenateSpec(LayerSpec):
+    """The two inputs joined along ``axis`` (Keras ``Concatenate``; negative counts from the
+    end): every other dimension must agree. Values and per-element types move with the
+    elements; over the flattened C-order tensors it is wiring."""
+
+    axis: int = -1
+
+    kind: ClassVar[str] = "Concatenate"
+    arity: ClassVar[int] = 2
+    _codecs: ClassVar[dict[str, _Codec]] = {"axis": _AXIS}
+
+    def resolved_axis(self, ndim: int) -> int:
+        """``axis`` as an index into a shape of ``ndim`` dimensions (SpecError if outside)."""
+        if not -ndim <= self.axis < ndim:
+            raise SpecError(
+                f"axis {self.axis} is outside the inputs' {ndim} dimension(s)", field="axis"
+            )
+        return self.axis % ndim
+
+    def output_shape(self, input_shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        a, b = input_shapes
+        if len(a) != len(b):
+            raise SpecError(
+                f"inputs {self.inputs[0]!r} of shape {list(a)} and {self.inputs[1]!r} of shape "
+                f"{list(b)} differ in their number of dimensions",
+                field="inputs",
+            )
+        axis = self.resolved_axis(len(a))
+        if a[:axis] + a[axis + 1 :] != b[:axis] + b[axis + 1 :]:
+            raise SpecError(
+                f"inputs {self.inputs[0]!r} of shape {list(a)} and {self.inputs[1]!r} of shape "
+                f"{list(b)} differ outside axis {self.axis}",
+                field="inputs",
+            )
+        return (*a[:axis], a[axis] + b[axis], *a[axis + 1 :])
+
+
 _VERSION_1_KINDS = frozenset({"Input", "Dense", "Requantize", "ReLU", "Output"})
 
 LAYER_KINDS: dict[str, type[LayerSpec]] = {
@@ -1091,6 +1192,10 @@ LAYER_KINDS: dict[str, type[LayerSpec]] = {
         AvgPoolSpec,
         ReshapeSpec,
         TableSpec,
+        AddSpec,
+        SubtractSpec,
+        MultiplySpec,
+        ConcatenateSpec,
     )
 }
 """JSON ``"kind"`` -> layer class. A new kind is one more entry; old files are unaffected."""

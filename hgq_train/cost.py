@@ -27,10 +27,19 @@ import numpy as np
 from keras import ops
 
 from hgq_hw.cost_features import FEATURES, CostModel, load_cost_model
+from hgq_hw.spec import ConcatenateSpec, MultiplySpec
 from hgq_train.layers.activation import QActivation, QuantizerLayer, table_ebops_tensor
-from hgq_train.layers.base import Bits, HGQLayer, PassThrough, model_graph, node_for
+from hgq_train.layers.base import (
+    Bits,
+    HGQLayer,
+    PassThrough,
+    model_graph,
+    node_for,
+    read_values,
+)
 from hgq_train.layers.conv import QConv
 from hgq_train.layers.dense import QDense
+from hgq_train.layers.merge import MERGE_LAYERS, Merge
 from hgq_train.layers.pool import QPool
 from hgq_train.quantizers import fixed_np
 
@@ -144,6 +153,22 @@ def register_feature_rule(cls: type, rule: FeatureRule) -> None:
     FEATURE_RULES[cls] = rule
 
 
+def _merge_rule(layer: Any, input_bits: Any, source: Bits) -> dict[str, Any]:
+    """A Multiply adds ``sum(bits_a * bits_b)`` to ``ebops``; an Add / Subtract adds its
+    (estimated, :mod:`hgq_train.layers.merge`) output bits to ``add_bits``; a Concatenate
+    costs nothing."""
+    node = Merge(layer)
+    if node.spec_class is ConcatenateSpec:
+        return {}
+    if node.spec_class is MultiplySpec:
+        return {"ebops": node.ebops(input_bits, source)}
+    return {"add_bits": ops.sum(node.output_bits(input_bits, source))}
+
+
+for _cls in MERGE_LAYERS:
+    register_feature_rule(_cls, _merge_rule)
+
+
 def _rule_for(layer: Any) -> FeatureRule | None:
     for cls in type(layer).__mro__:
         if cls in FEATURE_RULES:
@@ -159,8 +184,8 @@ def _walk(model: keras.Model, source: Bits) -> Iterator[tuple[Any, HGQLayer, boo
     hardware: dict[str, bool] = {}
     for layer, reads in model_graph(model):
         node = node_for(layer)
-        input_bits = bits[reads[0]] if reads else None
-        after = hardware[reads[0]] if reads else False
+        input_bits = read_values(bits, reads)
+        after = any(hardware[name] for name in reads)
         yield layer, node, after, input_bits
         bits[layer.name] = node.output_bits(input_bits, source)
         hardware[layer.name] = after or not isinstance(node, PassThrough)

@@ -26,7 +26,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from hgq_train.layers.base import Bits, model_graph, node_for, unsupported_layer
+from hgq_train.layers.base import Bits, model_graph, node_for, read_values, unsupported_layer
 
 __all__ = [
     "ebops",
@@ -45,7 +45,7 @@ def layer_costs(
     costs: dict[str, Any] = {}
     for layer, reads in model_graph(model):
         node = node_for(layer)
-        input_bits = bits[reads[0]] if reads else None
+        input_bits = read_values(bits, reads)
         cost = node.ebops(input_bits, source, sign_bits=sign_bits)
         if cost is not None:
             costs[layer.name] = cost

@@ -15,6 +15,8 @@ QConv1D/2D(BatchNorm) ``Conv`` (batch norm folded; pruned = raw 0)
 QMaxPool1D/2D         ``MaxPool``
 QAvgPool1D/2D         ``AvgPool`` (exact sum times 2**-log2(window))
 Flatten/Reshape       nothing in a flat spec; ``Reshape`` in a shaped one
+Add/Subtract          ``Add`` / ``Subtract`` (two quantized tensors)
+Multiply/Concatenate  ``Multiply`` / ``Concatenate`` (``axis`` of one sample)
 Dropout               nothing (identity in inference)
 (end)                 ``Output``
 ====================  ==========================================
@@ -98,10 +100,16 @@ def build_spec_layers(model: keras.Model, context: SpecContext) -> list[LayerSpe
     tensor: dict[str, str | None] = {}  # Keras layer -> spec tensor holding its output
     last: str | None = None
     for (layer, reads), node in zip(graph, nodes):
-        source = tensor[reads[0]] if reads else None
-        specs = node.to_spec(() if source is None else (source,), context)
+        sources = tuple(tensor[name] for name in reads)
+        if len(sources) > 1 and None in sources:
+            raise ValueError(f"merge layer {layer.name!r} reads a tensor that is not quantized")
+        source = sources[0] if len(sources) == 1 else None
+        if len(sources) > 1:
+            specs = node.to_spec(sources, context)  # type: ignore[arg-type]
+        else:
+            specs = node.to_spec(() if source is None else (source,), context)
         layers.extend(specs)
-        tensor[layer.name] = specs[-1].name if specs else source
+        tensor[layer.name] = specs[-1].name if specs else source  # type: ignore[assignment]
         last = tensor[layer.name]
     if last is None:
         raise ValueError(

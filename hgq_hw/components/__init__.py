@@ -9,8 +9,10 @@ cycles. :data:`COMPONENTS` maps plan classes to components (:func:`register_comp
 
 from __future__ import annotations
 
+from hgq_hw.components.delay import Delay
 from hgq_hw.components.dense import DenseLayer
 from hgq_hw.components.max import MaxPool
+from hgq_hw.components.merge import Merge
 from hgq_hw.components.network import Network
 from hgq_hw.components.registry import COMPONENTS, component_for, register_component
 from hgq_hw.components.relu import ReLU
@@ -20,9 +22,11 @@ from hgq_hw.components.table import LookupTable
 
 __all__ = [
     "COMPONENTS",
+    "Delay",
     "DenseLayer",
     "LookupTable",
     "MaxPool",
+    "Merge",
     "Network",
     "ReLU",
     "Requantize",

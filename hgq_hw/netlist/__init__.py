@@ -10,8 +10,10 @@ adder (:func:`hgq_hw.plan.adder_form.adder_form`) is shared with the component.
 
 from __future__ import annotations
 
-from hgq_hw.netlist import dense as _dense  # noqa: F401  (registers its writer)
+from hgq_hw.netlist import delay as _delay  # noqa: F401  (registers its writer)
+from hgq_hw.netlist import dense as _dense  # noqa: F401
 from hgq_hw.netlist import max as _max  # noqa: F401
+from hgq_hw.netlist import merge as _merge  # noqa: F401
 from hgq_hw.netlist import relu as _relu  # noqa: F401
 from hgq_hw.netlist import requantize as _requantize  # noqa: F401
 from hgq_hw.netlist import reshape as _reshape  # noqa: F401

@@ -10,7 +10,10 @@ design exactly (``plan(x_raw)``), saves and loads as JSON (:func:`save_plan`,
 and what reports read.
 dropped low bits; :class:`ConvPlan` and :class:`AvgPoolPlan`: the same over the flattened
 input; :class:`RequantizePlan`: narrowing; :class:`ReLUPlan`; :class:`ReshapePlan`: wiring;
-:class:`MaxPlan`: compare-and-select trees), with latency, registers and adder counts. A plan
+:class:`MaxPlan`: compare-and-select trees; :class:`AddPlan`, :class:`SubtractPlan`,
+:class:`MultiplyPlan`: element-wise merges of two tensors, :class:`ConcatenatePlan`: wiring,
+each delaying the earlier of its inputs; :class:`DelayPlan`: the shared delay lines that
+bring a tensor to a later stage), with latency, registers and adder counts. A plan
 evaluates the pipelined design exactly (``plan(x_raw)``), saves and loads as JSON
 (:func:`save_plan`, :func:`load_plan`), and is what the Amaranth components
 (:mod:`hgq_hw.components`) build and what reports read.
@@ -33,10 +36,24 @@ from hgq_hw.plan.base import (
     register_planner,
 )
 from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
+from hgq_hw.plan.delay import DelayPlan, plan_delay
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
 from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
 from hgq_hw.plan.maxpool import MaxPoolPlanner
+from hgq_hw.plan.merge import (
+    AddPlan,
+    ConcatenatePlan,
+    ConcatenatePlanner,
+    ElementwisePlanner,
+    MergePlan,
+    MultiplyPlan,
+    SubtractPlan,
+    balance,
+    multiplier_delay,
+    plan_concatenate,
+    plan_elementwise,
+)
 from hgq_hw.plan.network import NetworkPlan, load_plan, plan_network, save_plan
 from hgq_hw.plan.relu import ReLUPlan, ReLUPlanner, plan_relu, relu_type
 from hgq_hw.plan.requantize import (
@@ -57,16 +74,23 @@ __all__ = [
     "MUX_DELAY",
     "PLANNERS",
     "PLAN_KINDS",
+    "AddPlan",
     "AvgPoolPlan",
+    "ConcatenatePlan",
+    "ConcatenatePlanner",
     "ConvPlan",
+    "DelayPlan",
     "DensePlan",
     "DensePlanner",
+    "ElementwisePlanner",
     "LayerContext",
     "LayerPlan",
     "LayerPlanner",
     "MaxOp",
     "MaxPlan",
     "MaxPoolPlanner",
+    "MergePlan",
+    "MultiplyPlan",
     "Narrowing",
     "NetworkPlan",
     "PlanError",
@@ -77,16 +101,22 @@ __all__ = [
     "ReshapePlan",
     "ReshapePlanner",
     "Stager",
+    "SubtractPlan",
     "TablePlan",
     "TablePlanner",
     "WindowDensePlanner",
     "adder_delay",
+    "balance",
     "check_placement",
     "clamp_drop",
     "load_plan",
     "max_unread_inputs",
+    "multiplier_delay",
     "narrowing",
+    "plan_concatenate",
+    "plan_delay",
     "plan_dense",
+    "plan_elementwise",
     "plan_max",
     "plan_network",
     "plan_relu",

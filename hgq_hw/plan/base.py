@@ -285,12 +285,20 @@ class LayerContext:
     in_shapes: tuple[tuple[int, ...], ...] = ()
     """The N-d (channels-last) spec shapes of the inputs, whose flattened types are
     ``in_types`` (for planners that read a window's geometry); empty when unknown."""
+    in_arrivals: tuple[tuple[int, int], ...] = ()
+    """``(stage, t)`` at which each input arrives; they differ only for a planner that
+    :attr:`~LayerPlanner.balances_inputs` (then ``stage`` is the latest, ``t_in`` the largest
+    ``t`` in it); empty when unknown (every input at ``(stage, t_in)``)."""
 
 
 class LayerPlanner:
     """Plans one layer kind. Subclasses implement :meth:`plan`; :meth:`check` refuses what the
     hardware cannot build and :meth:`unread_inputs` says which low bits of its inputs the
-    layer never reads (default: it reads every bit)."""
+    layer never reads (default: it reads every bit). A planner with :attr:`balances_inputs`
+    plans layers whose inputs arrive in different stages (it delays the earlier ones); the
+    network refuses such layers for every other planner."""
+
+    balances_inputs: ClassVar[bool] = False
 
     def check(self, layer: LayerSpec, in_types: Sequence[TensorType]) -> None:
         """Raise :class:`SpecError` naming the layer when its hardware cannot be built."""

@@ -16,11 +16,20 @@ The passes, in order (the only place they are written down):
    no consumer reads.
 5. **layers with timing**: in spec order, each live layer is planned where its inputs arrive
    (their stage and delay), so every tensor is computed once and may feed several layers.
+   A layer whose inputs arrive in different stages (branches of different latency into a
+   merge) is planned in the latest one; its planner delays the earlier inputs by registers
+   (:attr:`~hgq_hw.plan.base.LayerPlanner.balances_inputs`, :mod:`hgq_hw.plan.merge`).
+   **shared delay lines** (``share_delays``): those delays become delay-line layers
+   (:class:`~hgq_hw.plan.DelayPlan`), one chain per tensor that several merges read delayed,
+   tapped at every stage one reads it in (the merges then read the taps, undelayed), so a
+   skip connection into several merges pays its registers once; a tensor delayed for one
+   merge only keeps that merge's own chain.
 6. **totals**: latency (the two I/O registers plus the output tensor's stage) and registers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Sequence
@@ -44,7 +53,9 @@ from hgq_hw.plan.base import (
     type_from_json,
     type_to_json,
 )
+from hgq_hw.plan.delay import plan_delay
 from hgq_hw.plan.demand import unread_low_bits
+from hgq_hw.plan.merge import MergePlan
 from hgq_hw.plan.timing import Stager
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import LayerSpec, ModelSpec, SpecError
@@ -258,14 +269,74 @@ def _totals(
     return latency, registers
 
 
+def _share_delays(
+    plans: list[LayerPlan],
+    arrival: dict[str, tuple[int, int]],
+    types: dict[str, TensorType],
+    input_name: str,
+    taken: set[str],
+) -> list[LayerPlan]:
+    """The merges' input delays as shared :class:`~hgq_hw.plan.delay.DelayPlan` chains (the
+    module docstring's pass), each placed right after the producer of its tensor."""
+    readers: dict[str, set[str]] = {}
+    need: dict[str, set[int]] = {}
+    for plan in plans:
+        if isinstance(plan, MergePlan):
+            for source, d in zip(plan.inputs, plan.delays):
+                if d:
+                    readers.setdefault(source, set()).add(plan.name)
+                    need.setdefault(source, set()).add(plan.stage)
+    # a tensor delayed for one merge only keeps that merge's own chain (a delay line would
+    # add its valid bits and save nothing)
+    need = {tensor: stages for tensor, stages in need.items() if len(readers[tensor]) > 1}
+    if not need:
+        return plans
+    taps: dict[tuple[str, int], str] = {}
+    chains: dict[str, list[LayerPlan]] = {}
+    for tensor in need:
+        previous, stage, t = tensor, *arrival[tensor]
+        for target in sorted(need[tensor]):
+            name = f"{tensor}_s{target}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            delay = plan_delay(
+                types[tensor], target - stage, name=name, source=previous, stage=stage, t_in=t
+            )
+            chains.setdefault(tensor, []).append(delay)
+            taps[(tensor, target)] = name
+            previous, stage, t = name, target, 0
+    out: list[LayerPlan] = list(chains.get(input_name, []))
+    for plan in plans:
+        if isinstance(plan, MergePlan) and any(
+            s in need and d for s, d in zip(plan.inputs, plan.delays)
+        ):
+            shared = [s in need and d > 0 for s, d in zip(plan.inputs, plan.delays)]
+            inputs = tuple(
+                taps[(s, plan.stage)] if tap else s for s, tap in zip(plan.inputs, shared)
+            )
+            delays = tuple(0 if tap else d for d, tap in zip(plan.delays, shared))
+            plan = dataclasses.replace(plan, inputs=inputs, delays=delays)
+            plan = dataclasses.replace(plan, registers=plan.count_registers())
+        out.append(plan)
+        out.extend(chains.get(plan.name, []))
+    return out
+
+
 def plan_network(
-    spec: ModelSpec, *, pipeline_levels: int = 0, depth_slack: int | None = None
+    spec: ModelSpec,
+    *,
+    pipeline_levels: int = 0,
+    depth_slack: int | None = None,
+    share_delays: bool = True,
 ) -> NetworkPlan:
     """Plan the hardware of ``spec`` (the passes of the module docstring).
 
     ``pipeline_levels``: stage budget in adder levels (``>= 0``; 0: no register inside the
     datapath). ``depth_slack``: the adder-count / depth trade-off of every adder graph (see
-    :func:`hgq_hw.cmvm.solve`). A spec the hardware cannot build raises
+    :func:`hgq_hw.cmvm.solve`). ``share_delays`` (default True): the delays that balance the
+    inputs of merges become shared delay lines (the module docstring); False keeps each
+    merge's own register chains. A spec the hardware cannot build raises
     :class:`~hgq_hw.spec.SpecError` naming the layer.
     """
     if not isinstance(spec, ModelSpec):
@@ -298,10 +369,10 @@ def plan_network(
     for layer in compute:
         sources = [arrival[s] for s in layer.inputs]
         stage = max(s for s, _ in sources)
-        if any(s != stage for s, _ in sources):
+        if any(s != stage for s, _ in sources) and not planner_for(layer).balances_inputs:
             raise SpecError(
-                "its inputs arrive in different pipeline stages, which the hardware cannot "
-                "align yet",
+                f"its inputs arrive in different pipeline stages, which a {layer.kind} layer "
+                "cannot align",
                 layer=layer.name,
                 field="inputs",
             )
@@ -309,11 +380,12 @@ def plan_network(
             in_types=tuple(types[s] for s in layer.inputs),
             out_type=types[layer.name],
             stage=stage,
-            t_in=max(t for _, t in sources),
+            t_in=max(t for s, t in sources if s == stage),
             pipeline_levels=pipeline_levels,
             depth_slack=depth_slack,
             unread=unread[layer.name],
             in_shapes=tuple(spec.shape(s) for s in layer.inputs),
+            in_arrivals=tuple(sources),
         )
         try:
             plan = planner_for(layer).plan(layer, ctx)
@@ -321,6 +393,9 @@ def plan_network(
             raise err.located(layer=layer.name) from None
         plans.append(plan)
         arrival[layer.name] = (plan.out_stage, plan.t_out)
+    if share_delays:
+        taken = {layer.name for layer in spec.layers}
+        plans = _share_delays(plans, arrival, types, spec.input.name, taken)
     # 6. totals
     in_type, out_type = types[spec.input.name], types[output_tensor]
     latency, registers = _totals(in_type, out_type, plans, output_tensor)

@@ -123,11 +123,17 @@ def _layer_expect(spec_layer: Any, layer_plan: Any) -> Callable[[np.ndarray], np
 
 
 def _check_layers(wanted: Sequence[str], spec: ModelSpec, plan: Any) -> list[str]:
-    built = [lp.name for lp in plan.layers]
+    known = {layer.name for layer in spec.layers}
+    built = [lp.name for lp in plan.layers if lp.name in known]  # not the delay lines
+    merges = {lp.name for lp in plan.layers if len(lp.inputs) != 1}
     for name in wanted:
+        if name in merges:
+            raise ValueError(
+                f"spec {spec.name!r}: cannot prove layer {name!r} on its own: it reads "
+                f"{len(plan.layer(name).inputs)} tensors (a merge is proven within the network)"
+            )
         if name in built:
             continue
-        known = {layer.name for layer in spec.layers}
         why = (
             "its tensor never reaches the Output, so it is not built"
             if name in plan.unused
@@ -139,7 +145,7 @@ def _check_layers(wanted: Sequence[str], spec: ModelSpec, plan: Any) -> list[str
             f"spec {spec.name!r}: cannot prove layer {name!r}: {why} (generated layers: "
             f"{', '.join(built) or 'none'})"
         )
-    return [name for name in built if not wanted or name in wanted]
+    return [name for name in built if (not wanted or name in wanted) and name not in merges]
 
 
 def _design(

@@ -39,7 +39,14 @@ from hgq_hw.spec import (
     TableSpec,
 )
 
-__all__ = ["WRITERS", "ReferenceModule", "layer_module", "network_module", "register_writer"]
+__all__ = [
+    "WRITERS",
+    "ReferenceModule",
+    "joined_type",
+    "layer_module",
+    "network_module",
+    "register_writer",
+]
 
 ElementExprs = list[tuple[list[str], str] | None]
 """Per output element: (declaration lines, name of a signed wire holding its exact raw value),
@@ -211,6 +218,11 @@ def _flat_maxpool(
 register_writer(FlatMaxPoolSpec, _flat_maxpool)
 
 
+def joined_type(types: list[TensorType]) -> TensorType:
+    """The flattened types of several tensors side by side (a merge's reference bus)."""
+    return TensorType(*(np.concatenate([getattr(t, k).ravel() for t in types]) for k in "kif"))
+
+
 def _ports(in_width: int, out_width: int) -> str:
     ports = []
     if in_width:
@@ -231,16 +243,13 @@ def layer_module(
     """The reference of one one-input layer as module ``name(x, y)``.
 
     ``layer`` works on flattened tensors (:func:`hgq_hw.lowering.flat_layer` of a spec layer).
+    A layer of several inputs (a merge) reads them as one bus, side by side (input 0 in the
+    low bits): ``in_type`` is then :func:`joined_type` of them
+    (the writers are in :mod:`hgq_hw.prove.reference_merge`).
 
     ``in_type`` / ``out_type`` are the layer's input and output types (:func:`infer_types`);
     ``drop[e]`` low bits of output element ``e`` are written as zeros (default: none).
     """
-    if len(layer.inputs) != 1:
-        raise SpecError(
-            f"the reference netlist takes one-input layers, {layer.kind} has {len(layer.inputs)}",
-            layer=layer.name,
-            field="inputs",
-        )
     elements = _writer_for(layer)(layer, in_type, out_type)
     drops = [0] * out_type.shape[0] if drop is None else [int(d) for d in drop]
     in_width, out_layout = BusLayout.of(in_type).width, BusLayout.of(out_type)
@@ -282,13 +291,14 @@ def network_module(spec: ModelSpec, *, name: str, prefix: str) -> ReferenceModul
     for layer in spec.layers[1:-1]:
         if layer.name not in live:
             continue
-        source = layer.inputs[0]
-        flat = flat_layer(layer, [spec.shape(source)])
-        sub = layer_module(flat, types[source], types[layer.name], name=prefix + layer.name)
+        flat = flat_layer(layer, [spec.shape(s) for s in layer.inputs])
+        in_type = joined_type([types[s] for s in layer.inputs])
+        sub = layer_module(flat, in_type, types[layer.name], name=prefix + layer.name)
         parts.append(sub.text)
         conns = []
         if sub.in_width:
-            conns.append(f".x({wires[source]})")
+            bus = [wires[s] for s in reversed(layer.inputs) if wires[s] is not None]
+            conns.append(f".x({bus[0] if len(bus) == 1 else '{' + ', '.join(bus) + '}'})")
         wires[layer.name] = None
         if sub.out_width:
             wire = f"t_{layer.name}"
@@ -301,3 +311,6 @@ def network_module(spec: ModelSpec, *, name: str, prefix: str) -> ReferenceModul
         body.append(f"  assign y = {result};")
     body.append("endmodule")
     return ReferenceModule(name, "\n".join(parts + body) + "\n", in_width, out_width)
+
+
+from hgq_hw.prove import reference_merge as _reference_merge  # noqa: E402, F401  (its writers)

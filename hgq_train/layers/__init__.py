@@ -5,7 +5,9 @@ their ``...BatchNorm`` twins), ``QMaxPool1D/2D``, ``QAvgPool1D/2D`` (power-of-tw
 ``QActivation`` (quantized relu or linear, or a table activation: tanh, sigmoid, gelu, swish,
 softplus or a callable). ``keras.layers.Flatten``, ``Reshape`` and ``Dropout`` are supported by
 EBOPs and export as they are (a Flatten/Reshape is a spec ``Reshape`` in the shaped spec of a
-model with convolutions or pools); other Keras layers are not.
+model with convolutions or pools), and so are the merging layers ``Add``, ``Subtract``,
+``Multiply`` and ``Concatenate`` of two quantized tensors in functional models
+(:mod:`hgq_train.layers.merge`); other Keras layers are not.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from hgq_train.layers.activation import QActivation, QInput, QuantizerLayer
 from hgq_train.layers.base import HGQLayer, register_pass_through
 from hgq_train.layers.conv import QConv, QConv1D, QConv1DBatchNorm, QConv2D, QConv2DBatchNorm
 from hgq_train.layers.dense import FusedBatchNorm, QDense, QDenseBatchNorm
+from hgq_train.layers.merge import MERGE_LAYERS, Merge
 from hgq_train.layers.pool import QAvgPool1D, QAvgPool2D, QMaxPool1D, QMaxPool2D, QPool
 from hgq_train.quantizers.layer import Quantizer
 
 __all__ = [
+    "MERGE_LAYERS",
     "FusedBatchNorm",
     "HGQLayer",
+    "Merge",
     "QActivation",
     "QAvgPool1D",
     "QAvgPool2D",

@@ -32,6 +32,7 @@ __all__ = [
     "SpecContext",
     "model_graph",
     "node_for",
+    "read_values",
     "register_pass_through",
     "spec_int",
     "spec_name",
@@ -182,6 +183,16 @@ def node_for(layer: keras.layers.Layer) -> HGQLayer:
     return adapter(layer)
 
 
+def read_values(values: dict[str, Any], reads: tuple[str, ...]) -> Any:
+    """What a layer reading ``reads`` is handed of per-layer ``values`` (bits, spec tensors):
+    None for the model input, the one value, or a tuple for a merge."""
+    if not reads:
+        return None
+    if len(reads) == 1:
+        return values[reads[0]]
+    return tuple(values[name] for name in reads)
+
+
 def _functional_inputs(model: keras.Model) -> dict[str, tuple[str, ...]]:
     """Layer name -> names of the layers it reads, from a functional model's config."""
     out: dict[str, tuple[str, ...]] = {}
@@ -217,8 +228,9 @@ def model_graph(model: keras.Model) -> list[tuple[keras.layers.Layer, tuple[str,
     """``(layer, names of the layers it reads)`` in evaluation order, input layers left out
     (reading an input layer is reading the model input: an empty tuple).
 
-    Raises ``ValueError`` for a layer that reads more than one tensor (no layer kind takes two
-    inputs yet).
+    Raises ``ValueError`` for a layer that reads more than one tensor unless its kind takes
+    that many (a merge, :mod:`hgq_train.layers.merge`, reads two quantized tensors: never
+    the raw model input).
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a keras.Model, got {type(model).__name__}")
@@ -232,10 +244,16 @@ def model_graph(model: keras.Model) -> list[tuple[keras.layers.Layer, tuple[str,
     graph = []
     for layer in layers:
         sources = tuple(name for name in reads.get(layer.name, ()) if name not in inputs)
-        if len(reads.get(layer.name, ())) > 1:
+        read = reads.get(layer.name, ())
+        arity = getattr(PASS_THROUGH.get(type(layer)), "arity", 1)
+        if len(read) > 1 and len(read) != arity:
             raise ValueError(
-                f"layer {layer.name!r} reads {len(reads[layer.name])} tensors; hgq_train layers "
-                "read one"
+                f"layer {layer.name!r} reads {len(read)} tensors; hgq_train layers read one "
+                "(merging layers two)"
+            )
+        if arity > 1 and len(sources) != len(read):
+            raise ValueError(
+                f"merge layer {layer.name!r} reads the model input; quantize it first (QInput)"
             )
         graph.append((layer, sources))
     return graph
