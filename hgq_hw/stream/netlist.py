@@ -1,0 +1,152 @@
+"""A :class:`~hgq_hw.stream.conv.StreamConvPlan` as one flat Verilog-2001 module.
+
+Ports as ``hgq gen`` names them (``clk``, ``rst``, ``i_stream__payload`` one pixel,
+``i_stream__valid``, ``o_stream__payload`` one output pixel, ``o_stream__valid``). Inside, in
+order: the input register, the slot counter and the next trigger (``slot_f``, ``trig``, output
+position ``pos0``/``pos1``), the line buffer (``sr0`` newest .. ``srN``), the window's tap
+enables registered at each firing (``rowok_d``/``colok_d``), the masked window taps, the kernel
+adder graph written by :func:`hgq_hw.netlist.dense.write_dense` (stage 0 reads the window), and
+the output register. Cycle for cycle it is :meth:`StreamConvPlan.run`.
+"""
+
+from __future__ import annotations
+
+from hgq_hw.netlist.dense import write_dense
+from hgq_hw.netlist.layers import Tensor
+from hgq_hw.netlist.text import Net, Netlist, const_bits
+from hgq_hw.stream.conv import StreamConvPlan
+
+__all__ = ["stream_ports", "write_stream_conv"]
+
+
+def _bits(n_values: int) -> int:
+    """Bits of a counter that holds ``0 .. n_values - 1`` (at least 1)."""
+    return max((n_values - 1).bit_length(), 1)
+
+
+def stream_ports(plan: StreamConvPlan) -> list[tuple[str, str, int]]:
+    """``(name, direction, width)`` of the module's ports."""
+    ports = [("clk", "input", 1), ("rst", "input", 1)]
+    for stream, direction, layout in (
+        ("i_stream", "input", plan.pixel_layout),
+        ("o_stream", "output", plan.out_layout),
+    ):
+        if layout.width:
+            ports.append((f"{stream}__payload", direction, layout.width))
+        ports.append((f"{stream}__valid", direction, 1))
+    return ports
+
+
+def _enable(counter: str, width: int, lo: int, hi: int, n_out: int) -> str:
+    """``lo <= counter <= hi`` as a 1-bit expression (constants folded)."""
+    if lo > hi:
+        return "1'b0"
+    terms = []
+    if lo > 0:
+        terms.append(f"({counter} >= {const_bits(lo, width)})")
+    if hi < n_out - 1:
+        terms.append(f"({counter} <= {const_bits(hi, width)})")
+    return " & ".join(terms) if terms else "1'b1"
+
+
+def write_stream_conv(plan: StreamConvPlan, name: str) -> str:
+    """The Verilog text of module ``name`` (deterministic: depends only on the plan and name)."""
+    if not isinstance(plan, StreamConvPlan):
+        raise TypeError(f"plan must be a StreamConvPlan, got {type(plan).__name__}")
+    g = plan.geometry
+    (w0, w1), (_, s1) = g.window, g.strides
+    nl = Netlist()
+    layout = plan.pixel_layout
+    p = layout.width
+    in_payload = nl.reg("in_payload", Net("i_stream__payload", p, False) if p else None)
+    in_valid = nl.reg("in_valid", Net("i_stream__valid", 1, False), reset=True)
+    assert in_valid is not None
+    fw, tw = _bits(g.n_slots), _bits(max(g.trigger(g.out[0] - 1, g.out[1] - 1), 0) + 1)
+    o0w, o1w = _bits(g.out[0]), _bits(g.out[1])
+    t0 = g.trigger(0, 0)
+    d = nl.decls
+    d.append(f"  reg [{fw - 1}:0] slot_f = {const_bits(0, fw)};")
+    d.append(f"  reg [{tw - 1}:0] trig = {const_bits(t0, tw)};")
+    d.append(f"  reg [{o0w - 1}:0] pos0 = {const_bits(0, o0w)};")
+    d.append(f"  reg [{o1w - 1}:0] pos1 = {const_bits(0, o1w)};")
+    d.append("  reg fire_d = 1'b0;")
+    d.append(f"  reg [{w0 - 1}:0] rowok_d = {const_bits(0, w0)};")
+    d.append(f"  reg [{w1 - 1}:0] colok_d = {const_bits(0, w1)};")
+    in_tail = f"(slot_f >= {const_bits(g.n_pixels, fw)})" if g.tail else "1'b0"
+    d.append(f"  wire in_tail = {in_tail};")
+    d.append("  wire slot = in_tail | in_valid;")
+    d.append("  wire fire = slot & (slot_f == trig);")
+    rows = [_enable("pos0", o0w, *g.row_range(a), g.out[0]) for a in range(w0)]
+    cols = [_enable("pos1", o1w, *g.col_range(b), g.out[1]) for b in range(w1)]
+    d.append(f"  wire [{w0 - 1}:0] rowok = {{{', '.join(reversed(rows))}}};")
+    d.append(f"  wire [{w1 - 1}:0] colok = {{{', '.join(reversed(cols))}}};")
+    shift: list[str] = []
+    if p:
+        assert in_payload is not None
+        d.append(f"  wire [{p - 1}:0] slot_pix = in_tail ? {const_bits(0, p)} : in_payload;")
+        for e in range(g.buffer_len):
+            d.append(f"  reg [{p - 1}:0] sr{e} = {const_bits(0, p)};")
+            shift.append(f"      sr{e} <= {'slot_pix' if e == 0 else f'sr{e - 1}'};")
+    d.append("  always @(posedge clk) begin")
+    if shift:
+        d.append("    if (slot) begin")
+        d.extend(shift)
+        d.append("    end")
+    d.append("    if (fire) begin")
+    d.append("      rowok_d <= rowok;")
+    d.append("      colok_d <= colok;")
+    d.append("    end")
+    d.append("  end")
+    last_slot, last0, last1 = const_bits(g.n_slots - 1, fw), g.out[0] - 1, g.out[1] - 1
+    d += [
+        "  always @(posedge clk) begin",
+        "    if (rst) begin",
+        f"      slot_f <= {const_bits(0, fw)};",
+        f"      trig <= {const_bits(t0, tw)};",
+        f"      pos0 <= {const_bits(0, o0w)};",
+        f"      pos1 <= {const_bits(0, o1w)};",
+        "      fire_d <= 1'b0;",
+        "    end else begin",
+        "      if (slot)",
+        f"        slot_f <= (slot_f == {last_slot}) ? {const_bits(0, fw)} : "
+        f"slot_f + {const_bits(1, fw)};",
+        "      fire_d <= fire;",
+        "      if (fire) begin",
+        f"        if (pos1 == {const_bits(last1, o1w)}) begin",
+        f"          pos1 <= {const_bits(0, o1w)};",
+        f"          if (pos0 == {const_bits(last0, o0w)}) begin",
+        f"            pos0 <= {const_bits(0, o0w)};",
+        f"            trig <= {const_bits(t0, tw)};",
+        "          end else begin",
+        f"            pos0 <= pos0 + {const_bits(1, o0w)};",
+        f"            trig <= trig + {const_bits(g.row_step, tw)};",
+        "          end",
+        "        end else begin",
+        f"          pos1 <= pos1 + {const_bits(1, o1w)};",
+        f"          trig <= trig + {const_bits(s1, tw)};",
+        "        end",
+        "      end",
+        "    end",
+        "  end",
+    ]
+    window: list[Net | None] = []
+    for a in range(w0):
+        for b in range(w1):
+            entry = g.entry(a, b)
+            for c, field in enumerate(layout.fields):
+                if field.width == 0:
+                    window.append(None)
+                    continue
+                top = field.offset + field.width - 1
+                enable = f"rowok_d[{a}] & colok_d[{b}]"
+                expr = f"sr{entry}[{top}:{field.offset}] & {{{field.width}{{{enable}}}}}"
+                window.append(nl.wire(f"win_{a}_{b}_{c}", field.width, field.signed, expr))
+    out = write_dense(nl, plan.kernel, [Tensor(tuple(window), Net("fire_d", 1, False))], "K")
+    parts = [net.name for net in reversed(out.elements) if net is not None]
+    if parts:
+        word = nl.wire("out_word", plan.out_layout.width, False, "{" + ", ".join(parts) + "}")
+        nl.reg("out_payload", word)
+        nl.decls.append("  assign o_stream__payload = out_payload;")
+    nl.reg("out_valid", out.valid, reset=True)
+    nl.decls.append("  assign o_stream__valid = out_valid;")
+    return nl.text(name, stream_ports(plan))

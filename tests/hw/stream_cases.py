@@ -1,0 +1,165 @@
+"""Random streamed-Conv cases and a pixel-stream driver, shared by the stream tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hgq_hw.fixed import TensorType
+from hgq_hw.reference import evaluate, infer_types
+from hgq_hw.spec import ConvSpec, InputSpec, ModelSpec, OutputSpec, Padding
+from hgq_hw.stream import StreamConvPlan, plan_stream_conv
+
+__all__ = ["Stream", "assert_same_values", "drive", "random_images", "random_stream_conv"]
+
+
+def random_stream_conv(seed: int, *, levels: int | None = None) -> tuple[ModelSpec, StreamConvPlan]:
+    """``Input -> Conv -> Output`` with one type per channel (signed and unsigned, width-0
+    channels, negative ``f``), a pruned kernel, 1 or 2 spatial dimensions, either padding,
+    strides 1..2, and its stream plan (``levels``: pipeline levels, default from the seed)."""
+    rng = np.random.default_rng(seed)
+    dims = 1 + seed % 2
+    spatial = tuple(int(v) for v in rng.integers(2, 7, dims))
+    window = tuple(int(min(v, n)) for v, n in zip(rng.integers(1, 4, dims), spatial))
+    strides = tuple(int(v) for v in rng.integers(1, 3, dims))
+    padding = Padding.SAME if rng.random() < 0.6 else Padding.VALID
+    c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    kernel = rng.integers(-15, 16, (*window, c_in, c_out))
+    kernel[rng.random(kernel.shape) < 0.3] = 0
+    k = rng.integers(0, 2, c_in)
+    width = np.where(rng.random(c_in) < 0.1, 0, rng.integers(1, 7, c_in))
+    f = np.where(width > 0, rng.integers(-2, 5, c_in), 0)
+    k = np.where(width > 0, k, 0)
+    i = np.where(width > 0, width - k - f, 0)
+    shape = (*spatial, c_in)
+    tile = (*(1,) * dims, c_in)
+    conv = ConvSpec(
+        name="conv",
+        inputs=("x",),
+        kernel_raw=kernel,
+        kernel_f=rng.integers(-1, 5, kernel.shape),
+        bias_raw=np.where(rng.random(c_out) < 0.3, 0, rng.integers(-20, 21, c_out)),
+        bias_f=rng.integers(-1, 5, c_out),
+        strides=strides,
+        padding=padding,
+    )
+    x = InputSpec(
+        name="x",
+        k=np.tile(k.reshape(tile), (*spatial, 1)),
+        i=np.tile(i.reshape(tile), (*spatial, 1)),
+        f=np.tile(f.reshape(tile), (*spatial, 1)),
+    )
+    spec = ModelSpec(f"stream_conv_{seed}", [x, conv, OutputSpec(name="out", inputs=("conv",))])
+    t = spec.input.type
+    flat = TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+    plan = plan_stream_conv(
+        conv, shape, flat, pipeline_levels=seed % 3 if levels is None else levels
+    )
+    return spec, plan
+
+
+def random_images(spec: ModelSpec, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` raw images (flattened), the first two all-minimum and all-maximum, then one with a
+    single pixel at its maximum and the rest at the minimum, then uniform ones."""
+    lo, hi = spec.input.type.raw_bounds()
+    lo, hi = lo.ravel().astype(np.int64), hi.ravel().astype(np.int64)
+    images = [lo.copy(), hi.copy()]
+    single = lo.copy()
+    c_in = spec.input_shape[-1]
+    pos = int(rng.integers(0, len(lo) // c_in))
+    single[pos * c_in : (pos + 1) * c_in] = hi[pos * c_in : (pos + 1) * c_in]
+    images.append(single)
+    while len(images) < n:
+        images.append(rng.integers(lo, hi + 1))
+    return np.array(images[:n], dtype=np.int64)
+
+
+@dataclass
+class Stream:
+    """Per cycle ``rst``, ``valid``, pixel; and which image ordinal each complete image got."""
+
+    rst: list[bool]
+    valid: list[bool]
+    pixels: list[list[int]]
+    complete: dict[int, int]
+    """ordinal of the image in the stream -> its index in the images given"""
+
+
+def drive(
+    plan: StreamConvPlan,
+    images: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    gap: float = 0.3,
+    reset_at: tuple[int, int] | None = None,
+    extra_idle: bool = True,
+) -> Stream:
+    """A stream of ``images`` with random gaps (probability ``gap`` before each pixel), the
+    tail kept idle after each image (sometimes exactly ``tail`` cycles, the initiation
+    interval; always without ``extra_idle``), garbage payloads where not valid, two reset
+    cycles first and, with ``reset_at = (image, pixel)``, a reset pulse before that pixel
+    (that image is dropped)."""
+    c_in, n_pix = plan.c_in, plan.geometry.n_pixels
+    lo, hi = (np.asarray(v, dtype=np.int64) for v in plan.pixel_type.raw_bounds())
+    s = Stream([], [], [], {})
+
+    def cycle(rst: bool, valid: bool, pixel=None) -> None:
+        s.rst.append(rst)
+        s.valid.append(valid)
+        s.pixels.append(
+            [int(v) for v in (pixel if pixel is not None else rng.integers(lo, hi + 1))]
+        )
+
+    cycle(True, False)
+    cycle(True, False)
+    ordinal = 0
+    for index, image in enumerate(images):
+        pixels = np.asarray(image).reshape(n_pix, c_in)
+        sent = 0
+        for p in range(n_pix):
+            if reset_at == (index, p):
+                for _ in range(plan.pixel_latency + 2):
+                    cycle(False, False)
+                cycle(True, False)
+                break
+            while rng.random() < gap:
+                cycle(False, False)
+            cycle(False, True, pixels[p])
+            sent += 1
+        else:
+            s.complete[ordinal] = index
+        if sent:
+            ordinal += 1
+        extra = int(rng.integers(0, 3)) if extra_idle and rng.random() < 0.5 else 0
+        for _ in range(plan.tail + extra):
+            cycle(False, False)
+    for _ in range(plan.latency + 3):
+        cycle(False, False)
+    return s
+
+
+def assert_same_values(
+    spec: ModelSpec, plan: StreamConvPlan, images: np.ndarray, got: dict[int, list[int]],
+    what: str,
+) -> None:  # fmt: skip
+    """``got[position]`` (output pixels at the plan's per-channel type) equal the reference's
+    outputs of the one image ``images[0]`` as values (raw aligned by ``f``), for every output
+    position; a mismatch names ``what``, the pixel and the channel."""
+    want = np.asarray(evaluate(spec, images[:1])).reshape(-1)
+    t = infer_types(spec)[spec.output.name]
+    f_ref = t.f.ravel()
+    f_got = plan.out_pixel_type.f
+    c_out = plan.c_out
+    n_out = plan.geometry.n_outputs
+    assert sorted(got) == list(range(n_out)), f"{what}: output pixels {sorted(got)} of {n_out}"
+    for pos in range(n_out):
+        for c in range(c_out):
+            e = pos * c_out + c
+            g, r = int(got[pos][c]), int(want[e])
+            fg, fr = int(f_got[c]), int(f_ref[e])
+            if g << max(fr - fg, 0) != r << max(fg - fr, 0):
+                raise AssertionError(
+                    f"{what}: pixel {pos}, channel {c}: expected raw {r} (f={fr}), got raw {g} "
+                    f"(f={fg})"
+                )

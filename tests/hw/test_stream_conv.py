@@ -1,0 +1,198 @@
+"""The streamed Conv plan: per-image evaluation and the cycle model against the reference, its
+numbers, the per-channel type rule; the Verilog against the cycle model in Icarus."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from hgq_hw.fixed import TensorType
+from hgq_hw.reference import evaluate, infer_types
+from hgq_hw.spec import ConvSpec, Padding, SpecError
+from hgq_hw.stream import StreamGeometry, plan_stream_conv
+from hgq_hw.stream.netlist import write_stream_conv
+from tests.hw.stream_cases import assert_same_values, drive, random_images, random_stream_conv
+
+SEEDS = list(range(24))
+
+
+def _value_equal(plan, spec, got: np.ndarray, want: np.ndarray, what: str) -> None:
+    f_ref = infer_types(spec)[spec.output.name].f.ravel()
+    f_got = np.tile(plan.out_pixel_type.f, plan.geometry.n_outputs)
+    for b in range(len(want)):
+        for e in range(want.shape[1]):
+            g, r, fg, fr = int(got[b, e]), int(want[b, e]), int(f_got[e]), int(f_ref[e])
+            assert g << max(fr - fg, 0) == r << max(fg - fr, 0), (
+                f"{what}: image {b}, pixel {e // plan.c_out}, channel {e % plan.c_out}: "
+                f"expected raw {r} (f={fr}), got {g} (f={fg})"
+            )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_evaluate_equals_reference(seed: int) -> None:
+    spec, plan = random_stream_conv(seed)
+    x = random_images(spec, 12, np.random.default_rng(seed))
+    want = np.asarray(evaluate(spec, x)).reshape(len(x), -1)
+    _value_equal(plan, spec, plan.evaluate(x), want, f"seed {seed}")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cycle_model_equals_reference_with_gaps_and_reset(seed: int) -> None:
+    spec, plan = random_stream_conv(seed)
+    rng = np.random.default_rng(1000 + seed)
+    images = random_images(spec, 5, rng)
+    reset_at = (2, int(rng.integers(0, plan.geometry.n_pixels)))
+    stream = drive(plan, images, rng, gap=0.3 if seed % 2 else 0.0, reset_at=reset_at)
+    run = plan.run(stream.valid, stream.pixels, stream.rst)
+    by_image = run.images()
+    assert len(stream.complete) == 4
+    for ordinal, index in stream.complete.items():
+        what = f"seed {seed}, image {index} (stream ordinal {ordinal})"
+        assert_same_values(spec, plan, images[index : index + 1], by_image.get(ordinal, {}), what)
+
+
+def test_back_to_back_images_at_the_initiation_interval() -> None:
+    """Without gaps, one image starts every ``ii`` cycles and every output comes out."""
+    spec, plan = random_stream_conv(15)  # 6x5, 3x3 'same': a tail
+    assert plan.tail == 6
+    images = random_images(spec, 3, np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    stream = drive(plan, images, rng, gap=0.0, extra_idle=False)
+    run = plan.run(stream.valid, stream.pixels, stream.rst)
+    starts = [t for t, v in enumerate(stream.valid) if v]
+    firsts = starts[:: plan.geometry.n_pixels]
+    assert [b - a for a, b in itertools.pairwise(firsts)] == [plan.ii] * 2
+    for ordinal, index in stream.complete.items():
+        assert_same_values(spec, plan, images[index:], run.images()[ordinal], f"image {index}")
+
+
+def test_numbers_of_a_3x3_same_conv() -> None:
+    """32x32x3, 3x3 'same', stride 1: line buffer of 2 rows + 3 pixels, tail of a row + 1."""
+    g = StreamGeometry.of((32, 32), (3, 3), (1, 1), Padding.SAME)
+    assert (g.out, g.before, g.buffer_len, g.tail, g.n_slots) == ((32, 32), (1, 1), 67, 33, 1057)
+    assert g.trigger(0, 0) == 33 and g.row_step == 1
+    assert (g.row_range(0), g.row_range(2), g.col_range(1)) == ((1, 31), (0, 30), (0, 31))
+    g = StreamGeometry.of((7,), (3,), (2,), Padding.VALID)
+    assert (g.out, g.tail, g.trigger(0, 0), g.trigger(0, 2), g.buffer_len) == ((1, 3), 0, 2, 6, 3)
+
+
+def test_position_varying_types_are_refused_by_layer_and_field() -> None:
+    spec, _ = random_stream_conv(3)
+    conv = spec.layers[1]
+    assert isinstance(conv, ConvSpec)
+    t = spec.input.type
+    f = t.f.copy()
+    f.reshape(-1)[-1] += 1
+    flat = TensorType(t.k.ravel(), t.i.ravel(), f.ravel())
+    with pytest.raises(SpecError, match="one type per channel") as err:
+        plan_stream_conv(conv, t.shape, flat)
+    assert err.value.layer == "conv" and err.value.field == "inputs"
+
+
+# -- Verilog in Icarus ------------------------------------------------------------------------
+
+TESTBENCH = """`timescale 1ns/1ps
+module tb;
+  reg clk = 1'b0;
+  reg [{w_stim}:0] stim [0:{last}];
+  reg [{w_stim}:0] word;
+  reg rst, valid;
+  reg [{w_in_decl}:0] payload;
+  wire o_valid;
+  wire [{w_out_decl}:0] o_payload;
+  integer t;
+  dut u(.clk(clk), .rst(rst), {in_port}.i_stream__valid(valid),
+        {out_port}.o_stream__valid(o_valid));
+  initial begin
+    $readmemh("stim.hex", stim);
+    for (t = 0; t <= {last}; t = t + 1) begin
+      word = stim[t];
+      rst = word[0];
+      valid = word[1];
+      payload = word >> 2;
+      #1;
+      $display("C %0d %b %h", t, o_valid, {o_payload});
+      #4 clk = 1'b1;
+      #5 clk = 1'b0;
+    end
+    $finish;
+  end
+endmodule
+"""
+
+
+def _run_icarus(plan, stream, tmp_path) -> list[tuple[bool, int]]:
+    iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
+    if iverilog is None or vvp is None:
+        pytest.skip("Icarus Verilog (iverilog, vvp) not installed")
+    layout, out_layout = plan.pixel_layout, plan.out_layout
+    words = (
+        layout.pack(np.array(stream.pixels, dtype=object))
+        if layout.width
+        else [0] * len(stream.pixels)
+    )
+    stim = [(w << 2) | (int(v) << 1) | int(r) for w, v, r in zip(words, stream.valid, stream.rst)]
+    w_stim = layout.width + 2
+    digits = (w_stim + 3) // 4
+    (tmp_path / "stim.hex").write_text("".join(f"{s:0{digits}x}\n" for s in stim))
+    (tmp_path / "dut.v").write_text(write_stream_conv(plan, "dut"))
+    (tmp_path / "tb.v").write_text(
+        TESTBENCH.format(
+            w_stim=w_stim - 1,
+            last=len(stim) - 1,
+            w_in_decl=max(layout.width, 1) - 1,
+            w_out_decl=max(out_layout.width, 1) - 1,
+            in_port=".i_stream__payload(payload), " if layout.width else "",
+            out_port=".o_stream__payload(o_payload), " if out_layout.width else "",
+            o_payload="o_payload" if out_layout.width else "1'b0",
+        )
+    )
+    build = subprocess.run(
+        [iverilog, "-g2001", "-o", "sim.vvp", "tb.v", "dut.v"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    out = subprocess.run(
+        [vvp, "-n", "sim.vvp"], cwd=tmp_path, check=True, capture_output=True, text=True
+    ).stdout
+    rows = [line.split() for line in out.splitlines() if line.startswith("C ")]
+    assert len(rows) == len(stim), out[-2000:]
+    return [(v == "1", int(p, 16) if v == "1" else 0) for _, _, v, p in rows]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("seed", [1, 4, 5, 7, 13, 15, 19, 23])
+def test_verilog_equals_cycle_model(seed: int, tmp_path) -> None:
+    spec, plan = random_stream_conv(seed)
+    rng = np.random.default_rng(2000 + seed)
+    print(f"seed {seed}: {plan.report()}")
+    images = random_images(spec, 4, rng)
+    stream = drive(plan, images, rng, gap=0.3, reset_at=(1, int(rng.integers(0, 4))))
+    run = plan.run(stream.valid, stream.pixels, stream.rst)
+    got = _run_icarus(plan, stream, tmp_path)
+    checked = 0
+    for t, ((gv, gp), mv, mp, tag) in enumerate(zip(got, run.valid, run.pixels, run.tags)):
+        assert gv == mv, f"seed {seed}, cycle {t}: valid {gv}, model {mv} (model tag {tag})"
+        if not mv:
+            continue
+        want = plan.out_layout.pack(np.array([mp], dtype=object))[0] if plan.out_layout.width else 0
+        if gp != want:
+            image, pixel = tag
+            got_px = plan.out_layout.unpack([gp])[0]
+            bad = [c for c in range(plan.c_out) if int(got_px[c]) != int(mp[c])]
+            raise AssertionError(
+                f"seed {seed}, cycle {t}: image {image}, pixel {pixel}, channel {bad[0]}: "
+                f"expected {mp[bad[0]]}, got {got_px[bad[0]]}"
+            )
+        checked += 1
+    assert checked == sum(run.valid) and checked >= 3 * plan.geometry.n_outputs
+    for ordinal, index in stream.complete.items():
+        assert_same_values(
+            spec, plan, images[index:], run.images()[ordinal], f"seed {seed}, image {index}"
+        )
