@@ -53,8 +53,8 @@ itself, one per cycle, whatever ``valid`` says; the next image's first pixel mus
 ``tail`` cycles after the last one (a pixel offered during the tail is ignored). So the
 **initiation interval** is ``ii = H*W + tail`` cycles per image at full rate (more with gaps).
 
-What the layer reports (:class:`hgq_hw.stream.conv.StreamConvPlan`)
----------------------------------------------------------------------
+What the layer reports (:class:`hgq_hw.stream.window.StreamWindowPlan`)
+-------------------------------------------------------------------------
 * ``pixel_latency``: cycles from the slot that fires an output at ``i_stream`` to that output
   at ``o_stream``: input register, window register, the kernel graph's latency, output
   register (``graph latency + 3``).
@@ -86,6 +86,23 @@ the parallel form's adders grow past a size rule and the types allow it).
 
 from __future__ import annotations
 
-from hgq_hw.stream.conv import StreamConvPlan, StreamGeometry, StreamRun, plan_stream_conv
+from hgq_hw.stream.layers import (
+    STREAMED_KINDS,
+    plan_stream_avgpool,
+    plan_stream_conv,
+    plan_stream_layer,
+    plan_stream_maxpool,
+)
+from hgq_hw.stream.window import StreamGeometry, StreamRun, StreamWindowPlan, pixel_types
 
-__all__ = ["StreamConvPlan", "StreamGeometry", "StreamRun", "plan_stream_conv"]
+__all__ = [
+    "STREAMED_KINDS",
+    "StreamGeometry",
+    "StreamRun",
+    "StreamWindowPlan",
+    "pixel_types",
+    "plan_stream_avgpool",
+    "plan_stream_conv",
+    "plan_stream_layer",
+    "plan_stream_maxpool",
+]

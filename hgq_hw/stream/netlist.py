@@ -1,22 +1,23 @@
-"""A :class:`~hgq_hw.stream.conv.StreamConvPlan` as one flat Verilog-2001 module.
+"""A :class:`~hgq_hw.stream.window.StreamWindowPlan` as one flat Verilog-2001 module.
 
 Ports as ``hgq gen`` names them (``clk``, ``rst``, ``i_stream__payload`` one pixel,
 ``i_stream__valid``, ``o_stream__payload`` one output pixel, ``o_stream__valid``). Inside, in
 order: the input register, the slot counter and the next trigger (``slot_f``, ``trig``, output
 position ``pos0``/``pos1``), the line buffer (``sr0`` newest .. ``srN``), the window's tap
-enables registered at each firing (``rowok_d``/``colok_d``), the masked window taps, the kernel
-adder graph written by :func:`hgq_hw.netlist.dense.write_dense` (stage 0 reads the window), and
-the output register. Cycle for cycle it is :meth:`StreamConvPlan.run`.
+enables registered at each firing (``rowok_d``/``colok_d``), the masked window taps, the window
+operation written by its plan's direct writer (:func:`hgq_hw.netlist.writer_for`: the kernel's
+adder graph, or the Max plan's compare-and-select trees; stage 0 reads the window), and the
+output register. Cycle for cycle it is :meth:`StreamWindowPlan.run`.
 """
 
 from __future__ import annotations
 
-from hgq_hw.netlist.dense import write_dense
-from hgq_hw.netlist.layers import Tensor
+import hgq_hw.netlist  # noqa: F401  (registers every direct writer)
+from hgq_hw.netlist.layers import Tensor, writer_for
 from hgq_hw.netlist.text import Net, Netlist, const_bits
-from hgq_hw.stream.conv import StreamConvPlan
+from hgq_hw.stream.window import StreamWindowPlan
 
-__all__ = ["stream_ports", "write_stream_conv"]
+__all__ = ["stream_ports", "write_stream_layer"]
 
 
 def _bits(n_values: int) -> int:
@@ -24,7 +25,7 @@ def _bits(n_values: int) -> int:
     return max((n_values - 1).bit_length(), 1)
 
 
-def stream_ports(plan: StreamConvPlan) -> list[tuple[str, str, int]]:
+def stream_ports(plan: StreamWindowPlan) -> list[tuple[str, str, int]]:
     """``(name, direction, width)`` of the module's ports."""
     ports = [("clk", "input", 1), ("rst", "input", 1)]
     for stream, direction, layout in (
@@ -49,10 +50,10 @@ def _enable(counter: str, width: int, lo: int, hi: int, n_out: int) -> str:
     return " & ".join(terms) if terms else "1'b1"
 
 
-def write_stream_conv(plan: StreamConvPlan, name: str) -> str:
+def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     """The Verilog text of module ``name`` (deterministic: depends only on the plan and name)."""
-    if not isinstance(plan, StreamConvPlan):
-        raise TypeError(f"plan must be a StreamConvPlan, got {type(plan).__name__}")
+    if not isinstance(plan, StreamWindowPlan):
+        raise TypeError(f"plan must be a StreamWindowPlan, got {type(plan).__name__}")
     g = plan.geometry
     (w0, w1), (_, s1) = g.window, g.strides
     nl = Netlist()
@@ -141,7 +142,8 @@ def write_stream_conv(plan: StreamConvPlan, name: str) -> str:
                 enable = f"rowok_d[{a}] & colok_d[{b}]"
                 expr = f"sr{entry}[{top}:{field.offset}] & {{{field.width}{{{enable}}}}}"
                 window.append(nl.wire(f"win_{a}_{b}_{c}", field.width, field.signed, expr))
-    out = write_dense(nl, plan.kernel, [Tensor(tuple(window), Net("fire_d", 1, False))], "K")
+    fire_d = Net("fire_d", 1, False)
+    out = writer_for(plan.kernel)(nl, plan.kernel, [Tensor(tuple(window), fire_d)], "K")
     parts = [net.name for net in reversed(out.elements) if net is not None]
     if parts:
         word = nl.wire("out_word", plan.out_layout.width, False, "{" + ", ".join(parts) + "}")

@@ -8,22 +8,36 @@ import numpy as np
 
 from hgq_hw.fixed import TensorType
 from hgq_hw.reference import evaluate, infer_types
-from hgq_hw.spec import ConvSpec, InputSpec, ModelSpec, OutputSpec, Padding
-from hgq_hw.stream import StreamConvPlan, plan_stream_conv
+from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
+    InputSpec,
+    MaxPoolSpec,
+    ModelSpec,
+    OutputSpec,
+    Padding,
+)
+from hgq_hw.stream import StreamWindowPlan, plan_stream_layer
 
 __all__ = ["Stream", "assert_same_values", "drive", "random_images", "random_stream_conv"]
 
 
-def random_stream_conv(seed: int, *, levels: int | None = None) -> tuple[ModelSpec, StreamConvPlan]:
+def random_stream_conv(
+    seed: int, *, levels: int | None = None, kind: str = "Conv"
+) -> tuple[ModelSpec, StreamWindowPlan]:
     """``Input -> Conv -> Output`` with one type per channel (signed and unsigned, width-0
     channels, negative ``f``), a pruned kernel, 1 or 2 spatial dimensions, either padding,
-    strides 1..2, and its stream plan (``levels``: pipeline levels, default from the seed)."""
+    strides 1..2, and its stream plan (``levels``: pipeline levels, default from the seed).
+    With ``kind="MaxPool"`` or ``"AvgPool"`` the layer is that pool instead ('valid', pool
+    sizes 1..3, power-of-two windows for AvgPool, strides 1..3)."""
     rng = np.random.default_rng(seed)
     dims = 1 + seed % 2
     spatial = tuple(int(v) for v in rng.integers(2, 7, dims))
     window = tuple(int(min(v, n)) for v, n in zip(rng.integers(1, 4, dims), spatial))
-    strides = tuple(int(v) for v in rng.integers(1, 3, dims))
-    padding = Padding.SAME if rng.random() < 0.6 else Padding.VALID
+    if kind == "AvgPool":
+        window = tuple(2 if w == 3 else w for w in window)
+    strides = tuple(int(v) for v in rng.integers(1, 3 if kind == "Conv" else 4, dims))
+    padding = Padding.SAME if rng.random() < 0.6 and kind == "Conv" else Padding.VALID
     c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     kernel = rng.integers(-15, 16, (*window, c_in, c_out))
     kernel[rng.random(kernel.shape) < 0.3] = 0
@@ -44,6 +58,9 @@ def random_stream_conv(seed: int, *, levels: int | None = None) -> tuple[ModelSp
         strides=strides,
         padding=padding,
     )
+    if kind != "Conv":
+        pool = MaxPoolSpec if kind == "MaxPool" else AvgPoolSpec
+        conv = pool(name="conv", inputs=("x",), pool_size=window, strides=strides, padding=padding)
     x = InputSpec(
         name="x",
         k=np.tile(k.reshape(tile), (*spatial, 1)),
@@ -53,7 +70,7 @@ def random_stream_conv(seed: int, *, levels: int | None = None) -> tuple[ModelSp
     spec = ModelSpec(f"stream_conv_{seed}", [x, conv, OutputSpec(name="out", inputs=("conv",))])
     t = spec.input.type
     flat = TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
-    plan = plan_stream_conv(
+    plan = plan_stream_layer(
         conv, shape, flat, pipeline_levels=seed % 3 if levels is None else levels
     )
     return spec, plan
@@ -87,7 +104,7 @@ class Stream:
 
 
 def drive(
-    plan: StreamConvPlan,
+    plan: StreamWindowPlan,
     images: np.ndarray,
     rng: np.random.Generator,
     *,
@@ -140,7 +157,7 @@ def drive(
 
 
 def assert_same_values(
-    spec: ModelSpec, plan: StreamConvPlan, images: np.ndarray, got: dict[int, list[int]],
+    spec: ModelSpec, plan: StreamWindowPlan, images: np.ndarray, got: dict[int, list[int]],
     what: str,
 ) -> None:  # fmt: skip
     """``got[position]`` (output pixels at the plan's per-channel type) equal the reference's

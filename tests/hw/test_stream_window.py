@@ -1,5 +1,6 @@
-"""The streamed Conv plan: per-image evaluation and the cycle model against the reference, its
-numbers, the per-channel type rule; the Verilog against the cycle model in Icarus."""
+"""The streamed windowed layers (Conv, MaxPool, AvgPool): per-image evaluation and the cycle
+model against the reference, their numbers, the per-channel type rule; the Verilog against the
+cycle model in Icarus."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from hgq_hw.fixed import TensorType
 from hgq_hw.reference import evaluate, infer_types
 from hgq_hw.spec import ConvSpec, Padding, SpecError
 from hgq_hw.stream import StreamGeometry, plan_stream_conv
-from hgq_hw.stream.netlist import write_stream_conv
+from hgq_hw.stream.netlist import write_stream_layer
 from tests.hw.stream_cases import assert_same_values, drive, random_images, random_stream_conv
 
 SEEDS = list(range(24))
+CASES = [("Conv", s) for s in SEEDS] + [(k, s) for k in ("MaxPool", "AvgPool") for s in range(10)]
 
 
 def _value_equal(plan, spec, got: np.ndarray, want: np.ndarray, what: str) -> None:
@@ -32,17 +34,17 @@ def _value_equal(plan, spec, got: np.ndarray, want: np.ndarray, what: str) -> No
             )
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_evaluate_equals_reference(seed: int) -> None:
-    spec, plan = random_stream_conv(seed)
+@pytest.mark.parametrize(("kind", "seed"), CASES)
+def test_evaluate_equals_reference(kind: str, seed: int) -> None:
+    spec, plan = random_stream_conv(seed, kind=kind)
     x = random_images(spec, 12, np.random.default_rng(seed))
     want = np.asarray(evaluate(spec, x)).reshape(len(x), -1)
-    _value_equal(plan, spec, plan.evaluate(x), want, f"seed {seed}")
+    _value_equal(plan, spec, plan.evaluate(x), want, f"{kind} seed {seed}")
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_cycle_model_equals_reference_with_gaps_and_reset(seed: int) -> None:
-    spec, plan = random_stream_conv(seed)
+@pytest.mark.parametrize(("kind", "seed"), CASES)
+def test_cycle_model_equals_reference_with_gaps_and_reset(kind: str, seed: int) -> None:
+    spec, plan = random_stream_conv(seed, kind=kind)
     rng = np.random.default_rng(1000 + seed)
     images = random_images(spec, 5, rng)
     reset_at = (2, int(rng.integers(0, plan.geometry.n_pixels)))
@@ -51,7 +53,7 @@ def test_cycle_model_equals_reference_with_gaps_and_reset(seed: int) -> None:
     by_image = run.images()
     assert len(stream.complete) == 4
     for ordinal, index in stream.complete.items():
-        what = f"seed {seed}, image {index} (stream ordinal {ordinal})"
+        what = f"{kind} seed {seed}, image {index} (stream ordinal {ordinal})"
         assert_same_values(spec, plan, images[index : index + 1], by_image.get(ordinal, {}), what)
 
 
@@ -139,7 +141,7 @@ def _run_icarus(plan, stream, tmp_path) -> list[tuple[bool, int]]:
     w_stim = layout.width + 2
     digits = (w_stim + 3) // 4
     (tmp_path / "stim.hex").write_text("".join(f"{s:0{digits}x}\n" for s in stim))
-    (tmp_path / "dut.v").write_text(write_stream_conv(plan, "dut"))
+    (tmp_path / "dut.v").write_text(write_stream_layer(plan, "dut"))
     (tmp_path / "tb.v").write_text(
         TESTBENCH.format(
             w_stim=w_stim - 1,
@@ -166,19 +168,24 @@ def _run_icarus(plan, stream, tmp_path) -> list[tuple[bool, int]]:
     return [(v == "1", int(p, 16) if v == "1" else 0) for _, _, v, p in rows]
 
 
+VERILOG_CASES = [("Conv", s) for s in (1, 4, 5, 7, 13, 15, 19, 23)] + [
+    (k, s) for k in ("MaxPool", "AvgPool") for s in (1, 4, 5, 7)
+]
+
+
 @pytest.mark.sim
-@pytest.mark.parametrize("seed", [1, 4, 5, 7, 13, 15, 19, 23])
-def test_verilog_equals_cycle_model(seed: int, tmp_path) -> None:
-    spec, plan = random_stream_conv(seed)
+@pytest.mark.parametrize(("kind", "seed"), VERILOG_CASES)
+def test_verilog_equals_cycle_model(kind: str, seed: int, tmp_path) -> None:
+    spec, plan = random_stream_conv(seed, kind=kind)
     rng = np.random.default_rng(2000 + seed)
-    print(f"seed {seed}: {plan.report()}")
+    print(f"{kind} seed {seed}: {plan.report()}")
     images = random_images(spec, 4, rng)
     stream = drive(plan, images, rng, gap=0.3, reset_at=(1, int(rng.integers(0, 4))))
     run = plan.run(stream.valid, stream.pixels, stream.rst)
     got = _run_icarus(plan, stream, tmp_path)
     checked = 0
     for t, ((gv, gp), mv, mp, tag) in enumerate(zip(got, run.valid, run.pixels, run.tags)):
-        assert gv == mv, f"seed {seed}, cycle {t}: valid {gv}, model {mv} (model tag {tag})"
+        assert gv == mv, f"{kind} seed {seed}, cycle {t}: valid {gv}, model {mv} (model tag {tag})"
         if not mv:
             continue
         want = plan.out_layout.pack(np.array([mp], dtype=object))[0] if plan.out_layout.width else 0
@@ -187,12 +194,12 @@ def test_verilog_equals_cycle_model(seed: int, tmp_path) -> None:
             got_px = plan.out_layout.unpack([gp])[0]
             bad = [c for c in range(plan.c_out) if int(got_px[c]) != int(mp[c])]
             raise AssertionError(
-                f"seed {seed}, cycle {t}: image {image}, pixel {pixel}, channel {bad[0]}: "
+                f"{kind} seed {seed}, cycle {t}: image {image}, pixel {pixel}, channel {bad[0]}: "
                 f"expected {mp[bad[0]]}, got {got_px[bad[0]]}"
             )
         checked += 1
     assert checked == sum(run.valid) and checked >= 3 * plan.geometry.n_outputs
     for ordinal, index in stream.complete.items():
         assert_same_values(
-            spec, plan, images[index:], run.images()[ordinal], f"seed {seed}, image {index}"
+            spec, plan, images[index:], run.images()[ordinal], f"{kind} seed {seed}, image {index}"
         )

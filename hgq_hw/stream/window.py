@@ -1,11 +1,12 @@
-"""A streamed Conv layer as plan data: its geometry, its kernel's Dense plan, its numbers, and
-two exact models of it (per image, and cycle by cycle on a pixel stream).
+"""A streamed windowed layer as plan data: its geometry, the plan of its window operation
+(a Conv's or AvgPool's kernel as a Dense plan, a MaxPool's maxima as a Max plan), its numbers,
+and two exact models of it (per image, and cycle by cycle on a pixel stream).
 
-See :mod:`hgq_hw.stream` for the design. :func:`plan_stream_conv` checks the layer and plans
-the kernel graph; :meth:`StreamConvPlan.evaluate` computes whole images (every output position
-through the one kernel graph, zeros in the padding), and
-:meth:`StreamConvPlan.run` is the cycle model the Verilog (:mod:`hgq_hw.stream.netlist`)
-matches register for register: counters, line buffer, masks, ``valid``.
+See :mod:`hgq_hw.stream` for the design; :mod:`hgq_hw.stream.layers` makes the plans.
+:meth:`StreamWindowPlan.evaluate` computes whole images (every output position through the one
+window operation, zeros in the padding), and :meth:`StreamWindowPlan.run` is the cycle model
+that the Verilog (:mod:`hgq_hw.stream.netlist`) matches register for register: counters, line
+buffer, masks, ``valid``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from hgq_hw.cmvm import dense_graph
-from hgq_hw.fixed import TensorType, type_for_range
+from hgq_hw.fixed import TensorType
 from hgq_hw.layout import BusLayout
-from hgq_hw.plan.dense import DensePlan, plan_dense
-from hgq_hw.reference import dense_effective
-from hgq_hw.spec import ConvSpec, DenseSpec, SpecError, window_geometry
+from hgq_hw.plan.base import LayerPlan
+from hgq_hw.spec import SpecError, window_geometry
 
-__all__ = ["StreamConvPlan", "StreamGeometry", "StreamRun", "pixel_types", "plan_stream_conv"]
+__all__ = ["StreamGeometry", "StreamRun", "StreamWindowPlan", "pixel_types"]
 
 
 @dataclass(frozen=True)
@@ -167,23 +166,27 @@ class StreamRun:
 
 
 @dataclass(frozen=True, eq=False)
-class StreamConvPlan:
-    """A Conv layer in stream mode (see :mod:`hgq_hw.stream`).
+class StreamWindowPlan:
+    """A windowed layer in stream mode (see :mod:`hgq_hw.stream`).
 
     Members
     -------
     name: the spec layer
+    kind: its spec kind (``"Conv"``, ``"MaxPool"``, ``"AvgPool"``)
     geometry: where the window reads and fires
     pixel_type: the input pixel's per-channel type, shape ``(c_in,)``
     out_pixel_type: the output pixel's per-channel type, shape ``(c_out,)``
-    kernel: the Dense plan of the kernel matrix over one window (its graph, stage placement)
+    kernel: the plan of the window operation over one window (``n_taps * c_in`` inputs, taps
+        in C order then channels; ``c_out`` outputs): a Dense plan (Conv, AvgPool) or a Max
+        plan (MaxPool), pipelined like any layer plan
     """
 
     name: str
+    kind: str
     geometry: StreamGeometry
     pixel_type: TensorType
     out_pixel_type: TensorType
-    kernel: DensePlan
+    kernel: LayerPlan
 
     @property
     def c_in(self) -> int:
@@ -228,7 +231,7 @@ class StreamConvPlan:
         """The numbers a report shows for this layer."""
         return {
             "layer": self.name,
-            "kind": "StreamConv",
+            "kind": f"Stream{self.kind}",
             "pixel_latency": self.pixel_latency,
             "latency": self.latency,
             "ii": self.ii,
@@ -282,7 +285,7 @@ class StreamConvPlan:
     ) -> StreamRun:
         """The cycle model: per cycle ``t`` the input ``valid[t]``, ``pixels[t]`` (raw
         channels, read where valid) and ``rst[t]``; returns the outputs per cycle, exactly as
-        the Verilog of :func:`hgq_hw.stream.netlist.write_stream_conv` gives them."""
+        the Verilog of :func:`hgq_hw.stream.netlist.write_stream_layer` gives them."""
         g = self.geometry
         n_cycles = len(valid)
         resets = list(rst) if rst is not None else [False] * n_cycles
@@ -366,59 +369,3 @@ class StreamConvPlan:
              range(g.window[1])]
             for a in range(g.window[0])
         ]  # fmt: skip
-
-
-def kernel_dense(layer: ConvSpec) -> DenseSpec:
-    """The Dense layer of one window: ``(n_taps * c_in, c_out)`` kernel matrix (taps in C
-    order, then channels) and the Conv's bias."""
-    c_out = layer.c_out
-    return DenseSpec(
-        name=layer.name,
-        inputs=layer.inputs,
-        weight_raw=layer.kernel_raw.reshape(-1, c_out),
-        weight_f=layer.kernel_f.reshape(-1, c_out),
-        bias_raw=layer.bias_raw,
-        bias_f=layer.bias_f,
-    )
-
-
-def plan_stream_conv(
-    layer: ConvSpec,
-    in_shape: Sequence[int],
-    in_type: TensorType,
-    *,
-    pipeline_levels: int = 0,
-    depth_slack: int | None = None,
-) -> StreamConvPlan:
-    """The stream plan of ``layer`` on an input of spec shape ``in_shape`` (``(*spatial,
-    c_in)``) and flattened type ``in_type``: :class:`SpecError` naming the layer when the
-    input's type varies with position (field ``inputs``) or the shapes disagree."""
-    if not isinstance(layer, ConvSpec):
-        raise TypeError(f"layer must be a ConvSpec, got {type(layer).__name__}")
-    in_shape = tuple(int(n) for n in in_shape)
-    if len(in_shape) != len(layer.window) + 1 or in_shape[-1] != layer.c_in:
-        raise SpecError(
-            f"expects an input of shape (*spatial[{len(layer.window)}], {layer.c_in}), got "
-            f"{list(in_shape)}",
-            layer=layer.name,
-            field="kernel_raw",
-        )
-    if in_type.shape != (math.prod(in_shape),):
-        raise ValueError(f"in_type has shape {in_type.shape}, expected ({math.prod(in_shape)},)")
-    geometry = StreamGeometry.of(in_shape[:-1], layer.window, layer.strides, layer.padding)
-    pixel = pixel_types(in_type, in_shape[:-1], "inputs", layer.name)
-    n_taps = geometry.n_taps
-    window_type = TensorType(
-        np.tile(pixel.k, n_taps), np.tile(pixel.i, n_taps), np.tile(pixel.f, n_taps)
-    )
-    dense = kernel_dense(layer)
-    _, _, f_out = dense_effective(dense, window_type)
-    graph = dense_graph(dense, window_type, depth_slack=depth_slack)
-    types = [type_for_range(o.lo, o.hi, int(f)) for o, f in zip(graph.outputs, f_out)]
-    out_type = TensorType(
-        np.array([t.k for t in types]),
-        np.array([t.i for t in types]),
-        np.array([t.f for t in types]),
-    )
-    kernel = plan_dense(dense, window_type, out_type, pipeline_levels=pipeline_levels, graph=graph)
-    return StreamConvPlan(layer.name, geometry, pixel, out_type, kernel)
