@@ -17,7 +17,8 @@ Type rules (part of the contract):
 * ``ReLU``: same ``i`` and ``f``, ``k = 0``.
 * ``Output``: its input's type.
 * ``Conv``: the ``Dense`` rule applied to its im2col form over the flattened input
-  (:func:`hgq_hw.lowering.conv_as_dense`), reshaped to the output shape: per output element,
+  (:func:`hgq_hw.lowering.conv_as_dense`; computed over window taps by
+  :mod:`hgq_hw.window_reference`), reshaped to the output shape: per output element,
   ``f`` is the largest of ``f_x + kernel_f`` over the live taps (and ``bias_f`` when the bias is
   non-zero), ``k``/``i`` the smallest holding its interval.
 * ``AvgPool``: the ``Dense`` rule with weight ``2**-log2(window)`` on each window element
@@ -59,7 +60,7 @@ from hgq_hw.fixed import (
     type_for_range,
     wrap_raw,
 )
-from hgq_hw.lowering import FlatMaxPoolSpec, avgpool_as_dense, conv_as_dense, pool_sources
+from hgq_hw.lowering import FlatMaxPoolSpec, pool_sources
 from hgq_hw.spec import (
     AvgPoolSpec,
     ConvSpec,
@@ -74,6 +75,7 @@ from hgq_hw.spec import (
     ReshapeSpec,
     SpecError,
 )
+from hgq_hw.window_reference import avgpool_as_conv, conv_type, eval_conv
 
 __all__ = [
     "RULES",
@@ -330,22 +332,20 @@ def _out_shape(layer: LayerSpec, in_types: list[TensorType]) -> tuple[int, ...]:
     return layer.output_shape([t.shape for t in in_types])
 
 
-def _lowered(layer: ConvSpec | AvgPoolSpec, shape: tuple[int, ...]) -> DenseSpec:
-    return (conv_as_dense if isinstance(layer, ConvSpec) else avgpool_as_dense)(layer, shape)
+def _as_conv(layer: ConvSpec | AvgPoolSpec, t: TensorType) -> ConvSpec:
+    return layer if isinstance(layer, ConvSpec) else avgpool_as_conv(layer, t.shape[-1])
 
 
 def _windowed_type(layer: ConvSpec | AvgPoolSpec, in_types: list[TensorType]) -> TensorType:
     t = in_types[0]
-    flat = _dense_type(_lowered(layer, t.shape), _flat(t))
-    return _reshaped(flat, _out_shape(layer, in_types))
+    return conv_type(_as_conv(layer, t), t, _out_shape(layer, in_types))
 
 
 def _eval_windowed(
     layer: ConvSpec | AvgPoolSpec, xs: list[np.ndarray], in_types: list[TensorType]
 ) -> np.ndarray:
-    x, t = xs[0], in_types[0]
-    y = _eval_dense(_lowered(layer, t.shape), x.reshape(len(x), -1), _flat(t))
-    return y.reshape(len(x), *_out_shape(layer, in_types))
+    t = in_types[0]
+    return eval_conv(_as_conv(layer, t), xs[0], t, _out_shape(layer, in_types))
 
 
 def _maxpool_type(layer: MaxPoolSpec, in_types: list[TensorType]) -> TensorType:

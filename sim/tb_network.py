@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cocotb
+import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
@@ -180,6 +181,7 @@ class Scoreboard:
                             "sample": index,
                             "source": self.cfg.sources[index],
                             "output": element,
+                            "index": [int(v) for v in np.unravel_index(element, self.layout.shape)],
                             "expected": int(w),
                             "got": int(g),
                             "seed": self.cfg.seed,
@@ -199,7 +201,9 @@ class Scoreboard:
         ]
         for m in self.mismatches:
             lines.append(
-                f"  sample {m['sample']} ({m['source']}) output {m['output']}: expected "
+                f"  sample {m['sample']} ({m['source']}) output {m['output']}"
+                + (f" (position, channel {m['index']})" if len(m["index"]) > 1 else "")
+                + ": expected "
                 f"{m['expected']}, got {m['got']} (seed {m['seed']})"
             )
         lines += [f"  {e}" for e in self.latency_errors[:MAX_REPORTED]]

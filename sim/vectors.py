@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hgq_hw import atomic
+from hgq_hw.fixed import TensorType
 from hgq_hw.inputs import random_raw
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import (
@@ -37,7 +38,10 @@ __all__ = ["VectorSet", "build_vectors", "corner_inputs", "edge_cover", "random_
 
 @dataclass
 class VectorSet:
-    """Inputs and expected outputs of one regression, in raw form and as bus words."""
+    """Inputs and expected outputs of one regression, in raw form and as bus words.
+
+    ``x_raw`` / ``y_raw`` are flattened samples ``(n, size)`` in C order (an N-d spec's
+    tensors given as ``(n, *shape)`` are flattened on construction), as the bus carries them."""
 
     spec: ModelSpec
     seed: int
@@ -51,8 +55,10 @@ class VectorSet:
 
     def __post_init__(self) -> None:
         types = infer_types(self.spec)
-        self.in_layout = BusLayout.of(types[self.spec.input.name])
-        self.out_layout = BusLayout.of(types[self.spec.output.name])
+        self.x_raw = np.asarray(self.x_raw, dtype=object).reshape(len(self.x_raw), -1)
+        self.y_raw = np.asarray(self.y_raw, dtype=object).reshape(len(self.y_raw), -1)
+        self.in_layout = BusLayout.of(_flat(types[self.spec.input.name]))
+        self.out_layout = BusLayout.of(_flat(types[self.spec.output.name]))
 
     def __len__(self) -> int:
         return len(self.x_raw)
@@ -79,6 +85,10 @@ class VectorSet:
     def write(self, path: Path) -> Path:
         atomic.write_text(path, json.dumps(self.to_json()))
         return path
+
+
+def _flat(t: TensorType) -> TensorType:
+    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
 
 
 def random_inputs(spec: ModelSpec, n: int, rng: np.random.Generator) -> np.ndarray:

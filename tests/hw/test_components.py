@@ -665,3 +665,17 @@ def test_a_toy_layer_kind_needs_only_its_registry_entries(monkeypatch, tmp_path)
         net = Network(plan)
         check_stream(net, plan.in_type, plan.out_type, x, evaluate(spec, x))
         assert run_both_writers(spec, levels, tmp_path / f"levels{levels}", 4) > 0
+
+
+@pytest.mark.parametrize(
+    ("spatial", "seed", "levels"), [(1, 4, 0), (1, 5, 2), (2, 0, 1), (2, 4, 3)]
+)
+def test_conv_network_matches_reference(spatial: int, seed: int, levels: int) -> None:
+    """Conv1D / Conv2D specs (pools, Reshape) in Amaranth's simulator, flattened buses."""
+    spec = random_spec(seed, spatial=spatial, conv_depth=2, depth=1, width=(1, 4), pool=0.8)
+    print(f"seed {seed}, spatial {spatial}: {[layer.kind for layer in spec.layers]}")
+    net = Network.from_spec(spec, pipeline_levels=levels)
+    x = random_raw_inputs(spec, 10, seed)
+    y = np.asarray(evaluate(spec, x), dtype=object).reshape(len(x), -1)
+    x = x.reshape(len(x), -1)
+    check_stream(net, net.in_type, net.out_type, x, y, gaps=0.3, seed=seed)

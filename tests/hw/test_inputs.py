@@ -54,3 +54,22 @@ def test_raw_inputs_refuse_fractions_and_errors_name_the_file(tmp_path: Path) ->
     np.save(tmp_path / "empty.npy", np.zeros((0, 3)))
     with pytest.raises(ValueError, match="no samples"):
         read_inputs(tmp_path / "empty.npy")
+
+
+def test_n_d_raw_inputs_travel_as_flattened_samples(tmp_path) -> None:
+    """An N-d spec's inputs are written and read as flattened C-order samples (issue 12)."""
+    from hgq_hw.inputs import read_raw_inputs, write_raw
+    from hgq_hw.random_spec import random_spec
+    from hgq_hw.reference import evaluate
+    from tests.hw.conftest import random_raw_inputs
+
+    spec = random_spec(1, spatial=2, conv_depth=1, depth=1)
+    x = random_raw_inputs(spec, 6, 1)
+    for suffix in (".npy", ".csv"):
+        path = write_raw(tmp_path / f"x{suffix}", x)
+        if suffix == ".csv":
+            first = path.read_text().splitlines()[0].split(",")
+            assert len(first) == x[0].size  # one flattened sample per line
+        back = read_raw_inputs(path, input_type=spec.input.type)
+        assert back.shape == x.shape and back.tolist() == x.tolist()
+        assert evaluate(spec, back).tolist() == evaluate(spec, x).tolist()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from hgq_hw.emit import WRITERS, build
@@ -17,6 +18,7 @@ from hgq_hw.fixed import Overflow, Round
 from hgq_hw.netlist import network_ports, write_network
 from hgq_hw.plan import plan_network
 from hgq_hw.random_spec import jet_like_spec, random_spec
+from hgq_hw.reference import evaluate
 from sim.icarus import icarus_kick
 from tests.hw.conftest import non_chain_spec, random_raw_inputs
 
@@ -74,7 +76,10 @@ def run_both_writers(spec, levels: int, tmp_path, seed: int) -> int:
     (tmp_path / "top_d.v").write_text(direct.verilog)
     (tmp_path / "top_a.v").write_text(icarus_kick(amaranth.verilog))
     x = random_raw_inputs(spec, 40, seed)
+    x = x.reshape(len(x), -1)  # the hardware's bus is the flattened (C-order) sample
     want = plan(x)
+    reference = np.asarray(evaluate(spec, x), dtype=object).reshape(len(x), -1)
+    assert np.asarray(want, dtype=object).tolist() == reference.tolist(), "plan != reference"
     words = plan.in_layout.pack(x)
     w_in, w_out = plan.in_layout.width, plan.out_layout.width
     digits = max((w_in + 3) // 4, 1)
@@ -132,6 +137,25 @@ def test_direct_equals_amaranth_per_mode(round_mode, overflow, tmp_path) -> None
     for levels in (0, 1):
         (tmp_path / str(levels)).mkdir()
         assert run_both_writers(spec, levels, tmp_path / str(levels), 77) > 0
+
+
+CONV_CASES = [
+    (1, 0, 0),  # spatial, seed, pipeline levels
+    (1, 5, 2),
+    (2, 4, 1),
+    (2, 0, 0),
+]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize(("spatial", "seed", "levels"), CONV_CASES)
+def test_direct_equals_amaranth_and_plan_on_conv_specs(spatial, seed, levels, tmp_path) -> None:
+    """Conv1D / Conv2D specs with pools and a Reshape before a Dense, both writers."""
+    spec = random_spec(seed, spatial=spatial, conv_depth=2, depth=1, width=(1, 4), pool=0.8)
+    kinds = [layer.kind for layer in spec.layers]
+    print(f"seed {seed}, spatial {spatial}, levels {levels}: {kinds}")
+    assert "Conv" in kinds and "Reshape" in kinds
+    assert run_both_writers(spec, levels, tmp_path, seed) > 0
 
 
 @pytest.mark.sim

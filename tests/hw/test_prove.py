@@ -48,6 +48,18 @@ def test_random_spec_layers_and_network_proven(tmp_path: Path, seed: int, levels
     assert ProveReport.read(tmp_path).to_json() == report.to_json()
 
 
+def test_conv_spec_layers_and_network_proven(tmp_path: Path) -> None:
+    """A Conv1D -> MaxPool -> Reshape -> Dense spec: every layer and the network proven."""
+    spec = random_spec(
+        5, spatial=1, conv_depth=1, depth=1, width=(1, 3), pool=1.0, extent=(3, 4), channels=(1, 2)
+    )
+    assert {"Conv", "MaxPool", "Reshape"} <= {layer.kind for layer in spec.layers}
+    report = prove_spec(spec, tmp_path, pipeline_levels=1, timeout_s=120, say=_quiet)
+    plan = plan_network(spec, pipeline_levels=1)
+    assert [r.target for r in report.results] == [lp.name for lp in plan.layers] + [NETWORK]
+    assert all(r.verdict is Verdict.PROVEN for r in report.results), report.to_json()
+
+
 def _mutated(layer):
     """The same layer with one thing changed: a weight, the rounding mode."""
     if isinstance(layer, DenseSpec):

@@ -287,3 +287,33 @@ def test_predict_compares_real_values_not_raw() -> None:
     y = predict(spec, np.array([[3.0, 1.25]]))
     assert y.tolist() == [[3.0, 1.25]]
     assert int(np.argmax(y[0])) == 0
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_windowed_rules_equal_the_dense_rule_on_their_im2col_form(seed: int) -> None:
+    """Conv and AvgPool over window taps give the types and values the Dense rule gives
+    their flattened Dense form (what the planner builds)."""
+    from hgq_hw.lowering import flat_layer
+    from hgq_hw.reference import rule_for
+    from hgq_hw.spec import AvgPoolSpec, ConvSpec
+
+    spec = random_spec(seed, spatial=1 + seed % 2, conv_depth=2, depth=0, pool=1.0)
+    types = infer_types(spec)
+    tensors = evaluate(spec, random_raw_inputs(spec, 6, seed), all_tensors=True)
+    checked = 0
+    for layer in spec.layers:
+        if not isinstance(layer, ConvSpec | AvgPoolSpec):
+            continue
+        src = types[layer.inputs[0]]
+        flat_src = TensorType(src.k.ravel(), src.i.ravel(), src.f.ravel())
+        dense = flat_layer(layer, [src.shape])
+        rule = rule_for(dense)
+        got = types[layer.name]
+        assert rule.infer(dense, [flat_src]) == TensorType(
+            got.k.ravel(), got.i.ravel(), got.f.ravel()
+        )
+        x = tensors[layer.inputs[0]]
+        want = rule.evaluate(dense, [x.reshape(len(x), -1)], [flat_src])
+        assert tensors[layer.name].reshape(len(x), -1).tolist() == np.asarray(want).tolist()
+        checked += 1
+    assert checked

@@ -57,6 +57,31 @@ def test_round_trip_random_specs(seed, depth, width, bits, f_lo, prune, tmp_path
     assert again.shape(again.output.name) == spec.output_shape
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    spatial=st.integers(1, 2),
+    conv_depth=st.integers(1, 2),
+    bits=st.integers(1, 64),
+    prune=st.floats(0, 1),
+)
+def test_round_trip_random_conv_specs(seed, spatial, conv_depth, bits, prune) -> None:
+    spec = random_spec(
+        seed,
+        spatial=spatial,
+        conv_depth=conv_depth,
+        depth=1,
+        input_bits=(1, bits),
+        act_bits=(0, bits),
+        weight_bits=(1, min(bits, 62)),
+        prune=prune,
+    )
+    text = dumps(spec)
+    again = loads(text)
+    assert again == spec and dumps(again) == text
+    assert json.loads(text)["version"] == 2
+
+
 def test_same_seed_same_bytes() -> None:
     assert dumps(random_spec(5, depth=3)) == dumps(random_spec(5, depth=3))
     assert dumps(random_spec(5, depth=3)) != dumps(random_spec(6, depth=3))

@@ -14,6 +14,7 @@ from sim.design import generate_design
 from sim.runner import run_regression
 from sim.vectors import build_vectors
 from tests.hw.conftest import non_chain_spec
+from tests.sim.conftest import require
 
 pytestmark = pytest.mark.sim
 
@@ -41,6 +42,11 @@ SPECS = {
     "non-chain": non_chain_spec,  # q reads x, not the Dense layer before it (issue 10)
 }
 
+CONV_SPECS = {  # Conv1D / Conv2D with pools and a Reshape before the Dense (issue 12)
+    "conv1d": lambda: random_spec(5, spatial=1, conv_depth=2, depth=1, width=(1, 4), pool=0.8),
+    "conv2d": lambda: random_spec(0, spatial=2, conv_depth=2, depth=1, width=(1, 4), pool=0.8),
+}
+
 
 @pytest.mark.parametrize("name", list(SPECS))
 def test_generated_network_is_bit_exact(name: str, simulator: str, tmp_path: Path) -> None:
@@ -48,6 +54,21 @@ def test_generated_network_is_bit_exact(name: str, simulator: str, tmp_path: Pat
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=2)
     result = run_regression(
         spec, design, work_dir=tmp_path / "w", simulator=simulator, samples=150, seed=7
+    )
+    print(result.summary())
+    assert result.passed, result.summary()
+    assert result.checked >= result.vectors
+
+
+@pytest.mark.parametrize("name", list(CONV_SPECS))
+def test_generated_conv_network_is_bit_exact_on_verilator(name: str, tmp_path: Path) -> None:
+    """Icarus runs these specs through both writers in tests/hw/test_netlist.py."""
+    require("verilator")
+    spec = CONV_SPECS[name]()
+    assert {"Conv", "Reshape"} <= {layer.kind for layer in spec.layers}
+    design = generate_design(spec, tmp_path / "gen", pipeline_levels=2)
+    result = run_regression(
+        spec, design, work_dir=tmp_path / "w", simulator="verilator", samples=60, seed=7
     )
     print(result.summary())
     assert result.passed, result.summary()
