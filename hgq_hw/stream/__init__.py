@@ -93,11 +93,20 @@ from hgq_hw.stream.layers import (
     plan_stream_layer,
     plan_stream_maxpool,
 )
+from hgq_hw.stream.network import (
+    GatherStage,
+    PixelStage,
+    StreamNetworkPlan,
+    plan_stream_network,
+)
 from hgq_hw.stream.window import StreamGeometry, StreamRun, StreamWindowPlan, pixel_types
 
 __all__ = [
     "STREAMED_KINDS",
+    "GatherStage",
+    "PixelStage",
     "StreamGeometry",
+    "StreamNetworkPlan",
     "StreamRun",
     "StreamWindowPlan",
     "pixel_types",
@@ -105,4 +114,5 @@ __all__ = [
     "plan_stream_conv",
     "plan_stream_layer",
     "plan_stream_maxpool",
+    "plan_stream_network",
 ]

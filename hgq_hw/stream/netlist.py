@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hgq_hw.netlist  # noqa: F401  (registers every direct writer)
 from hgq_hw.netlist.layers import Tensor, writer_for
+from hgq_hw.netlist.network import write_network
 from hgq_hw.netlist.text import Net, Netlist, const_bits
+from hgq_hw.stream.network import GatherStage, StreamNetworkPlan
 from hgq_hw.stream.window import StreamWindowPlan
 
-__all__ = ["stream_ports", "write_stream_layer"]
+__all__ = ["stream_ports", "write_gather", "write_stream_layer", "write_stream_network"]
 
 
 def _bits(n_values: int) -> int:
@@ -152,3 +154,91 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     nl.reg("out_valid", out.valid, reset=True)
     nl.decls.append("  assign o_stream__valid = out_valid;")
     return nl.text(name, stream_ports(plan))
+
+
+def write_gather(gather: GatherStage, name: str) -> str:
+    """Module ``name``: the last ``n_pixels`` pixels in a shift register (pixel 0 of the image
+    in the low bits), presented with ``valid`` for one cycle after an image's last pixel."""
+    n, p = gather.n_pixels, gather.pixel_layout.width
+    cw = _bits(n)
+    ports = [("clk", "input", 1), ("rst", "input", 1)]
+    if p:
+        ports.append(("i_stream__payload", "input", p))
+    ports.append(("i_stream__valid", "input", 1))
+    if p:
+        ports.append(("o_stream__payload", "output", n * p))
+    ports.append(("o_stream__valid", "output", 1))
+    nl = Netlist()
+    d = nl.decls
+    d.append(f"  reg [{cw - 1}:0] count = {const_bits(0, cw)};")
+    d.append("  reg out_valid = 1'b0;")
+    if p:
+        word = "i_stream__payload" if n == 1 else f"{{i_stream__payload, word[{n * p - 1}:{p}]}}"
+        d.append(f"  reg [{n * p - 1}:0] word = {const_bits(0, n * p)};")
+        d.append("  always @(posedge clk) begin")
+        d.append(f"    if (i_stream__valid) word <= {word};")
+        d.append("  end")
+        d.append("  assign o_stream__payload = word;")
+    last = const_bits(n - 1, cw)
+    d += [
+        "  always @(posedge clk) begin",
+        "    if (rst) begin",
+        f"      count <= {const_bits(0, cw)};",
+        "      out_valid <= 1'b0;",
+        "    end else begin",
+        f"      out_valid <= i_stream__valid & (count == {last});",
+        "      if (i_stream__valid)",
+        f"        count <= (count == {last}) ? {const_bits(0, cw)} : count + {const_bits(1, cw)};",
+        "    end",
+        "  end",
+        "  assign o_stream__valid = out_valid;",
+    ]
+    return nl.text(name, ports)
+
+
+def write_stream_network(plan: StreamNetworkPlan, name: str) -> str:
+    """Verilog text of module ``name`` (one pixel in, the network's output out; ports as
+    :func:`stream_ports` names them) followed by one module per stage (``name_s0`` ...,
+    ``name_gather``, ``name_dense``), which it instantiates in a chain."""
+    if not isinstance(plan, StreamNetworkPlan):
+        raise TypeError(f"plan must be a StreamNetworkPlan, got {type(plan).__name__}")
+    texts: list[str] = []
+    links: list[tuple[str, int]] = []  # (module, output payload width)
+    for k, st in enumerate(plan.stages):
+        module = f"{name}_s{k}"
+        if isinstance(st, StreamWindowPlan):
+            texts.append(write_stream_layer(st, module))
+            links.append((module, st.out_layout.width))
+        else:
+            texts.append(write_network(st.plan, module))
+            links.append((module, st.plan.out_layout.width))
+    texts.append(write_gather(plan.gather, f"{name}_gather"))
+    links.append((f"{name}_gather", plan.gather.buffer_bits))
+    texts.append(write_network(plan.dense, f"{name}_dense"))
+    links.append((f"{name}_dense", plan.dense.out_layout.width))
+    p_in, p_out = plan.pixel_layout.width, plan.out_layout.width
+    ports = [("clk", "input", 1), ("rst", "input", 1)]
+    if p_in:
+        ports.append(("i_stream__payload", "input", p_in))
+    ports.append(("i_stream__valid", "input", 1))
+    if p_out:
+        ports.append(("o_stream__payload", "output", p_out))
+    ports.append(("o_stream__valid", "output", 1))
+    nl = Netlist()
+    payload, width, valid = "i_stream__payload", p_in, "i_stream__valid"
+    for k, (module, out_width) in enumerate(links):
+        conns = [".clk(clk)", ".rst(rst)"]
+        if width:
+            conns.append(f".i_stream__payload({payload})")
+        conns.append(f".i_stream__valid({valid})")
+        if out_width:
+            nl.decls.append(f"  wire [{out_width - 1}:0] c{k}_payload;")
+            conns.append(f".o_stream__payload(c{k}_payload)")
+        nl.decls.append(f"  wire c{k}_valid;")
+        conns.append(f".o_stream__valid(c{k}_valid)")
+        nl.decls.append(f"  {module} u{k}({', '.join(conns)});")
+        payload, width, valid = f"c{k}_payload", out_width, f"c{k}_valid"
+    if p_out:
+        nl.decls.append(f"  assign o_stream__payload = {payload};")
+    nl.decls.append(f"  assign o_stream__valid = {valid};")
+    return "".join([nl.text(name, ports), *texts])

@@ -193,6 +193,11 @@ class StreamWindowPlan:
         return int(self.pixel_type.shape[0])
 
     @property
+    def n_pixels(self) -> int:
+        """Input pixels per image."""
+        return self.geometry.n_pixels
+
+    @property
     def c_out(self) -> int:
         return int(self.out_pixel_type.shape[0])
 

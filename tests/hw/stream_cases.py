@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,7 @@ class Stream:
 
 
 def drive(
-    plan: StreamWindowPlan,
+    plan,
     images: np.ndarray,
     rng: np.random.Generator,
     *,
@@ -112,12 +113,13 @@ def drive(
     reset_at: tuple[int, int] | None = None,
     extra_idle: bool = True,
 ) -> Stream:
-    """A stream of ``images`` with random gaps (probability ``gap`` before each pixel), the
-    tail kept idle after each image (sometimes exactly ``tail`` cycles, the initiation
-    interval; always without ``extra_idle``), garbage payloads where not valid, two reset
-    cycles first and, with ``reset_at = (image, pixel)``, a reset pulse before that pixel
+    """A stream of ``images`` for ``plan`` (a :class:`StreamWindowPlan` or a
+    :class:`~hgq_hw.stream.StreamNetworkPlan`) with random gaps (probability ``gap`` before
+    each pixel), the tail kept idle after each image (sometimes exactly ``tail`` cycles, the
+    initiation interval; always without ``extra_idle``), garbage payloads where not valid, two
+    reset cycles first and, with ``reset_at = (image, pixel)``, a reset pulse before that pixel
     (that image is dropped)."""
-    c_in, n_pix = plan.c_in, plan.geometry.n_pixels
+    c_in, n_pix = plan.c_in, plan.n_pixels
     lo, hi = (np.asarray(v, dtype=np.int64) for v in plan.pixel_type.raw_bounds())
     s = Stream([], [], [], {})
 
@@ -136,7 +138,7 @@ def drive(
         sent = 0
         for p in range(n_pix):
             if reset_at == (index, p):
-                for _ in range(plan.pixel_latency + 2):
+                for _ in range(plan.latency + 2):
                     cycle(False, False)
                 cycle(True, False)
                 break
@@ -180,3 +182,111 @@ def assert_same_values(
                     f"{what}: pixel {pos}, channel {c}: expected raw {r} (f={fr}), got raw {g} "
                     f"(f={fg})"
                 )
+
+
+def _channel_type(rng: np.random.Generator, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    width = np.where(rng.random(c) < 0.1, 0, rng.integers(1, 7, c))
+    f = np.where(width > 0, rng.integers(-1, 5, c), 0)
+    k = np.where(width > 0, rng.integers(0, 2, c), 0)
+    return k, np.where(width > 0, width - k - f, 0), f
+
+
+def random_stream_network(seed: int, *, levels: int | None = None):
+    """A CNN-shaped chain spec with one type per channel and its stream network plan:
+    ``Input -> Conv -> Requantize [-> ReLU] [-> MaxPool | AvgPool -> Requantize]
+    [-> Conv -> Requantize] -> Reshape -> Dense [-> Requantize -> Dense] -> Output``."""
+    from hgq_hw.fixed import Overflow, Round
+    from hgq_hw.spec import DenseSpec, ReLUSpec, RequantizeSpec, ReshapeSpec
+    from hgq_hw.stream import plan_stream_network
+
+    rng = np.random.default_rng(seed)
+    dims = 1 + seed % 2
+    spatial = (
+        tuple(int(v) for v in rng.integers(4, 8, dims))
+        if dims == 2
+        else (int(rng.integers(6, 14)),)
+    )
+    c = int(rng.integers(1, 3))
+    k, i, f = _channel_type(rng, c)
+    tile = (*spatial, 1)
+    layers: list = [InputSpec(name="x", k=np.tile(k, tile), i=np.tile(i, tile), f=np.tile(f, tile))]
+    shape = (*spatial, c)
+
+    def add(layer) -> None:
+        nonlocal shape
+        shape = layer.output_shape([shape])
+        layers.append(layer)
+
+    def conv(name: str) -> None:
+        c_in, c_out = shape[-1], int(rng.integers(1, 4))
+        window = tuple(int(min(v, n)) for v, n in zip(rng.integers(2, 4, dims), shape[:-1]))
+        kernel = rng.integers(-7, 8, (*window, c_in, c_out))
+        kernel[rng.random(kernel.shape) < 0.3] = 0
+        add(
+            ConvSpec(
+                name=name,
+                inputs=(layers[-1].name,),
+                kernel_raw=kernel,
+                kernel_f=rng.integers(0, 4, kernel.shape),
+                bias_raw=rng.integers(-8, 9, c_out),
+                bias_f=rng.integers(0, 3, c_out),
+                strides=tuple(int(v) for v in rng.integers(1, 3, dims)),
+                padding=Padding.SAME if rng.random() < 0.6 else Padding.VALID,
+            )
+        )
+
+    def requantize(name: str) -> None:
+        qk, qi, qf = _channel_type(rng, shape[-1])
+        t = (*shape[:-1], 1)
+        add(
+            RequantizeSpec(
+                name=name,
+                inputs=(layers[-1].name,),
+                k=np.tile(qk, t) if len(shape) > 1 else qk,
+                i=np.tile(qi, t) if len(shape) > 1 else qi,
+                f=np.tile(qf, t) if len(shape) > 1 else qf,
+                round=Round.RND if rng.random() < 0.5 else Round.TRN,
+                overflow=Overflow.SAT if rng.random() < 0.5 else Overflow.WRAP,
+            )
+        )
+
+    def dense(name: str, n_out: int) -> None:
+        (n_in,) = shape
+        w = rng.integers(-7, 8, (n_in, n_out))
+        w[rng.random(w.shape) < 0.4] = 0
+        add(
+            DenseSpec(
+                name=name,
+                inputs=(layers[-1].name,),
+                weight_raw=w,
+                weight_f=rng.integers(0, 4, w.shape),
+                bias_raw=rng.integers(-8, 9, n_out),
+                bias_f=rng.integers(0, 3, n_out),
+            )
+        )
+
+    conv("conv1")
+    requantize("q1")
+    if rng.random() < 0.5:
+        add(ReLUSpec(name="relu1", inputs=(layers[-1].name,)))
+    if all(n >= 2 for n in shape[:-1]) and rng.random() < 0.7:
+        pool = (2,) * dims
+        if rng.random() < 0.5:
+            add(MaxPoolSpec(name="pool", inputs=(layers[-1].name,), pool_size=pool,
+                            strides=pool, padding=Padding.VALID))  # fmt: skip
+        else:
+            add(AvgPoolSpec(name="pool", inputs=(layers[-1].name,), pool_size=pool,
+                            strides=pool, padding=Padding.VALID))  # fmt: skip
+            requantize("qp")
+    if all(n >= 3 for n in shape[:-1]) and rng.random() < 0.5:
+        conv("conv2")
+        requantize("q2")
+    add(ReshapeSpec(name="flat", inputs=(layers[-1].name,), shape=(math.prod(shape),)))
+    dense("dense1", int(rng.integers(2, 6)))
+    if rng.random() < 0.5:
+        requantize("qd")
+        dense("dense2", int(rng.integers(1, 4)))
+    layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
+    spec = ModelSpec(f"stream_net_{seed}", layers)
+    plan = plan_stream_network(spec, pipeline_levels=seed % 3 if levels is None else levels)
+    return spec, plan

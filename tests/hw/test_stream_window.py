@@ -127,7 +127,9 @@ endmodule
 """
 
 
-def _run_icarus(plan, stream, tmp_path) -> list[tuple[bool, int]]:
+def run_icarus(plan, stream, tmp_path, verilog: str) -> list[tuple[bool, int]]:
+    """``verilog`` (module ``dut``: ``plan``'s ports) run in Icarus on ``stream``: per cycle
+    the output ``valid`` and payload (0 where not valid)."""
     iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
     if iverilog is None or vvp is None:
         pytest.skip("Icarus Verilog (iverilog, vvp) not installed")
@@ -141,7 +143,7 @@ def _run_icarus(plan, stream, tmp_path) -> list[tuple[bool, int]]:
     w_stim = layout.width + 2
     digits = (w_stim + 3) // 4
     (tmp_path / "stim.hex").write_text("".join(f"{s:0{digits}x}\n" for s in stim))
-    (tmp_path / "dut.v").write_text(write_stream_layer(plan, "dut"))
+    (tmp_path / "dut.v").write_text(verilog)
     (tmp_path / "tb.v").write_text(
         TESTBENCH.format(
             w_stim=w_stim - 1,
@@ -182,7 +184,7 @@ def test_verilog_equals_cycle_model(kind: str, seed: int, tmp_path) -> None:
     images = random_images(spec, 4, rng)
     stream = drive(plan, images, rng, gap=0.3, reset_at=(1, int(rng.integers(0, 4))))
     run = plan.run(stream.valid, stream.pixels, stream.rst)
-    got = _run_icarus(plan, stream, tmp_path)
+    got = run_icarus(plan, stream, tmp_path, write_stream_layer(plan, "dut"))
     checked = 0
     for t, ((gv, gp), mv, mp, tag) in enumerate(zip(got, run.valid, run.pixels, run.tags)):
         assert gv == mv, f"{kind} seed {seed}, cycle {t}: valid {gv}, model {mv} (model tag {tag})"
