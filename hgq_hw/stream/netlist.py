@@ -17,14 +17,9 @@ from hgq_hw.netlist.layers import Tensor, writer_for
 from hgq_hw.netlist.network import write_network
 from hgq_hw.netlist.text import Net, Netlist, const_bits
 from hgq_hw.stream.network import GatherStage, StreamNetworkPlan
-from hgq_hw.stream.window import StreamWindowPlan
+from hgq_hw.stream.window import StreamWindowPlan, counter_bits
 
 __all__ = ["stream_ports", "write_gather", "write_stream_layer", "write_stream_network"]
-
-
-def _bits(n_values: int) -> int:
-    """Bits of a counter that holds ``0 .. n_values - 1`` (at least 1)."""
-    return max((n_values - 1).bit_length(), 1)
 
 
 def stream_ports(plan: StreamWindowPlan) -> list[tuple[str, str, int]]:
@@ -64,8 +59,8 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     in_payload = nl.reg("in_payload", Net("i_stream__payload", p, False) if p else None)
     in_valid = nl.reg("in_valid", Net("i_stream__valid", 1, False), reset=True)
     assert in_valid is not None
-    fw, tw = _bits(g.n_slots), _bits(max(g.trigger(g.out[0] - 1, g.out[1] - 1), 0) + 1)
-    o0w, o1w = _bits(g.out[0]), _bits(g.out[1])
+    widths = g.counter_bits
+    fw, tw, o0w, o1w = (widths[key] for key in ("slot_f", "trig", "pos0", "pos1"))
     t0 = g.trigger(0, 0)
     d = nl.decls
     d.append(f"  reg [{fw - 1}:0] slot_f = {const_bits(0, fw)};")
@@ -160,7 +155,7 @@ def write_gather(gather: GatherStage, name: str) -> str:
     """Module ``name``: the last ``n_pixels`` pixels in a shift register (pixel 0 of the image
     in the low bits), presented with ``valid`` for one cycle after an image's last pixel."""
     n, p = gather.n_pixels, gather.pixel_layout.width
-    cw = _bits(n)
+    cw = counter_bits(n)
     ports = [("clk", "input", 1), ("rst", "input", 1)]
     if p:
         ports.append(("i_stream__payload", "input", p))

@@ -50,7 +50,7 @@ from hgq_hw.spec import (
     SpecError,
 )
 from hgq_hw.stream.layers import STREAMED_KINDS, plan_stream_layer
-from hgq_hw.stream.window import StreamWindowPlan, pixel_types
+from hgq_hw.stream.window import StreamWindowPlan, counter_bits, pixel_types
 
 __all__ = ["GatherStage", "PixelStage", "StreamNetworkPlan", "plan_stream_network"]
 
@@ -99,8 +99,18 @@ class GatherStage:
     def buffer_bits(self) -> int:
         return self.n_pixels * self.pixel_layout.width
 
+    @property
+    def registers(self) -> int:
+        """The gathered word, the pixel counter and ``valid``."""
+        return self.buffer_bits + counter_bits(self.n_pixels) + 1
+
     def report(self) -> dict[str, Any]:
-        return {"kind": "StreamGather", "latency": 1, "buffer_bits": self.buffer_bits}
+        return {
+            "kind": "StreamGather",
+            "latency": 1,
+            "buffer_bits": self.buffer_bits,
+            "registers": self.registers,
+        }
 
 
 Stage = StreamWindowPlan | PixelStage
@@ -174,6 +184,15 @@ class StreamNetworkPlan:
         return windows + self.gather.buffer_bits
 
     @property
+    def registers(self) -> int:
+        """Flip-flops of all stages (each stage's own input and output registers included)."""
+        stages = sum(
+            st.registers if isinstance(st, StreamWindowPlan) else st.plan.registers
+            for st in self.stages
+        )
+        return stages + self.gather.registers + self.dense.registers
+
+    @property
     def n_adders(self) -> int:
         kernels = sum(
             st.kernel.n_adders if isinstance(st, StreamWindowPlan) else st.plan.n_adders
@@ -188,6 +207,7 @@ class StreamNetworkPlan:
             "input_gap": self.tail,
             "latency": self.latency,
             "buffer_bits": self.buffer_bits,
+            "registers": self.registers,
             "adders": self.n_adders,
             "stages": [st.report() for st in self.stages] + [self.gather.report()],
             "dense_latency": self.dense.latency,

@@ -23,7 +23,7 @@ from hgq_hw.layout import BusLayout
 from hgq_hw.plan.base import LayerPlan
 from hgq_hw.spec import SpecError, window_geometry
 
-__all__ = ["StreamGeometry", "StreamRun", "StreamWindowPlan", "pixel_types"]
+__all__ = ["StreamGeometry", "StreamRun", "StreamWindowPlan", "counter_bits", "pixel_types"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,17 @@ class StreamGeometry:
     def n_slots(self) -> int:
         return self.n_pixels + self.tail
 
+    @property
+    def counter_bits(self) -> dict[str, int]:
+        """Widths of the counters: slot index, next trigger, output row and column."""
+        last = self.trigger(self.out[0] - 1, self.out[1] - 1)
+        return {
+            "slot_f": counter_bits(self.n_slots),
+            "trig": counter_bits(max(last, 0) + 1),
+            "pos0": counter_bits(self.out[0]),
+            "pos1": counter_bits(self.out[1]),
+        }
+
     def entry(self, a: int, b: int) -> int:
         """Line-buffer entry that holds window tap ``(a, b)`` when its output fires."""
         return (self.window[0] - 1 - a) * self.width + (self.window[1] - 1 - b)
@@ -105,6 +116,11 @@ class StreamGeometry:
     def col_range(self, b: int) -> tuple[int, int]:
         """Output columns ``o1`` for which tap column ``b`` lies in the image."""
         return _inside(self.before[1] - b, self.width, self.strides[1], self.out[1])
+
+
+def counter_bits(n_values: int) -> int:
+    """Bits of a counter that holds ``0 .. n_values - 1`` (at least 1)."""
+    return max((n_values - 1).bit_length(), 1)
 
 
 def _inside(offset: int, n: int, s: int, n_out: int) -> tuple[int, int]:
@@ -232,6 +248,15 @@ class StreamWindowPlan:
     def buffer_bits(self) -> int:
         return self.geometry.buffer_len * self.pixel_layout.width
 
+    @property
+    def registers(self) -> int:
+        """Flip-flops of its Verilog: input and output registers, counters, ``fire_d`` and the
+        tap enables, the line buffer and the window operation's pipeline."""
+        g = self.geometry
+        io = self.pixel_layout.width + 1 + self.out_layout.width + 1
+        control = sum(g.counter_bits.values()) + 1 + g.window[0] + g.window[1]
+        return io + control + self.buffer_bits + self.kernel.registers
+
     def report(self) -> dict[str, Any]:
         """The numbers a report shows for this layer."""
         return {
@@ -244,7 +269,7 @@ class StreamWindowPlan:
             "buffer_bits": self.buffer_bits,
             "adders": self.kernel.n_adders,
             "adder_depth": self.kernel.adder_depth,
-            "kernel_registers": self.kernel.registers,
+            "registers": self.registers,
         }
 
     # -- models ---------------------------------------------------------------------------------

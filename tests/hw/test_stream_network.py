@@ -26,7 +26,7 @@ from hgq_hw.spec import (
 from hgq_hw.stream import StreamWindowPlan, plan_stream_network
 from hgq_hw.stream.netlist import write_stream_network
 from tests.hw.stream_cases import drive, random_images, random_stream_network
-from tests.hw.test_stream_window import run_icarus
+from tests.hw.test_stream_window import run_icarus, verilog_register_bits
 
 SEEDS = list(range(12))
 
@@ -133,7 +133,9 @@ def test_verilog_equals_cycle_model(seed: int, tmp_path) -> None:
     images = random_images(spec, 4, rng)
     stream = drive(plan, images, rng, gap=0.3, reset_at=(1, int(rng.integers(0, 4))))
     valid, outs = plan.run(stream.valid, stream.pixels, stream.rst)
-    got = run_icarus(plan, stream, tmp_path, write_stream_network(plan, "dut"))
+    verilog = write_stream_network(plan, "dut")
+    assert verilog_register_bits(verilog) == plan.registers
+    got = run_icarus(plan, stream, tmp_path, verilog)
     n = 0
     for t, ((gv, gp), mv, mo) in enumerate(zip(got, valid, outs)):
         assert gv == mv, f"seed {seed}, cycle {t}: valid {gv}, model {mv}"

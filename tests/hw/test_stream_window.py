@@ -5,6 +5,7 @@ cycle model in Icarus."""
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import subprocess
 
@@ -127,6 +128,14 @@ endmodule
 """
 
 
+def verilog_register_bits(text: str) -> int:
+    """Flip-flops declared in Verilog text: the widths of every ``reg`` (testbench-free)."""
+    total = 0
+    for m in re.finditer(r"^\s*reg\s+(?:\[(\d+):0\]\s+)?\w+", text, flags=re.M):
+        total += int(m.group(1)) + 1 if m.group(1) is not None else 1
+    return total
+
+
 def run_icarus(plan, stream, tmp_path, verilog: str) -> list[tuple[bool, int]]:
     """``verilog`` (module ``dut``: ``plan``'s ports) run in Icarus on ``stream``: per cycle
     the output ``valid`` and payload (0 where not valid)."""
@@ -184,7 +193,9 @@ def test_verilog_equals_cycle_model(kind: str, seed: int, tmp_path) -> None:
     images = random_images(spec, 4, rng)
     stream = drive(plan, images, rng, gap=0.3, reset_at=(1, int(rng.integers(0, 4))))
     run = plan.run(stream.valid, stream.pixels, stream.rst)
-    got = run_icarus(plan, stream, tmp_path, write_stream_layer(plan, "dut"))
+    verilog = write_stream_layer(plan, "dut")
+    assert verilog_register_bits(verilog) == plan.registers
+    got = run_icarus(plan, stream, tmp_path, verilog)
     checked = 0
     for t, ((gv, gp), mv, mp, tag) in enumerate(zip(got, run.valid, run.pixels, run.tags)):
         assert gv == mv, f"{kind} seed {seed}, cycle {t}: valid {gv}, model {mv} (model tag {tag})"
