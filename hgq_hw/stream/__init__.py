@@ -94,14 +94,20 @@ from hgq_hw.stream.layers import (
     plan_stream_maxpool,
 )
 from hgq_hw.stream.network import (
+    AUTO_STREAM_TAPS,
+    IO_MODES,
     GatherStage,
     PixelStage,
     StreamNetworkPlan,
+    choose_io,
+    parallel_taps,
     plan_stream_network,
 )
 from hgq_hw.stream.window import StreamGeometry, StreamRun, StreamWindowPlan, pixel_types
 
 __all__ = [
+    "AUTO_STREAM_TAPS",
+    "IO_MODES",
     "STREAMED_KINDS",
     "GatherStage",
     "PixelStage",
@@ -109,6 +115,8 @@ __all__ = [
     "StreamNetworkPlan",
     "StreamRun",
     "StreamWindowPlan",
+    "choose_io",
+    "parallel_taps",
     "pixel_types",
     "plan_stream_avgpool",
     "plan_stream_conv",

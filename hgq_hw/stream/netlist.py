@@ -19,7 +19,13 @@ from hgq_hw.netlist.text import Net, Netlist, const_bits
 from hgq_hw.stream.network import GatherStage, StreamNetworkPlan
 from hgq_hw.stream.window import StreamWindowPlan, counter_bits
 
-__all__ = ["stream_ports", "write_gather", "write_stream_layer", "write_stream_network"]
+__all__ = [
+    "stream_network_ports",
+    "stream_ports",
+    "write_gather",
+    "write_stream_layer",
+    "write_stream_network",
+]
 
 
 def stream_ports(plan: StreamWindowPlan) -> list[tuple[str, str, int]]:
@@ -151,6 +157,19 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     return nl.text(name, stream_ports(plan))
 
 
+def stream_network_ports(plan: StreamNetworkPlan) -> list[tuple[str, str, int]]:
+    """``(name, direction, width)`` of a stream network's ports: one pixel in, the network's
+    output word out (width-0 payloads omitted)."""
+    ports = [("clk", "input", 1), ("rst", "input", 1)]
+    if plan.pixel_layout.width:
+        ports.append(("i_stream__payload", "input", plan.pixel_layout.width))
+    ports.append(("i_stream__valid", "input", 1))
+    if plan.out_layout.width:
+        ports.append(("o_stream__payload", "output", plan.out_layout.width))
+    ports.append(("o_stream__valid", "output", 1))
+    return ports
+
+
 def write_gather(gather: GatherStage, name: str) -> str:
     """Module ``name``: the last ``n_pixels`` pixels in a shift register (pixel 0 of the image
     in the low bits), presented with ``valid`` for one cycle after an image's last pixel."""
@@ -212,13 +231,7 @@ def write_stream_network(plan: StreamNetworkPlan, name: str) -> str:
     texts.append(write_network(plan.dense, f"{name}_dense"))
     links.append((f"{name}_dense", plan.dense.out_layout.width))
     p_in, p_out = plan.pixel_layout.width, plan.out_layout.width
-    ports = [("clk", "input", 1), ("rst", "input", 1)]
-    if p_in:
-        ports.append(("i_stream__payload", "input", p_in))
-    ports.append(("i_stream__valid", "input", 1))
-    if p_out:
-        ports.append(("o_stream__payload", "output", p_out))
-    ports.append(("o_stream__valid", "output", 1))
+    ports = stream_network_ports(plan)
     nl = Netlist()
     payload, width, valid = "i_stream__payload", p_in, "i_stream__valid"
     for k, (module, out_width) in enumerate(links):

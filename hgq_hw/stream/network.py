@@ -52,7 +52,16 @@ from hgq_hw.spec import (
 from hgq_hw.stream.layers import STREAMED_KINDS, plan_stream_layer
 from hgq_hw.stream.window import StreamWindowPlan, counter_bits, pixel_types
 
-__all__ = ["GatherStage", "PixelStage", "StreamNetworkPlan", "plan_stream_network"]
+__all__ = [
+    "AUTO_STREAM_TAPS",
+    "IO_MODES",
+    "GatherStage",
+    "PixelStage",
+    "StreamNetworkPlan",
+    "choose_io",
+    "parallel_taps",
+    "plan_stream_network",
+]
 
 
 def _tiled(pixel: TensorType, n: int) -> TensorType:
@@ -427,3 +436,45 @@ def plan_stream_network(
         spec.name, tuple(spec.input_shape), in_pixel, tuple(stages), GatherStage(n_pos, pixel),
         dense,
     )  # fmt: skip
+
+
+IO_MODES = ("parallel", "stream", "auto")
+"""``hgq gen --io``: fully unrolled, streamed, or chosen by :func:`choose_io`."""
+
+AUTO_STREAM_TAPS = 4096
+"""``--io auto`` streams a spec whose windowed layers would take more than this many
+multiply (or compare) taps fully unrolled (see :func:`parallel_taps`)."""
+
+
+def parallel_taps(spec: ModelSpec) -> int:
+    """What the windowed layers cost fully unrolled, before any sharing: per Conv its live
+    kernel weights times its output positions, per pool its window times its output elements."""
+    from hgq_hw.spec import AvgPoolSpec, ConvSpec, MaxPoolSpec
+
+    types = infer_types(spec)
+    taps = 0
+    for layer in spec.layers:
+        out = types[layer.name].shape
+        if isinstance(layer, ConvSpec):
+            taps += int(np.count_nonzero(layer.kernel_raw)) * math.prod(out[:-1])
+        elif isinstance(layer, AvgPoolSpec | MaxPoolSpec):
+            taps += math.prod(layer.pool_size) * math.prod(out)
+    return taps
+
+
+def choose_io(spec: ModelSpec, io: str) -> tuple[str, str]:
+    """``(mode, why)``: the mode ``hgq gen --io io`` builds ``spec`` in. ``auto`` streams when
+    :func:`parallel_taps` exceeds :data:`AUTO_STREAM_TAPS` and stream mode takes the spec (one
+    type per channel, a chain, ...), else builds it parallel; ``why`` says which rule decided."""
+    if io not in IO_MODES:
+        raise ValueError(f"io must be one of {', '.join(IO_MODES)}, got {io!r}")
+    if io != "auto":
+        return io, f"--io {io}"
+    taps = parallel_taps(spec)
+    if taps <= AUTO_STREAM_TAPS:
+        return "parallel", f"auto: {taps} window taps unrolled <= {AUTO_STREAM_TAPS}"
+    try:
+        plan_stream_network(spec)
+    except SpecError as err:
+        return "parallel", f"auto: {taps} window taps, but stream mode refuses the spec ({err})"
+    return "stream", f"auto: {taps} window taps unrolled > {AUTO_STREAM_TAPS}"
