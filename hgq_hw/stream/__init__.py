@@ -70,18 +70,48 @@ A pixel is one bus word, so every pixel of a streamed tensor must have the **sam
 type**: stream mode requires input types that do not vary with position (``k``/``i``/``f``
 of the Input or Requantize before it constant along the spatial axes). A spec whose types vary
 is refused with a :class:`hgq_hw.spec.SpecError` naming the layer and field; ``--io auto``
-(network level, to come) picks parallel mode for such a layer. The output pixel type is one
+builds such a spec in parallel mode (the whole spec: modes are not mixed per layer yet). The
+output pixel type is one
 type per channel: the kernel graph's exact output type (``f`` the largest of ``f_x + kernel_f``
 over the live taps and the bias, ``k``/``i`` holding the interval of a full window). At a
 ``"same"`` border the reference's type is narrower (fewer live taps); the value is the same, so
 streamed and reference outputs are compared as values (raw aligned by ``f``), and the layer
 after a streamed Conv must read the per-channel type.
 
-Next steps (same scheme): MaxPool and AvgPool on the stream (a window of compare-and-select or
-an adder over the same line buffer, firing on ``T``); a Dense after the streamed part that
-gathers the flattened tensor pixel by pixel (a shift register of the image, then the parallel
-Dense plan); ``hgq gen --io parallel|stream|auto`` chaining these layers (``auto``: stream when
-the parallel form's adders grow past a size rule and the types allow it).
+Pooling on the stream
+---------------------
+MaxPool and AvgPool use the same line buffer, window and firing rule; only the window
+operation differs (:mod:`hgq_hw.stream.layers`): an AvgPool's is the Dense layer with weight
+``2**-log2(window)`` from each tap of a channel to that channel (exact, as the reference), a
+MaxPool's is a Max plan (:func:`hgq_hw.plan.plan_max`: per channel the maximum of its taps,
+compare-and-select trees). Pools are ``"valid"`` only (as in the spec), so nothing is masked.
+
+A network on the stream (:mod:`hgq_hw.stream.network`)
+--------------------------------------------------------
+A chain ``Input -> (Conv | MaxPool | AvgPool | ReLU | Requantize)* -> Reshape to 1-d -> ...``:
+each windowed layer is a streamed stage, each run of ReLU/Requantize between them a pixel
+stage (a NetworkPlan over one pixel); a **gather** shifts the last stage's pixels into one word
+and presents the flattened tensor (C order) for one cycle after an image's last pixel; the
+layers after the Reshape are the parallel Dense part (:func:`hgq_hw.plan.plan_network` on the
+gathered tensor), one sample out per image. Each stage is its own Verilog module
+(:func:`hgq_hw.stream.netlist.write_stream_network` chains them in a top module). Each window
+needs ``tail`` idle cycles at its own input between images; a stage turns an input gap ``g``
+into at least ``g + T(0, 0) + (H*W - 1) - T_last`` at its output, so the network asks
+``input_gap`` idle cycles after each image at its input (the largest shortfall over its
+windows) and its ``ii`` is ``n_pixels + input_gap``.
+
+``hgq gen --io parallel|stream|auto`` (:func:`hgq_hw.emit.build`): ``auto`` streams when the
+windowed layers fully unrolled would take more than :data:`AUTO_STREAM_TAPS` taps (live kernel
+weights times output positions, pool windows times output elements) and stream mode takes the
+spec; otherwise parallel, byte for byte what ``--io parallel`` writes. ``report.json`` of a
+stream design has ``stream`` (ii, input gap, latency, buffer bits, registers, stages) and the
+one-pixel ``input`` layout; ``hgq sim`` and ``hgq prove`` refuse stream designs by name.
+
+Next steps: a FIFO of ``tail`` pixels (or the merged slot rule: a pixel arriving in a tail is
+both the tail's slot and the next image's first) so images may follow back to back; line-buffer
+rows in block RAM; streamed tensors whose types vary with position (per-position constants
+multiplexed by the output counter); mixing modes per layer; cocotb regressions, ``hgq sim`` and
+the board tops on pixel streams.
 """
 
 from __future__ import annotations
