@@ -26,7 +26,7 @@ from hgq_hw.spec import (
 from hgq_hw.stream import StreamWindowPlan, plan_stream_network
 from hgq_hw.stream.netlist import write_stream_network
 from tests.hw.stream_cases import drive, random_images, random_stream_network
-from tests.hw.test_stream_window import run_icarus, verilog_register_bits
+from tests.hw.test_stream_window import run_verilog, verilog_register_bits
 
 SEEDS = list(range(12))
 
@@ -125,8 +125,11 @@ def test_what_stream_mode_refuses_names_layer_and_field() -> None:
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("seed", [0, 1, 4, 5, 9])
-def test_verilog_equals_cycle_model(seed: int, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("seed", "sim"), [(0, "icarus"), (1, "icarus"), (4, "icarus"), (5, "icarus"), (9, "icarus"),
+                      (4, "verilator")]
+)  # fmt: skip
+def test_verilog_equals_cycle_model(seed: int, sim: str, tmp_path) -> None:
     spec, plan = random_stream_network(seed)
     rng = np.random.default_rng(4000 + seed)
     print(f"seed {seed}: {plan.report()}")
@@ -135,7 +138,7 @@ def test_verilog_equals_cycle_model(seed: int, tmp_path) -> None:
     valid, outs = plan.run(stream.valid, stream.pixels, stream.rst)
     verilog = write_stream_network(plan, "dut")
     assert verilog_register_bits(verilog) == plan.registers
-    got = run_icarus(plan, stream, tmp_path, verilog)
+    got = run_verilog(plan, stream, tmp_path, verilog, sim=sim)
     n = 0
     for t, ((gv, gp), mv, mo) in enumerate(zip(got, valid, outs)):
         assert gv == mv, f"seed {seed}, cycle {t}: valid {gv}, model {mv}"

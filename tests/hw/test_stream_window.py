@@ -136,12 +136,29 @@ def verilog_register_bits(text: str) -> int:
     return total
 
 
-def run_icarus(plan, stream, tmp_path, verilog: str) -> list[tuple[bool, int]]:
-    """``verilog`` (module ``dut``: ``plan``'s ports) run in Icarus on ``stream``: per cycle
-    the output ``valid`` and payload (0 where not valid)."""
-    iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
-    if iverilog is None or vvp is None:
-        pytest.skip("Icarus Verilog (iverilog, vvp) not installed")
+def run_verilog(
+    plan, stream, tmp_path, verilog: str, *, sim: str = "icarus"
+) -> list[tuple[bool, int]]:
+    """``verilog`` (module ``dut``: ``plan``'s ports) run on ``stream`` in Icarus (or, with
+    ``sim="verilator"``, Verilator's ``--binary --timing``): per cycle the output ``valid``
+    and payload (0 where not valid)."""
+    from hgq_hw.toolchain.find import find_tool, tool_env
+
+    if sim == "icarus":
+        iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
+        if iverilog is None or vvp is None:
+            pytest.skip("Icarus Verilog (iverilog, vvp) not installed")
+        build_cmd = [iverilog, "-g2001", "-o", "sim.vvp", "tb.v", "dut.v"]
+        run_cmd = [vvp, "-n", "sim.vvp"]
+    else:
+        verilator = find_tool("verilator")
+        if verilator is None:
+            pytest.skip("Verilator not installed")
+        build_cmd = [
+            verilator, "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-Wno-fatal",
+            "-Wno-lint", "-Wno-style", "--top-module", "tb", "tb.v", "dut.v", "-o", "vtb",
+        ]  # fmt: skip
+        run_cmd = [str(tmp_path / "obj_dir" / "vtb")]
     layout, out_layout = plan.pixel_layout, plan.out_layout
     words = (
         layout.pack(np.array(stream.pixels, dtype=object))
@@ -164,15 +181,11 @@ def run_icarus(plan, stream, tmp_path, verilog: str) -> list[tuple[bool, int]]:
             o_payload="o_payload" if out_layout.width else "1'b0",
         )
     )
-    build = subprocess.run(
-        [iverilog, "-g2001", "-o", "sim.vvp", "tb.v", "dut.v"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert build.returncode == 0, build.stderr
+    env = tool_env()
+    build = subprocess.run(build_cmd, cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
     out = subprocess.run(
-        [vvp, "-n", "sim.vvp"], cwd=tmp_path, check=True, capture_output=True, text=True
+        run_cmd, cwd=tmp_path, check=True, capture_output=True, text=True, env=env
     ).stdout
     rows = [line.split() for line in out.splitlines() if line.startswith("C ")]
     assert len(rows) == len(stim), out[-2000:]
@@ -195,7 +208,7 @@ def test_verilog_equals_cycle_model(kind: str, seed: int, tmp_path) -> None:
     run = plan.run(stream.valid, stream.pixels, stream.rst)
     verilog = write_stream_layer(plan, "dut")
     assert verilog_register_bits(verilog) == plan.registers
-    got = run_icarus(plan, stream, tmp_path, verilog)
+    got = run_verilog(plan, stream, tmp_path, verilog)
     checked = 0
     for t, ((gv, gp), mv, mp, tag) in enumerate(zip(got, run.valid, run.pixels, run.tags)):
         assert gv == mv, f"{kind} seed {seed}, cycle {t}: valid {gv}, model {mv} (model tag {tag})"
