@@ -340,29 +340,32 @@ class StreamWindowPlan:
         slot_index, out_index, image = 0, 0, -1
         buffer: list[list[int]] = [zero] * g.buffer_len
         fire_d, fire_tag = False, (0, 0)
-        pipe: list[tuple[bool, list[int], tuple[int, int]]] = [(False, [], (0, 0))] * level
-        out_valid, out_pix, out_tag = False, [0] * self.c_out, (0, 0)
+        pipe: list[tuple[bool, int, tuple[int, int]]] = [(False, -1, (0, 0))] * level
+        out_valid, out_pix, out_tag = False, -1, (0, 0)
+        windows: list[list[int]] = []
+        slots: list[int] = []  # per cycle: the index of the window whose output is out_pix
         result = StreamRun([], [], [])
         for t in range(n_cycles):
             result.valid.append(out_valid)
-            result.pixels.append(list(out_pix))
+            slots.append(out_pix)
             result.tags.append(out_tag if out_valid else None)
             # combinational
             in_tail = slot_index >= g.n_pixels
             slot = in_tail or in_valid
             slot_pix = zero if in_tail else in_pix
             fire = slot and slot_index == triggers[out_index]
-            if fire_d:
-                window = [
-                    buffer[g.entry(a, b)][c] if masks[fire_tag[1]][a][b] else 0
-                    for a in range(g.window[0])
-                    for b in range(g.window[1])
-                    for c in range(self.c_in)
-                ]
-                y = self.kernel.evaluate([np.array([window], dtype=object)])[0]
-                stage0 = (True, [int(v) for v in y], fire_tag)
+            if fire_d:  # the window's outputs are computed for all windows at the end
+                windows.append(
+                    [
+                        buffer[g.entry(a, b)][c] if masks[fire_tag[1]][a][b] else 0
+                        for a in range(g.window[0])
+                        for b in range(g.window[1])
+                        for c in range(self.c_in)
+                    ]
+                )
+                stage0 = (True, len(windows) - 1, fire_tag)
             else:
-                stage0 = (False, [0] * self.c_out, fire_tag)
+                stage0 = (False, -1, fire_tag)
             last = pipe[-1] if level else stage0
             # clock edge
             new_buffer = [list(slot_pix)] + buffer[:-1] if slot else buffer
@@ -386,6 +389,11 @@ class StreamWindowPlan:
                 out_valid = last[0]
             out_pix, out_tag = last[1], last[2]
             buffer, in_pix, pipe = new_buffer, new_in_pix, new_pipe
+        flat = np.array(windows, dtype=object).reshape(len(windows), g.n_taps * self.c_in)
+        ys = self.kernel.evaluate([flat]) if windows else []
+        rows = [[int(v) for v in y] for y in ys]
+        blank = [0] * self.c_out
+        result.pixels.extend(rows[w] if w >= 0 else blank for w in slots)
         return result
 
     def _mask(self, n: int) -> list[list[bool]]:
