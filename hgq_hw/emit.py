@@ -10,7 +10,7 @@ depends only on the spec and the options: the same spec and options give byte-id
 
 ``io`` (``hgq gen --io``, :data:`hgq_hw.stream.IO_MODES`): ``"parallel"`` (the default, the
 fully unrolled network above), ``"stream"`` (:mod:`hgq_hw.stream`: one pixel per cycle in, the
-direct writer only; its report adds ``stream``: initiation interval, input gap, buffer bits,
+direct writer only; its report adds ``stream``: initiation interval, latency, buffer bits,
 stages) or ``"auto"`` (:func:`hgq_hw.stream.choose_io`). A stream design's ``input`` layout is
 one pixel's; ``hgq sim`` and ``hgq prove`` refuse stream designs (not yet supported there).
 """
@@ -305,8 +305,7 @@ def format_report(report: dict[str, Any]) -> str:
     if stream:
         lines.append(
             f"  stream ({stream['chosen']}): one pixel per cycle, ii {stream['ii']} cycles per "
-            f"image (input idle {stream['input_gap']} cycles after each image), line buffers and "
-            f"gather {stream['buffer_bits']} bits"
+            f"image, line buffers and gather {stream['buffer_bits']} bits"
         )
     for target, synth in sorted(report.get("synth", {}).items()):
         lines += _synth_lines(target, synth)

@@ -16,7 +16,8 @@ The pixel stream
   ``valid``, output positions in C order, the same packing.
 * Images follow each other with no marker: the layer counts pixels. A synchronous ``rst``
   (mid-image too) clears every counter and every ``valid``; the next pixel after it is pixel 0
-  of a new image. Outputs in flight at the reset are lost.
+  of a new image. Outputs in flight at the reset are lost, and so are the tail outputs of the
+  image before when the image cut short was filling its tail (see below).
 
 Line buffer, window, kernel
 ---------------------------
@@ -48,10 +49,22 @@ The tail, the initiation interval
 ---------------------------------
 With ``"same"`` padding the last outputs fire on slots past the image
 (``F >= H*W``): ``tail = max(T_last - (H*W - 1), 0)`` of them, ``hi0 * W + hi1`` for the
-zeros ``hi`` padded after. After an image's last pixel the layer makes these **virtual slots**
-itself, one per cycle, whatever ``valid`` says; the next image's first pixel must come at least
-``tail`` cycles after the last one (a pixel offered during the tail is ignored). So the
-**initiation interval** is ``ii = H*W + tail`` cycles per image at full rate (more with gaps).
+zeros ``hi`` padded after. An image's last pixel starts its tail (a second slot counter,
+``tail_f``, from ``H*W``); every tail slot's taps lie in the padding (masked), so any pixel may
+fill it:
+
+* a pixel that arrives in the tail is **both** the tail's next slot and the next image's pixel
+  (``slot_f`` counts it from 0);
+* a cycle without a pixel, before the next image began, is a **virtual slot** (a zero shifted
+  in), so a last image's tail ends ``tail`` cycles after its last pixel;
+* a cycle without a pixel after the next image began is no slot (its pixels must stay
+  contiguous in the buffer): the tail waits for that image's next pixel.
+
+While the tail runs, outputs fire on ``tail_f``, then on ``slot_f`` again; no two fire on one
+slot, because the next image's first trigger ``T(0, 0) >= tail`` (``(O - 1) * s <= n - 1`` in
+both paddings). A window more than an image long (``tail > H*W``) is refused. So images may
+follow **back to back**: the **initiation interval** is ``ii = H*W`` cycles per image at full
+rate, and no idle cycles are ever required.
 
 What the layer reports (:class:`hgq_hw.stream.window.StreamWindowPlan`)
 -------------------------------------------------------------------------
@@ -60,7 +73,8 @@ What the layer reports (:class:`hgq_hw.stream.window.StreamWindowPlan`)
   register (``graph latency + 3``).
 * ``latency``: ``pixel_latency + tail``, the cycles from an image's last pixel to its last
   output pixel when that output fires on the image's last slot (always with ``"same"``
-  padding; a ``"valid"`` window that stops short of the last column or row fires earlier).
+  padding; a ``"valid"`` window that stops short of the last column or row fires earlier) and
+  the tail's slots come one per cycle (virtual ones, or the next image at full rate).
 * ``ii`` (cycles per image) and ``buffer_bits``: line-buffer bits, ``((w0 - 1) * W + w1)``
   times the pixel's bits (registers in this first version; rows could go to block RAM).
 
@@ -94,24 +108,19 @@ stage (a NetworkPlan over one pixel); a **gather** shifts the last stage's pixel
 and presents the flattened tensor (C order) for one cycle after an image's last pixel; the
 layers after the Reshape are the parallel Dense part (:func:`hgq_hw.plan.plan_network` on the
 gathered tensor), one sample out per image. Each stage is its own Verilog module
-(:func:`hgq_hw.stream.netlist.write_stream_network` chains them in a top module). Each window
-needs ``tail`` idle cycles at its own input between images; a stage turns an input gap ``g``
-into at least ``g + T(0, 0) + (H*W - 1) - T_last`` at its output, so the network asks
-``input_gap`` idle cycles after each image at its input (the largest shortfall over its
-windows) and its ``ii`` is ``n_pixels + input_gap``.
+(:func:`hgq_hw.stream.netlist.write_stream_network` chains them in a top module). Every stage
+takes a pixel in any cycle, so the network's ``ii`` is its input's ``n_pixels``.
 
 ``hgq gen --io parallel|stream|auto`` (:func:`hgq_hw.emit.build`): ``auto`` streams when the
 windowed layers fully unrolled would take more than :data:`AUTO_STREAM_TAPS` taps (live kernel
 weights times output positions, pool windows times output elements) and stream mode takes the
 spec; otherwise parallel, byte for byte what ``--io parallel`` writes. ``report.json`` of a
-stream design has ``stream`` (ii, input gap, latency, buffer bits, registers, stages) and the
+stream design has ``stream`` (ii, latency, buffer bits, registers, stages) and the
 one-pixel ``input`` layout; ``hgq sim`` and ``hgq prove`` refuse stream designs by name.
 
-Next steps: a FIFO of ``tail`` pixels (or the merged slot rule: a pixel arriving in a tail is
-both the tail's slot and the next image's first) so images may follow back to back; line-buffer
-rows in block RAM; streamed tensors whose types vary with position (per-position constants
-multiplexed by the output counter); mixing modes per layer; cocotb regressions, ``hgq sim`` and
-the board tops on pixel streams.
+Next steps: line-buffer rows in block RAM; streamed tensors whose types vary with position
+(per-position constants multiplexed by the output counter); mixing modes per layer; cocotb
+regressions, ``hgq sim`` and the board tops on pixel streams.
 """
 
 from __future__ import annotations

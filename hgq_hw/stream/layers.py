@@ -93,6 +93,14 @@ def _setup(
         geometry = StreamGeometry.of(in_shape[:-1], window, strides, padding)
     except SpecError as err:
         raise SpecError(err.message, layer=layer.name, field=err.field) from None
+    if geometry.tail > geometry.n_pixels:
+        raise SpecError(
+            f"stream mode needs the zeros padded after the image ({geometry.tail} slots) to be "
+            f"at most the image ({geometry.n_pixels} pixels): the window is larger than the "
+            "image (use parallel mode)",
+            layer=layer.name,
+            field="padding",
+        )
     pixel = pixel_types(in_type, in_shape[:-1], "inputs", layer.name)
     n = geometry.n_taps
     window_type = TensorType(np.tile(pixel.k, n), np.tile(pixel.i, n), np.tile(pixel.f, n))

@@ -53,6 +53,24 @@ def _enable(counter: str, width: int, lo: int, hi: int, n_out: int) -> str:
     return " & ".join(terms) if terms else "1'b1"
 
 
+def _tail_lines(tail: int, hw: int, tfw: int, fw: int, last_pixel: str) -> list[str]:
+    """The tail counter's update: an image's last pixel starts its tail (slot ``H*W``), each
+    slot in the tail moves it on, the last tail slot ends it."""
+    if not tail:
+        return []
+    return [
+        f"      if (in_valid & (slot_f == {last_pixel})) begin",
+        "        tailing <= 1'b1;",
+        f"        tail_f <= {const_bits(hw, tfw)};",
+        "      end else if (slot & tailing) begin",
+        f"        if (tail_f == {const_bits(hw + tail - 1, tfw)})",
+        "          tailing <= 1'b0;",
+        "        else",
+        f"          tail_f <= tail_f + {const_bits(1, tfw)};",
+        "      end",
+    ]
+
+
 def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     """The Verilog text of module ``name`` (deterministic: depends only on the plan and name)."""
     if not isinstance(plan, StreamWindowPlan):
@@ -76,10 +94,17 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     d.append("  reg fire_d = 1'b0;")
     d.append(f"  reg [{w0 - 1}:0] rowok_d = {const_bits(0, w0)};")
     d.append(f"  reg [{w1 - 1}:0] colok_d = {const_bits(0, w1)};")
-    in_tail = f"(slot_f >= {const_bits(g.n_pixels, fw)})" if g.tail else "1'b0"
-    d.append(f"  wire in_tail = {in_tail};")
-    d.append("  wire slot = in_tail | in_valid;")
-    d.append("  wire fire = slot & (slot_f == trig);")
+    hw, tail = g.n_pixels, g.tail
+    if tail:
+        tfw = widths["tail_f"]
+        d.append("  reg tailing = 1'b0;")
+        d.append(f"  reg [{tfw - 1}:0] tail_f = {const_bits(0, tfw)};")
+        d.append(f"  wire virt = tailing & ~in_valid & (slot_f == {const_bits(0, fw)});")
+        d.append("  wire slot = in_valid | virt;")
+        d.append("  wire fire = slot & (tailing ? (tail_f == trig) : (slot_f == trig));")
+    else:
+        d.append("  wire slot = in_valid;")
+        d.append("  wire fire = slot & (slot_f == trig);")
     rows = [_enable("pos0", o0w, *g.row_range(a), g.out[0]) for a in range(w0)]
     cols = [_enable("pos1", o1w, *g.col_range(b), g.out[1]) for b in range(w1)]
     d.append(f"  wire [{w0 - 1}:0] rowok = {{{', '.join(reversed(rows))}}};")
@@ -87,7 +112,8 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     shift: list[str] = []
     if p:
         assert in_payload is not None
-        d.append(f"  wire [{p - 1}:0] slot_pix = in_tail ? {const_bits(0, p)} : in_payload;")
+        pix = f"in_valid ? in_payload : {const_bits(0, p)}" if tail else "in_payload"
+        d.append(f"  wire [{p - 1}:0] slot_pix = {pix};")
         for e in range(g.buffer_len):
             d.append(f"  reg [{p - 1}:0] sr{e} = {const_bits(0, p)};")
             shift.append(f"      sr{e} <= {'slot_pix' if e == 0 else f'sr{e - 1}'};")
@@ -101,7 +127,7 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
     d.append("      colok_d <= colok;")
     d.append("    end")
     d.append("  end")
-    last_slot, last0, last1 = const_bits(g.n_slots - 1, fw), g.out[0] - 1, g.out[1] - 1
+    last_pixel, last0, last1 = const_bits(hw - 1, fw), g.out[0] - 1, g.out[1] - 1
     d += [
         "  always @(posedge clk) begin",
         "    if (rst) begin",
@@ -110,9 +136,11 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
         f"      pos0 <= {const_bits(0, o0w)};",
         f"      pos1 <= {const_bits(0, o1w)};",
         "      fire_d <= 1'b0;",
+        *(["      tailing <= 1'b0;"] if tail else []),
         "    end else begin",
-        "      if (slot)",
-        f"        slot_f <= (slot_f == {last_slot}) ? {const_bits(0, fw)} : "
+        *_tail_lines(tail, hw, widths.get("tail_f", 0), fw, last_pixel),
+        "      if (in_valid)",
+        f"        slot_f <= (slot_f == {last_pixel}) ? {const_bits(0, fw)} : "
         f"slot_f + {const_bits(1, fw)};",
         "      fire_d <= fire;",
         "      if (fire) begin",

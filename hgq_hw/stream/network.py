@@ -17,12 +17,9 @@ Types are the hardware's: every stage reads the pixel type the stage before it m
 per channel), so a "same" Conv's border outputs carry the full window's type; values equal the
 reference's everywhere (compared as values, raw aligned by ``f``).
 
-Timing between images. A streamed window needs ``tail`` idle cycles after an image's last pixel
-at its own input. A window stage turns an idle gap ``g`` between images at its input into at
-least ``g + T(0, 0) + (H*W - 1) - T_last`` at its output (the first output of an image waits for
-``T(0, 0)``, the last fires ``T_last - (H*W - 1)`` slots after the last pixel); pixel stages keep
-the gap. So the network's input needs ``input_gap = max(0, max_k(tail_k - sum_{j<k} d_j))`` idle
-cycles after each image, and its initiation interval is ``n_pixels + input_gap``.
+Timing between images: none needed. Every stage takes a pixel in any cycle (a window's tail
+slots are the next image's first pixels, :mod:`hgq_hw.stream`), so images may follow back to
+back and the initiation interval is ``n_pixels`` cycles per image.
 """
 
 from __future__ import annotations
@@ -159,20 +156,9 @@ class StreamNetworkPlan:
         return self.dense.out_layout
 
     @property
-    def tail(self) -> int:
-        """Idle cycles the input needs after each image's last pixel (``input_gap``)."""
-        gap, acc = 0, 0
-        for st in self.stages:
-            if isinstance(st, StreamWindowPlan):
-                g = st.geometry
-                gap = max(gap, st.tail - acc)
-                last = g.trigger(g.out[0] - 1, g.out[1] - 1)
-                acc += g.trigger(0, 0) + g.n_pixels - 1 - last
-        return gap
-
-    @property
     def ii(self) -> int:
-        return self.n_pixels + self.tail
+        """Cycles per image at full rate: one pixel per cycle, images back to back."""
+        return self.n_pixels
 
     @property
     def latency(self) -> int:
@@ -213,7 +199,6 @@ class StreamNetworkPlan:
         return {
             "io": "stream",
             "ii": self.ii,
-            "input_gap": self.tail,
             "latency": self.latency,
             "buffer_bits": self.buffer_bits,
             "registers": self.registers,

@@ -12,6 +12,7 @@ buffer, masks, ``valid``.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,14 +96,18 @@ class StreamGeometry:
 
     @property
     def counter_bits(self) -> dict[str, int]:
-        """Widths of the counters: slot index, next trigger, output row and column."""
+        """Widths of the control registers: slot index (real pixels), next trigger, output row
+        and column, and with a tail the tail's slot index and its flag."""
         last = self.trigger(self.out[0] - 1, self.out[1] - 1)
-        return {
-            "slot_f": counter_bits(self.n_slots),
+        widths = {
+            "slot_f": counter_bits(self.n_pixels),
             "trig": counter_bits(max(last, 0) + 1),
             "pos0": counter_bits(self.out[0]),
             "pos1": counter_bits(self.out[1]),
         }
+        if self.tail:
+            widths.update(tail_f=counter_bits(self.n_slots), tailing=1)
+        return widths
 
     def entry(self, a: int, b: int) -> int:
         """Line-buffer entry that holds window tap ``(a, b)`` when its output fires."""
@@ -241,8 +246,9 @@ class StreamWindowPlan:
 
     @property
     def ii(self) -> int:
-        """Initiation interval: cycles per image at full rate (``H*W + tail``)."""
-        return self.geometry.n_slots
+        """Initiation interval: cycles per image at full rate (``H*W``: the next image's
+        pixels are the tail's slots)."""
+        return self.geometry.n_pixels
 
     @property
     def buffer_bits(self) -> int:
@@ -335,9 +341,12 @@ class StreamWindowPlan:
         triggers = [g.trigger(o0, o1) for o0 in range(g.out[0]) for o1 in range(g.out[1])]
         masks = [self._mask(n) for n in range(g.n_outputs)]
         level = self.kernel.latency
+        hw, last_tail = g.n_pixels, g.n_slots - 1
         # registers
         in_valid, in_pix = False, zero
-        slot_index, out_index, image = 0, 0, -1
+        slot_index, out_index = 0, 0
+        tailing, tail_index = False, 0
+        started, pending = -1, deque()  # image ordinals: last started, started not finished
         buffer: list[list[int]] = [zero] * g.buffer_len
         fire_d, fire_tag = False, (0, 0)
         pipe: list[tuple[bool, int, tuple[int, int]]] = [(False, -1, (0, 0))] * level
@@ -350,10 +359,11 @@ class StreamWindowPlan:
             slots.append(out_pix)
             result.tags.append(out_tag if out_valid else None)
             # combinational
-            in_tail = slot_index >= g.n_pixels
-            slot = in_tail or in_valid
-            slot_pix = zero if in_tail else in_pix
-            fire = slot and slot_index == triggers[out_index]
+            virtual = tailing and not in_valid and slot_index == 0
+            slot = in_valid or virtual
+            slot_pix = in_pix if in_valid else zero
+            compared = tail_index if tailing else slot_index
+            fire = slot and compared == triggers[out_index]
             if fire_d:  # the window's outputs are computed for all windows at the end
                 windows.append(
                     [
@@ -372,19 +382,29 @@ class StreamWindowPlan:
             new_in_pix = list(pixels[t]) if valid[t] else in_pix
             new_pipe = ([stage0] + pipe[:-1]) if level else pipe
             if resets[t]:
-                in_valid, slot_index, out_index = False, 0, 0
+                in_valid, slot_index, out_index, tailing = False, 0, 0, False
                 fire_d, out_valid = False, False
                 new_pipe = [(False, p[1], p[2]) for p in new_pipe]
+                pending.clear()
             else:
-                if slot and slot_index == 0:
-                    image += 1
-                tag = (image, out_index)
-                in_valid = bool(valid[t])
-                if slot:
-                    slot_index = 0 if slot_index == g.n_slots - 1 else slot_index + 1
+                if in_valid and slot_index == 0:
+                    started += 1
+                    pending.append(started)
                 if fire:
-                    fire_tag = tag
+                    fire_tag = (pending[0], out_index)
+                    if out_index == g.n_outputs - 1:
+                        pending.popleft()
                     out_index = (out_index + 1) % g.n_outputs
+                if in_valid and slot_index == hw - 1 and g.tail:
+                    tailing, tail_index = True, hw
+                elif slot and tailing:
+                    if tail_index == last_tail:
+                        tailing = False
+                    else:
+                        tail_index += 1
+                if in_valid:
+                    slot_index = 0 if slot_index == hw - 1 else slot_index + 1
+                in_valid = bool(valid[t])
                 fire_d = fire
                 out_valid = last[0]
             out_pix, out_tag = last[1], last[2]

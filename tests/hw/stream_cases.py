@@ -115,11 +115,14 @@ def drive(
 ) -> Stream:
     """A stream of ``images`` for ``plan`` (a :class:`StreamWindowPlan` or a
     :class:`~hgq_hw.stream.StreamNetworkPlan`) with random gaps (probability ``gap`` before
-    each pixel), the tail kept idle after each image (sometimes exactly ``tail`` cycles, the
-    initiation interval; always without ``extra_idle``), garbage payloads where not valid, two
-    reset cycles first and, with ``reset_at = (image, pixel)``, a reset pulse before that pixel
-    (that image is dropped)."""
+    each pixel), half the images right after the one before (the next image's pixels fill the
+    tail), the others after ``0 .. 2 * tail + 2`` idle cycles (none without ``extra_idle``),
+    garbage payloads where not valid, two reset cycles first and, with ``reset_at = (image,
+    pixel)``, a reset pulse before that pixel (that image is dropped; the image before it gets
+    time to finish first, as its tail outputs would otherwise wait for the dropped image)."""
     c_in, n_pix = plan.c_in, plan.n_pixels
+    windows = [plan] if isinstance(plan, StreamWindowPlan) else plan.stages
+    tail = max((st.tail for st in windows if isinstance(st, StreamWindowPlan)), default=0)
     lo, hi = (np.asarray(v, dtype=np.int64) for v in plan.pixel_type.raw_bounds())
     s = Stream([], [], [], {})
 
@@ -135,6 +138,9 @@ def drive(
     ordinal = 0
     for index, image in enumerate(images):
         pixels = np.asarray(image).reshape(n_pix, c_in)
+        if reset_at is not None and reset_at[0] == index:
+            for _ in range(plan.latency + 2):  # the image before finishes its tails on its own
+                cycle(False, False)
         sent = 0
         for p in range(n_pix):
             if reset_at == (index, p):
@@ -150,8 +156,8 @@ def drive(
             s.complete[ordinal] = index
         if sent:
             ordinal += 1
-        extra = int(rng.integers(0, 3)) if extra_idle and rng.random() < 0.5 else 0
-        for _ in range(plan.tail + extra):
+        idle = int(rng.integers(0, 2 * tail + 3)) if extra_idle and rng.random() < 0.5 else 0
+        for _ in range(idle):
             cycle(False, False)
     for _ in range(plan.latency + 3):
         cycle(False, False)

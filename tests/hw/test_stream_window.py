@@ -59,7 +59,8 @@ def test_cycle_model_equals_reference_with_gaps_and_reset(kind: str, seed: int) 
 
 
 def test_back_to_back_images_at_the_initiation_interval() -> None:
-    """Without gaps, one image starts every ``ii`` cycles and every output comes out."""
+    """Without gaps, one image starts every ``ii = H*W`` cycles (its first pixels fill the tail
+    of the one before) and every output comes out."""
     spec, plan = random_stream_conv(15)  # 6x5, 3x3 'same': a tail
     assert plan.tail == 6
     images = random_images(spec, 3, np.random.default_rng(7))
@@ -68,6 +69,7 @@ def test_back_to_back_images_at_the_initiation_interval() -> None:
     run = plan.run(stream.valid, stream.pixels, stream.rst)
     starts = [t for t, v in enumerate(stream.valid) if v]
     firsts = starts[:: plan.geometry.n_pixels]
+    assert plan.ii == plan.n_pixels
     assert [b - a for a, b in itertools.pairwise(firsts)] == [plan.ii] * 2
     for ordinal, index in stream.complete.items():
         assert_same_values(spec, plan, images[index:], run.images()[ordinal], f"image {index}")
