@@ -75,3 +75,24 @@ def test_cli_help_states_the_auto_threshold() -> None:
 
     text = " ".join(Path(hw.__file__).read_text().replace('"', "").split())
     assert f"more than {AUTO_STREAM_TAPS} taps" in text
+
+
+def test_types_that_vary_with_position_stay_parallel_under_auto(monkeypatch, tmp_path, capsys):
+    """``random_spec`` draws per-element types: stream mode refuses them by layer and field,
+    and auto builds them parallel (whatever their size)."""
+    import hgq_hw.stream.network as network
+    from hgq_hw.random_spec import random_spec
+    from hgq_hw.spec import SpecError
+    from hgq_hw.stream import choose_io
+
+    spec = random_spec(0, spatial=2)
+    with pytest.raises(SpecError, match="one type per channel") as err:
+        build(spec, io="stream")
+    assert (err.value.layer, err.value.field) == ("x", "k")
+    monkeypatch.setattr(network, "AUTO_STREAM_TAPS", 0)
+    mode, why = choose_io(spec, "auto")
+    assert mode == "parallel" and "stream mode refuses" in why
+    assert build(spec, io="auto").verilog == build(spec).verilog
+    path = save(spec, tmp_path / "spec.json")
+    assert main(["gen", str(path), "-o", str(tmp_path / "g"), "--io", "stream"]) != 0
+    assert "layer 'x', field 'k'" in capsys.readouterr().err
