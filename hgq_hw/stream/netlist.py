@@ -41,6 +41,11 @@ def stream_ports(plan: StreamWindowPlan) -> list[tuple[str, str, int]]:
     return ports
 
 
+def _ext(name: str, width: int, to: int) -> str:
+    """Unsigned net ``name`` of ``width`` bits zero-extended to ``to`` bits."""
+    return name if width == to else f"{{{to - width}'h0, {name}}}"
+
+
 def _enable(counter: str, width: int, lo: int, hi: int, n_out: int) -> str:
     """``lo <= counter <= hi`` as a 1-bit expression (constants folded)."""
     if lo > hi:
@@ -101,10 +106,13 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
         d.append(f"  reg [{tfw - 1}:0] tail_f = {const_bits(0, tfw)};")
         d.append(f"  wire virt = tailing & ~in_valid & (slot_f == {const_bits(0, fw)});")
         d.append("  wire slot = in_valid | virt;")
-        d.append("  wire fire = slot & (tailing ? (tail_f == trig) : (slot_f == trig));")
+        cw = max(fw, tw, tfw)
+        t, f_, tf = _ext("trig", tw, cw), _ext("slot_f", fw, cw), _ext("tail_f", tfw, cw)
+        d.append(f"  wire fire = slot & (tailing ? ({tf} == {t}) : ({f_} == {t}));")
     else:
+        cw = max(fw, tw)
         d.append("  wire slot = in_valid;")
-        d.append("  wire fire = slot & (slot_f == trig);")
+        d.append(f"  wire fire = slot & ({_ext('slot_f', fw, cw)} == {_ext('trig', tw, cw)});")
     rows = [_enable("pos0", o0w, *g.row_range(a), g.out[0]) for a in range(w0)]
     cols = [_enable("pos1", o1w, *g.col_range(b), g.out[1]) for b in range(w1)]
     d.append(f"  wire [{w0 - 1}:0] rowok = {{{', '.join(reversed(rows))}}};")
