@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from hgq_hw.reference import evaluate, infer_types
 from hgq_hw.spec import ConvSpec, Padding, SpecError
 from hgq_hw.stream import StreamGeometry, plan_stream_conv
 from hgq_hw.stream.netlist import write_stream_layer
+from hgq_hw.stream.testbench import run_stream_verilog
 from tests.hw.stream_cases import assert_same_values, drive, random_images, random_stream_conv
 
 SEEDS = list(range(24))
@@ -100,35 +99,6 @@ def test_position_varying_types_are_refused_by_layer_and_field() -> None:
 
 # -- Verilog in Icarus ------------------------------------------------------------------------
 
-TESTBENCH = """`timescale 1ns/1ps
-module tb;
-  reg clk = 1'b0;
-  reg [{w_stim}:0] stim [0:{last}];
-  reg [{w_stim}:0] word;
-  reg rst, valid;
-  reg [{w_in_decl}:0] payload;
-  wire o_valid;
-  wire [{w_out_decl}:0] o_payload;
-  integer t;
-  dut u(.clk(clk), .rst(rst), {in_port}.i_stream__valid(valid),
-        {out_port}.o_stream__valid(o_valid));
-  initial begin
-    $readmemh("stim.hex", stim);
-    for (t = 0; t <= {last}; t = t + 1) begin
-      word = stim[t];
-      rst = word[0];
-      valid = word[1];
-      payload = word >> 2;
-      #1;
-      $display("C %0d %b %h", t, o_valid, {o_payload});
-      #4 clk = 1'b1;
-      #5 clk = 1'b0;
-    end
-    $finish;
-  end
-endmodule
-"""
-
 
 def verilog_register_bits(text: str) -> int:
     """Flip-flops declared in Verilog text: the widths of every ``reg`` (testbench-free)."""
@@ -141,57 +111,15 @@ def verilog_register_bits(text: str) -> int:
 def run_verilog(
     plan, stream, tmp_path, verilog: str, *, sim: str = "icarus"
 ) -> list[tuple[bool, int]]:
-    """``verilog`` (module ``dut``: ``plan``'s ports) run on ``stream`` in Icarus (or, with
-    ``sim="verilator"``, Verilator's ``--binary --timing``): per cycle the output ``valid``
-    and payload (0 where not valid)."""
-    from hgq_hw.toolchain.find import find_tool, tool_env
-
-    if sim == "icarus":
-        iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
-        if iverilog is None or vvp is None:
-            pytest.skip("Icarus Verilog (iverilog, vvp) not installed")
-        build_cmd = [iverilog, "-g2001", "-o", "sim.vvp", "tb.v", "dut.v"]
-        run_cmd = [vvp, "-n", "sim.vvp"]
-    else:
-        verilator = find_tool("verilator")
-        if verilator is None:
-            pytest.skip("Verilator not installed")
-        build_cmd = [
-            verilator, "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-Wno-fatal",
-            "-Wno-lint", "-Wno-style", "--top-module", "tb", "tb.v", "dut.v", "-o", "vtb",
-        ]  # fmt: skip
-        run_cmd = [str(tmp_path / "obj_dir" / "vtb")]
-    layout, out_layout = plan.pixel_layout, plan.out_layout
-    words = (
-        layout.pack(np.array(stream.pixels, dtype=object))
-        if layout.width
-        else [0] * len(stream.pixels)
-    )
-    stim = [(w << 2) | (int(v) << 1) | int(r) for w, v, r in zip(words, stream.valid, stream.rst)]
-    w_stim = layout.width + 2
-    digits = (w_stim + 3) // 4
-    (tmp_path / "stim.hex").write_text("".join(f"{s:0{digits}x}\n" for s in stim))
-    (tmp_path / "dut.v").write_text(verilog)
-    (tmp_path / "tb.v").write_text(
-        TESTBENCH.format(
-            w_stim=w_stim - 1,
-            last=len(stim) - 1,
-            w_in_decl=max(layout.width, 1) - 1,
-            w_out_decl=max(out_layout.width, 1) - 1,
-            in_port=".i_stream__payload(payload), " if layout.width else "",
-            out_port=".o_stream__payload(o_payload), " if out_layout.width else "",
-            o_payload="o_payload" if out_layout.width else "1'b0",
-        )
-    )
-    env = tool_env()
-    build = subprocess.run(build_cmd, cwd=tmp_path, capture_output=True, text=True, env=env)
-    assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
-    out = subprocess.run(
-        run_cmd, cwd=tmp_path, check=True, capture_output=True, text=True, env=env
-    ).stdout
-    rows = [line.split() for line in out.splitlines() if line.startswith("C ")]
-    assert len(rows) == len(stim), out[-2000:]
-    return [(v == "1", int(p, 16) if v == "1" else 0) for _, _, v, p in rows]
+    """``verilog`` (module ``dut``: ``plan``'s ports) run on ``stream`` in ``sim``
+    (:func:`hgq_hw.stream.testbench.run_stream_verilog`; skipped without the simulator)."""
+    try:
+        return run_stream_verilog(
+            verilog, plan.pixel_layout, plan.out_layout, stream.valid, stream.pixels,
+            stream.rst, tmp_path, sim=sim,
+        )  # fmt: skip
+    except FileNotFoundError as err:
+        pytest.skip(str(err))
 
 
 VERILOG_CASES = [("Conv", s) for s in (1, 4, 5, 7, 13, 15, 19, 23)] + [
