@@ -9,8 +9,11 @@ on a few images streamed back to back against the reference (seconds, and whethe
 output matched).
 
     python benchmarks/stream_svhn.py [--seed 0] [--images 2] [--pipeline-levels 2] [-o DIR]
+        [--icarus DIR]
 
-With ``-o DIR`` the Verilog and ``report.json`` are written there (``hgq gen --io stream``).
+With ``-o DIR`` the Verilog and ``report.json`` are written there (``hgq gen --io stream``);
+with ``--icarus DIR`` the Verilog also runs in Icarus on the same stream, checked cycle by
+cycle against the cycle model.
 """
 
 from __future__ import annotations
@@ -121,6 +124,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2)
     parser.add_argument("--pipeline-levels", type=int, default=2)
     parser.add_argument("-o", "--output", default=None)
+    parser.add_argument(
+        "--icarus", default=None, metavar="DIR", help="also run the Verilog in Icarus in DIR"
+    )
     args = parser.parse_args()
 
     from hgq_hw.stream import plan_stream_network
@@ -131,7 +137,7 @@ def main() -> None:
     plan = plan_stream_network(spec, pipeline_levels=args.pipeline_levels)
     t_plan = time.perf_counter() - t0
     t0 = time.perf_counter()
-    text = write_stream_network(plan, "svhn_like")
+    text = write_stream_network(plan, "dut")
     t_write = time.perf_counter() - t0
     print(f"spec {spec.name}, pipeline_levels={args.pipeline_levels}")
     print(f"plan: {t_plan:.2f} s, Verilog: {t_write:.2f} s ({len(text.splitlines())} lines)")
@@ -170,6 +176,21 @@ def main() -> None:
         f"cycle model: {args.images} images, {len(valid)} cycles in {t_run:.1f} s; "
         f"outputs equal to the reference: {same}"
     )
+    if args.icarus:
+        from hgq_hw.stream.testbench import run_stream_verilog
+
+        t0 = time.perf_counter()
+        rst = [False] * len(valid)
+        sim = run_stream_verilog(
+            text, plan.pixel_layout, plan.out_layout, valid, data, rst, args.icarus
+        )
+        t_sim = time.perf_counter() - t0
+        words = [
+            plan.out_layout.pack(np.array([o], dtype=object))[0] if v else 0
+            for v, o in zip(out_valid, outs)
+        ]
+        equal = [(v, w) for v, w in zip(out_valid, words)] == sim
+        print(f"Icarus: {len(valid)} cycles in {t_sim:.1f} s; equal to the cycle model: {equal}")
     if args.output:
         from hgq_hw.emit import generate
 
