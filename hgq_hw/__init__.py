@@ -10,12 +10,17 @@ from hgq_hw.plan import NetworkPlan, plan_network
 from hgq_hw.random_spec import random_spec
 from hgq_hw.reference import evaluate, infer_types, quantize_inputs, to_real
 from hgq_hw.spec import (
+    AvgPoolSpec,
+    ConvSpec,
     DenseSpec,
     InputSpec,
+    MaxPoolSpec,
     ModelSpec,
     OutputSpec,
+    Padding,
     ReLUSpec,
     RequantizeSpec,
+    ReshapeSpec,
     SpecError,
     load,
     loads,
@@ -23,15 +28,20 @@ from hgq_hw.spec import (
 )
 
 __all__ = [
+    "AvgPoolSpec",
+    "ConvSpec",
     "DenseSpec",
     "FixedType",
     "InputSpec",
+    "MaxPoolSpec",
     "ModelSpec",
     "NetworkPlan",
     "OutputSpec",
     "Overflow",
+    "Padding",
     "ReLUSpec",
     "RequantizeSpec",
+    "ReshapeSpec",
     "Round",
     "SpecError",
     "TensorType",
