@@ -7,6 +7,12 @@ Two writers give the same ports and cycle-by-cycle behaviour (:data:`WRITERS`): 
 flat module); ``"amaranth"`` builds the :class:`~hgq_hw.components.Network` of the plan and
 converts it with ``amaranth.back.verilog.convert`` (Yosys; no source locations). The text
 depends only on the spec and the options: the same spec and options give byte-identical files.
+
+``io`` (``hgq gen --io``, :data:`hgq_hw.stream.IO_MODES`): ``"parallel"`` (the default, the
+fully unrolled network above), ``"stream"`` (:mod:`hgq_hw.stream`: one pixel per cycle in, the
+direct writer only; its report adds ``stream``: initiation interval, latency, buffer bits,
+stages) or ``"auto"`` (:func:`hgq_hw.stream.choose_io`). A stream design's ``input`` layout is
+one pixel's; ``hgq sim`` and ``hgq prove`` refuse stream designs (not yet supported there).
 """
 
 from __future__ import annotations
@@ -70,19 +76,26 @@ def build(
     pipeline_levels: int = 0,
     depth_slack: int | None = None,
     writer: str = "direct",
+    io: str = "parallel",
 ) -> Design:
     """The network of ``spec`` as Verilog-2001 text plus its report (nothing is written);
-    ``writer`` is one of :data:`WRITERS`."""
+    ``writer`` is one of :data:`WRITERS`, ``io`` one of :data:`hgq_hw.stream.IO_MODES`."""
     from importlib.metadata import version
 
     from hgq_hw.netlist import network_ports
     from hgq_hw.plan import plan_network
+    from hgq_hw.stream import choose_io
 
     name = spec.name if name is None else name
     if not _NAME_RE.match(name):
         raise ValueError(f"module name {name!r} is not a Verilog identifier")
     if writer not in WRITERS:
         raise ValueError(f"writer must be one of {', '.join(WRITERS)}, got {writer!r}")
+    mode, why = choose_io(spec, io)
+    if mode == "stream":
+        if writer != "direct":
+            raise ValueError("--io stream has the direct writer only (--writer direct)")
+        return _build_stream(spec, name, pipeline_levels, depth_slack, why)
     plan = plan_network(spec, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
     net = None
     if writer == "direct":
@@ -121,6 +134,79 @@ def build(
     return Design(net, text, report, plan)
 
 
+def _build_stream(
+    spec: ModelSpec, name: str, pipeline_levels: int, depth_slack: int | None, why: str
+) -> Design:
+    """:func:`build` in stream mode (see :mod:`hgq_hw.stream.network`)."""
+    from importlib.metadata import version
+
+    from hgq_hw.stream import StreamWindowPlan, plan_stream_network
+    from hgq_hw.stream.netlist import stream_network_ports, write_stream_network
+
+    plan = plan_stream_network(spec, pipeline_levels=pipeline_levels, depth_slack=depth_slack)
+    text = write_stream_network(plan, name)
+    rows: list[dict[str, Any]] = []
+    depth = bits = 0
+    for st in plan.stages:
+        if isinstance(st, StreamWindowPlan):
+            k = st.kernel
+            rows.append(
+                {
+                    "layer": st.name,
+                    "kind": f"Stream{st.kind}",
+                    "elements": st.c_out,
+                    "out_bits": st.out_layout.width,
+                    "latency": st.pixel_latency,
+                    "registers": st.registers,
+                    "adders": k.n_adders,
+                    "adder_depth": k.adder_depth,
+                    "adder_bits": k.adder_bits,
+                }
+            )
+            depth, bits = depth + k.adder_depth, bits + k.adder_bits
+        else:
+            rows += st.plan.rows()
+            depth, bits = depth + st.plan.adder_depth, bits + st.plan.adder_bits
+    g = plan.gather
+    rows.append(
+        {
+            "layer": f"{plan.dense.input_name}__gather",
+            "kind": "StreamGather",
+            "elements": g.n_pixels * int(g.pixel_type.shape[0]),
+            "out_bits": g.buffer_bits,
+            "latency": 1,
+            "registers": g.registers,
+            "adders": 0,
+            "adder_depth": 0,
+            "adder_bits": 0,
+        }
+    )
+    rows += plan.dense.rows()
+    report: dict[str, Any] = {
+        "format": "hgqflow-hw-report",
+        "version": 1,
+        "name": name,
+        "spec": spec.name,
+        "verilog": f"{name}.v",
+        "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
+        "generator": {"amaranth": version("amaranth"), "writer": "direct"},
+        "latency": plan.latency,
+        "registers": plan.registers,
+        "adders": plan.n_adders,
+        "adder_depth": depth + plan.dense.adder_depth,
+        "adder_bits": bits + plan.dense.adder_bits,
+        "ports": [
+            {"name": n, "direction": d, "width": w} for n, d, w in stream_network_ports(plan)
+        ],
+        "input": {"width": plan.pixel_layout.width, "layout": plan.pixel_layout.describe()},
+        "output": {"width": plan.out_layout.width, "layout": plan.out_layout.describe()},
+        "layers": rows,
+        "spec_digest": spec_digest(spec),
+        "stream": {**plan.report(), "chosen": why},
+    }
+    return Design(None, text, report, plan)
+
+
 def write_report(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> Path:
     """Write ``report.json`` into ``out_dir`` (stable formatting), checked as a
     :class:`~hgq_hw.reports.GenReport` first (a field it does not know is refused)."""
@@ -146,10 +232,16 @@ def generate(
     pipeline_levels: int = 0,
     depth_slack: int | None = None,
     writer: str = "direct",
+    io: str = "parallel",
 ) -> Design:
     """Write ``<out_dir>/<name>.v`` and ``<out_dir>/report.json``; returns the :class:`Design`."""
     design = build(
-        spec, name=name, pipeline_levels=pipeline_levels, depth_slack=depth_slack, writer=writer
+        spec,
+        name=name,
+        pipeline_levels=pipeline_levels,
+        depth_slack=depth_slack,
+        writer=writer,
+        io=io,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -209,6 +301,12 @@ def format_report(report: dict[str, Any]) -> str:
     )
     lines += _table(rows)
     lines.append("  ports: " + ", ".join(f"{p['name']}[{p['width']}]" for p in report["ports"]))
+    stream = report.get("stream")
+    if stream:
+        lines.append(
+            f"  stream ({stream['chosen']}): one pixel per cycle, ii {stream['ii']} cycles per "
+            f"image, line buffers and gather {stream['buffer_bits']} bits"
+        )
     for target, synth in sorted(report.get("synth", {}).items()):
         lines += _synth_lines(target, synth)
     return "\n".join(lines)

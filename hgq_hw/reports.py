@@ -409,6 +409,19 @@ class GenReport(Record):
     layers: list[GenLayer]
     spec_digest: str | None = field(default=None, metadata=OPTIONAL)
     synth: dict[str, SynthEntry] | None = field(default=None, metadata=OPTIONAL)
+    stream: Any = field(default=None, metadata=OPTIONAL)
+    """Stream-mode designs only (``hgq gen --io stream``): ii, input gap, buffer bits, stages
+    (:meth:`hgq_hw.stream.StreamNetworkPlan.report`); ``input`` is then one pixel's layout."""
+
+    def check_parallel(self, out_dir: str | os.PathLike[str], tool: str) -> None:
+        """Raise ``ValueError`` when this is a stream-mode design, which ``tool`` cannot take
+        yet (it feeds whole samples)."""
+        if self.stream is not None:
+            raise ValueError(
+                f"design folder {out_dir} holds a stream-mode design (hgq gen --io stream, one "
+                f"pixel per cycle); {tool} takes fully unrolled designs only: regenerate it "
+                "with --io parallel"
+            )
 
     def check_spec(self, spec: Any, out_dir: str | os.PathLike[str]) -> None:
         """Raise :class:`~hgq_hw.errors.DesignMismatchError` when this report (of the folder

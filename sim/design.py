@@ -18,6 +18,7 @@ def design_from_dir(gen_dir: str | os.PathLike[str], spec: ModelSpec | None = No
     from hgq_hw.reports import GenReport
 
     report = GenReport.read(gen_dir)
+    report.check_parallel(gen_dir, "hgq sim")
     if spec is not None:
         report.check_spec(spec, gen_dir)
     verilog = Path(gen_dir) / report.verilog

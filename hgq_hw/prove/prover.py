@@ -163,6 +163,10 @@ def _design(
         report = design.report
         return design.verilog, report["name"], int(report["latency"]), dict(report["options"])
     report = read_report(design_dir)
+    if report.get("stream") is not None:
+        from hgq_hw.reports import GenReport
+
+        GenReport.from_dict(report).check_parallel(design_dir, "hgq prove")
     if report["spec"] != spec.name:
         raise ValueError(
             f"{Path(design_dir) / 'report.json'}: the design was generated from spec "

@@ -24,6 +24,7 @@ def _gen(args: argparse.Namespace) -> int:
         pipeline_levels=args.pipeline_levels,
         depth_slack=None if args.depth_slack < 0 else args.depth_slack,
         writer=args.writer,
+        io=args.io,
     )
     print(format_report(design.report))
     out = Path(args.output)
@@ -93,6 +94,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="how the Verilog is written: 'direct' from the plan, one flat module (fast), or "
         "'amaranth' (the Amaranth components converted by Yosys); same ports and behaviour "
         "(default direct)",
+    )
+    gen.add_argument(
+        "--io",
+        choices=("parallel", "stream", "auto"),
+        default="parallel",
+        help="'parallel': one whole sample per cycle, every output position its own adder "
+        "graph (default); 'stream': one pixel (all channels) per cycle through line buffers and "
+        "one kernel adder graph per windowed layer, then a gather into the Dense layers (a "
+        "chain of Conv/MaxPool/AvgPool/ReLU/Requantize, one type per channel, then Flatten); "
+        "'auto': stream when the windowed layers unrolled would take more than 4096 taps and "
+        "stream mode takes the spec",
     )
     gen.set_defaults(func=_gen)
 
