@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -171,9 +172,22 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _toolchain_identity(simulator: str) -> bytes:
+    """What a build depends on besides the Verilog: the Python environment (cocotb's library,
+    which a Verilator model links) and the simulator's executable, by resolved path. A build
+    cache shared between checkouts or virtual environments (the per-user folder of
+    :func:`build_root`) then never reuses a model built against another installation."""
+    import cocotb
+
+    tool = find_tool(_simulator_tool(simulator)) or ""
+    parts = (sys.prefix, str(Path(cocotb.__file__).resolve().parent), str(Path(tool).resolve()))
+    return "\0".join(parts).encode()
+
+
 def _build_key(design: DesignFiles, simulator: str, waves: bool) -> str:
-    digest = hashlib.sha256(design.verilog.read_bytes()).hexdigest()[:16]
-    return f"{simulator}-{design.toplevel}-{digest}{'-waves' if waves else ''}"
+    h = hashlib.sha256(design.verilog.read_bytes())
+    h.update(b"\0" + _toolchain_identity(simulator))
+    return f"{simulator}-{design.toplevel}-{h.hexdigest()[:16]}{'-waves' if waves else ''}"
 
 
 def _build_dir_name(design: DesignFiles, simulator: str, waves: bool, optimize: bool) -> str:
