@@ -120,6 +120,9 @@ def _random_spec(args: argparse.Namespace) -> int:
         prune=args.prune,
         table=args.table,
         table_bits=args.table_bits,
+        spatial=args.spatial,
+        conv_depth=args.conv_depth,
+        merges=args.merges,
     )
     save(spec, args.output)
     print(f"wrote {args.output} (seed {args.seed}, depth {args.depth})")
@@ -178,5 +181,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     rs.add_argument(
         "--table-bits", type=int, default=4, help="widest table input in bits (default 4)"
+    )
+    rs.add_argument(
+        "--spatial",
+        type=int,
+        choices=(0, 1, 2),
+        default=0,
+        help="0: a Dense chain (default); 1 / 2: Conv1D / Conv2D blocks (with pools) on a "
+        "channels-last input, then a Reshape and the Dense chain",
+    )
+    rs.add_argument(
+        "--conv-depth", type=int, default=1, help="Conv blocks with --spatial 1|2 (default 1)"
+    )
+    rs.add_argument(
+        "--merges",
+        type=int,
+        default=0,
+        help="merging layers (Add, Subtract, Multiply, Concatenate) drawn into the graph: skip "
+        "connections, shared tensors, branches of different depth (default 0: a chain)",
     )
     rs.set_defaults(func=_random_spec)

@@ -113,3 +113,33 @@ def test_console_script_runs() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "tiny" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "kinds"),
+    [
+        (["--spatial", "2", "--conv-depth", "2"], {"Conv", "Reshape"}),
+        (["--spatial", "1"], {"Conv", "Reshape"}),
+        (["--merges", "3"], {"Add", "Subtract", "Multiply", "Concatenate"}),
+        (["--table", "1"], {"Table"}),
+    ],
+)
+def test_random_spec_draws_the_new_kinds(tmp_path: Path, options: list[str], kinds: set) -> None:
+    """``--spatial`` gives convolutions (and a Reshape before the Dense chain), ``--merges`` at
+    least one merging layer, ``--table 1`` tables; every such spec loads and evaluates."""
+    from hgq_hw.inputs import random_raw
+    from hgq_hw.reference import evaluate, input_bounds
+    from hgq_hw.spec import load
+
+    path = tmp_path / "r.json"
+    for seed in range(3):
+        assert main(["random-spec", "-o", str(path), "--seed", str(seed), *options]) == 0
+        spec = load(path)
+        drawn = {layer.kind for layer in spec.layers}
+        if "--merges" in options:
+            assert drawn & kinds, f"seed {seed}: no merge in {sorted(drawn)}"
+        else:
+            assert kinds <= drawn, f"seed {seed}: {sorted(kinds - drawn)} missing"
+        lo, hi = input_bounds(spec)
+        x = random_raw(lo, hi, 4, np.random.default_rng(seed))
+        assert evaluate(spec, x).shape == (4, *spec.output_shape)
