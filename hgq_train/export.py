@@ -45,6 +45,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import types
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +80,10 @@ def float64_clone(model: keras.Model) -> keras.Model:
         return type(layer).from_config({**layer.get_config(), "dtype": "float64"})
 
     inp = keras.Input(shape=tuple(model.input_shape[1:]), dtype="float64")
-    clone_model = keras.models.clone_model(model, input_tensors=inp, clone_function=clone)
+    with warnings.catch_warnings():  # the clone recompiles with the model's settings; under
+        # op determinism Keras says it drops XLA there (the clone is never trained)
+        warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
+        clone_model = keras.models.clone_model(model, input_tensors=inp, clone_function=clone)
     for layer in model.layers:
         if not isinstance(layer, keras.layers.InputLayer):
             clone_model.get_layer(layer.name).set_weights(layer.get_weights())

@@ -79,6 +79,9 @@ class TrainOptions:
     resume: bool = False
     verbose: int = 1
     jit: bool = True
+    deterministic: bool = True
+    """TensorFlow's op determinism (:func:`hgq_train.determinism.seed_training`): the same
+    seed gives the same weights bit for bit."""
     sign_bits: bool | None = None
     weight_f_init: float | None = None
     weight_init_bits: float | None = None
@@ -227,11 +230,20 @@ def run_training(options: TrainOptions) -> RunResult:
 
     schedule = parse_beta_schedule(options.beta)  # fail early on a bad schedule
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from hgq_train.determinism import kept_op_determinism
+
+    with kept_op_determinism():  # the process-wide switch is as it was afterwards
+        return _train(options, schedule)
+
+
+def _train(options: TrainOptions, schedule: Any) -> RunResult:
+    """:func:`run_training` after its checks."""
     import keras
 
     import hgq_train
-    from hgq_train.callbacks import hgq_callbacks
+    from hgq_train.callbacks import hgq_callbacks, parse_beta_schedule
     from hgq_train.data import load_dataset
+    from hgq_train.determinism import seed_training
     from hgq_train.ebops import ebops
     from hgq_train.models import build_model, resolve_model_config
     from hgq_train.run_state import commit_epoch
@@ -257,7 +269,7 @@ def run_training(options: TrainOptions) -> RunResult:
         raise ValueError(f"run directory {run} is not empty (use --resume or a new --out)")
     seed, epochs = int(settings["seed"]), options.epochs
     print(f"seed {seed}")
-    keras.utils.set_random_seed(seed + done)
+    seed_training(seed + done, deterministic=options.deterministic)
     data = load_dataset(settings["dataset"], settings["data"], seed=seed)
     print(data.summary())
     model_config = resolve_model_config(settings["model"], data.n_features, data.n_classes)
@@ -294,6 +306,8 @@ def run_training(options: TrainOptions) -> RunResult:
     compile_model(options.jit)
     if options.jit:
         print(f"training with XLA ({XLA_STEPS_PER_EXECUTION} steps per execution; --no-jit: off)")
+    if options.deterministic:
+        print("op determinism on: the same seed gives the same weights (--no-deterministic: off)")
     if done >= epochs:
         print(f"{run}: already trained for {done} epochs")
         return RunResult(run, done, done, None, None, options.jit)

@@ -16,6 +16,7 @@ import numpy as np
 
 from hgq_hw.cost_features import load_cost_model
 from hgq_train.cost import Cost, luts_tensor
+from hgq_train.determinism import allow_xla
 from hgq_train.ebops import ebops_tensor
 from hgq_train.quantizers.layer import Quantizer
 
@@ -118,13 +119,14 @@ def compile_hgq(
             "execution overlap in Keras 3's TensorFlow trainer and training is not reproducible)"
         )
     loss = HGQLoss(task, model, beta, cost=cost)
-    model.compile(
-        optimizer=optimizer or keras.optimizers.Adam(learning_rate),
-        loss=loss,
-        metrics=metrics if metrics is not None else ["accuracy"],
-        steps_per_execution=steps_per_execution,
-        jit_compile=jit_compile,
-    )
+    with allow_xla(jit_compile):  # Keras drops XLA under TF's op determinism otherwise
+        model.compile(
+            optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+            loss=loss,
+            metrics=metrics if metrics is not None else ["accuracy"],
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
     return loss
 
 

@@ -172,6 +172,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ours.add_argument("--ours-weight-init-bits", type=float, default=None)
     ours.add_argument("--ours-cost", choices=("ebops", "luts"), default=None)
     ours.add_argument("--ours-calibration-margin-bits", type=_non_negative, default=None)
+    ours.add_argument(
+        "--ours-deterministic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train ours with TensorFlow's op determinism (hgq_train.determinism; default on, "
+        "as hgq train): the same seed gives the same weights bit for bit",
+    )
+    ours.add_argument(
+        "--ours-beta-warmup",
+        type=_non_negative,
+        default=None,
+        help="ours: beta rises geometrically from beta/100 to beta over the first N epochs "
+        "(constant after; default: constant beta, as HGQ2's side)",
+    )
     p.add_argument(
         "--xc7-nomfs",
         action="store_true",
@@ -399,7 +413,17 @@ def ours_config(args: argparse.Namespace) -> dict[str, Any]:
         config["cost"] = args.ours_cost
     if args.ours_calibration_margin_bits is not None:
         config["calibration_margin_bits"] = args.ours_calibration_margin_bits
+    if args.ours_deterministic:
+        config["deterministic"] = True
+    if args.ours_beta_warmup:
+        config["beta_warmup"] = args.ours_beta_warmup
     return config
+
+
+def beta_schedule(beta: float, warmup: int) -> str:
+    """Our beta schedule string: ``beta`` constant, or with ``warmup`` epochs a geometric ramp
+    from ``beta / 100`` to ``beta`` over epochs ``0 .. warmup`` (constant after)."""
+    return f"log:{beta / 100:g}:{beta:g}:0:{warmup}" if warmup else str(beta)
 
 
 def _ours_dir(base: Path, config: dict[str, Any]) -> Path:
@@ -420,6 +444,7 @@ def run_ours(
     from hgq_hw.reference import predict
     from hgq_hw.spec import save
     from hgq_train.callbacks import hgq_callbacks
+    from hgq_train.determinism import seed_training
     from hgq_train.ebops import ebops
     from hgq_train.export import export_with_model, verify
     from hgq_train.models import PRESETS, build_mlp
@@ -439,9 +464,11 @@ def run_ours(
     settings = dict(config or {})
     cost = settings.pop("cost", "ebops")
     margin = settings.pop("calibration_margin_bits", 0)
+    deterministic = settings.pop("deterministic", False)
+    warmup = settings.pop("beta_warmup", 0)
     # the digits preset (its start bits included), with the hidden widths asked for
     mlp = dataclasses.replace(PRESETS["digits"], hidden=tuple(opts["hidden"]), **settings)
-    keras.utils.set_random_seed(opts["seed"])
+    seed_training(opts["seed"], deterministic=deterministic)
     model = build_mlp(mlp, data.n_features, data.n_classes)
     fast = {"jit_compile": True} if opts["ours_jit"] else {}
     compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"], cost=cost, **fast)
@@ -452,7 +479,7 @@ def run_ours(
         data.y_train,
         epochs=opts["epochs"],
         batch_size=opts["batch_size"],
-        callbacks=[*hgq_callbacks(str(opts["beta"])), timer],
+        callbacks=[*hgq_callbacks(beta_schedule(opts["beta"], warmup)), timer],
         verbose=0,
     )
     fit_seconds = time.perf_counter() - start
@@ -713,6 +740,15 @@ def _opts_key(opts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(opts, sort_keys=True).encode()).hexdigest()[:16]
 
 
+OURS_ONLY_OPTS = ("ours_jit", "pipeline_levels")
+"""Options of a paired point that only our side reads: HGQ2's side is reused across them."""
+
+
+def _theirs_key(opts: dict[str, Any]) -> str:
+    """:func:`_opts_key` of the options HGQ2's side depends on (all but ``OURS_ONLY_OPTS``)."""
+    return _opts_key({k: v for k, v in opts.items() if k not in OURS_ONLY_OPTS})
+
+
 def _relpath(path: str) -> str:
     p = Path(path).absolute()
     return os.path.relpath(p, ROOT) if p.is_relative_to(ROOT) else path
@@ -800,16 +836,25 @@ def _run(
         point = None
         if args.reuse and raw_path.exists():
             old = json.loads(raw_path.read_text(encoding="utf-8"))
-            if old.get("opts_key") == _opts_key(opts) and Path(old["ours"]["spec"]).exists():
+            same_theirs = _theirs_key(old.get("opts", {})) == _theirs_key(opts)
+            if same_theirs and Path(old["ours"]["spec"]).exists():
                 point = old
                 print(f"beta {beta:g}: reusing {_relpath(str(raw_path))}", flush=True)
                 changed = old["ours"].get("config", {}) != config
-                if args.rerun_ours or changed:
+                ours_opts = old.get("opts_key") != _opts_key(opts)
+                if args.rerun_ours or changed or ours_opts:
                     point["ours"] = run_ours(
                         data, opts, _ours_dir(work / run / tag / "ours", config), config
                     )
-                    why = "--rerun-ours" if args.rerun_ours else "our settings differ"
+                    why = (
+                        "--rerun-ours"
+                        if args.rerun_ours
+                        else "our settings differ"
+                        if changed
+                        else "our options differ"
+                    )
                     print(f"beta {beta:g}: trained ours again ({why})", flush=True)
+                    point["opts"], point["opts_key"] = opts, _opts_key(opts)
         if point is None:
             try:
                 theirs = run_hgq2(python, opts)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hgq_hw.cmvm import Op
+from hgq_hw.cmvm import AdderGraph, Op
+from hgq_hw.fixed import signed_bits
 
-__all__ = ["AdderForm", "AdderTerm", "adder_form"]
+__all__ = ["AdderForm", "AdderTerm", "adder_form", "hardware_adders", "is_wiring"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,49 @@ def adder_form(op: Op, width: int) -> AdderForm:
     if n <= 0:
         return AdderForm(width, low, passed, 0, (), 0)
     return AdderForm(width, low, passed, n, tuple(parts), const % (1 << n))
+
+
+def _term_bits(term: AdderTerm, lo: int, hi: int) -> tuple[int, int]:
+    """Interval of the operand bits a term reads (from ``rshift`` up, extended)."""
+    return lo >> term.rshift, hi >> term.rshift
+
+
+def is_wiring(graph: AdderGraph, index: int) -> bool:
+    """Whether op ``index`` of ``graph``, built by :func:`adder_form`, is only wires and
+    constants: no bits at all; a sum in which at most one term reads bits that are not
+    constant zero (``0 + x``: the operands do not overlap, a concatenation) and the constant
+    has no bit where that term has one (``(x << 4) + 5``); and that term is added, or is the
+    negation of a value of one bit (``0 - x`` with ``x`` in ``[0, 1]`` or ``[-1, 0]``, or only
+    one bit of it inside the sum: the bit repeated). Such ops cost no LUT or carry cell and
+    are not counted as adders (:func:`hardware_adders`); the writers emit them unchanged.
+    """
+    op = graph.ops[index]
+    width = signed_bits(op.lo, op.hi)[1]
+    if width == 0:
+        return True
+    form = adder_form(op, width)
+    if form.n == 0:
+        return True
+    operands = (op.a, op.b)
+    live = []
+    for term in form.terms:
+        bits = form.n - term.lshift
+        if bits <= 0:
+            continue  # no bit of the term falls inside the sum
+        lo, hi = graph.node_interval(operands[term.operand])
+        read = (lo >> term.rshift, hi >> term.rshift)
+        if read != (0, 0):
+            live.append((term, bits, read))
+    if not live:
+        return True  # the sum is the constant ``form.const``
+    if len(live) > 1:
+        return False
+    term, bits, read = live[0]
+    if form.const >> term.lshift:
+        return False  # the constant overlaps the term: a carry chain
+    return term.sign > 0 or bits == 1 or read in ((0, 1), (-1, 0), (-1, -1))
+
+
+def hardware_adders(graph: AdderGraph) -> int:
+    """Ops of ``graph`` that are real adders (``graph.n_adders`` less :func:`is_wiring`'s)."""
+    return sum(not is_wiring(graph, i) for i in range(graph.n_adders))

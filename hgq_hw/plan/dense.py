@@ -10,6 +10,7 @@ import numpy as np
 
 from hgq_hw.cmvm import AdderGraph, dense_graph
 from hgq_hw.fixed import TensorType
+from hgq_hw.plan.adder_form import hardware_adders
 from hgq_hw.plan.base import (
     LayerContext,
     LayerPlan,
@@ -53,7 +54,10 @@ class DensePlan(LayerPlan):
 
     @property
     def n_adders(self) -> int:
-        return self.graph.n_adders
+        """Real adders: the graph's ops less those that are only wires
+        (:func:`~hgq_hw.plan.adder_form.is_wiring`: ``0 + x`` of operands that do not
+        overlap, ``0 - x`` of a one-bit ``x``); ``graph.n_adders`` counts every op."""
+        return hardware_adders(self.graph)
 
     @property
     def adder_depth(self) -> int:

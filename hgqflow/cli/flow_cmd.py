@@ -35,6 +35,7 @@ def _run(args: argparse.Namespace) -> int:
         resume=args.resume,
         verbose=args.verbose,
         jit=args.jit,
+        deterministic=args.deterministic,
         **method_kwargs(args),
         **export_kwargs(args),
     )
@@ -51,7 +52,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hgqflow.cli.train import add_export_args, add_jit_arg, add_method_args
+    from hgqflow.cli.train import (
+        add_deterministic_arg,
+        add_export_args,
+        add_jit_arg,
+        add_method_args,
+    )
     from hgqflow.flow.pipeline import FlowOptions
 
     d = FlowOptions(out=Path("runs/flow"))
@@ -107,6 +113,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Keras verbosity (1: progress bars, 2: one line per epoch)",
     )
     add_jit_arg(parser)
+    add_deterministic_arg(parser)
     add_method_args(parser)
     add_export_args(parser)
     parser.set_defaults(func=_run)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from hgq_train.run import TrainOptions
 
 __all__ = [
+    "add_deterministic_arg",
     "add_export_args",
     "add_jit_arg",
     "add_method_args",
@@ -49,6 +50,17 @@ def add_jit_arg(parser: argparse.ArgumentParser) -> None:
         help="XLA and 8 steps per execution (default; about half the time per epoch after a "
         "few seconds of compilation; if XLA cannot compile the model, training continues "
         "without it). --no-jit: plain TensorFlow. --jit is accepted and is the default",
+    )
+
+
+def add_deterministic_arg(parser: argparse.ArgumentParser) -> None:
+    """``--deterministic`` / ``--no-deterministic`` (default on): reproducible training."""
+    parser.add_argument(
+        "--deterministic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="TensorFlow's op determinism: the same seed gives the same weights bit for bit "
+        "(default; XLA kept). --no-deterministic: TensorFlow's default kernels",
     )
 
 
@@ -159,6 +171,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras verbosity")
     add_jit_arg(train)
+    add_deterministic_arg(train)
     add_method_args(train)
     train.set_defaults(func=_train)
 
@@ -197,6 +210,7 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
         resume=args.resume,
         verbose=args.verbose,
         jit=args.jit,
+        deterministic=args.deterministic,
         **method_kwargs(args),
     )
 

@@ -57,6 +57,7 @@ class FlowOptions:
     resume: bool = False
     verbose: int = 2
     jit: bool = True
+    deterministic: bool = True
     sign_bits: bool | None = None
     weight_f_init: float | None = None
     weight_init_bits: float | None = None
@@ -154,6 +155,7 @@ def _train(opts: FlowOptions, run: Path) -> dict[str, Any]:
             resume=opts.resume and (run / "train").exists(),
             verbose=opts.verbose,
             jit=opts.jit,
+            deterministic=opts.deterministic,
             sign_bits=opts.sign_bits,
             weight_f_init=opts.weight_f_init,
             weight_init_bits=opts.weight_init_bits,

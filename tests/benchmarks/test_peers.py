@@ -196,10 +196,13 @@ def test_hgq2_bar_check_names_the_cheapest_as_accurate_and_the_best_as_cheap() -
 def test_hgq2_our_settings_and_ours_only_betas_from_the_command_line() -> None:
     mod = _hgq2_module()
     args = mod.parse_args([])
-    assert args.ours_betas == [] and not args.xc7_nomfs and mod.ours_config(args) == {}
+    assert args.ours_betas == [] and not args.xc7_nomfs
+    assert mod.ours_config(args) == {"deterministic": True}  # op determinism by default
+    assert mod.ours_config(mod.parse_args(["--no-ours-deterministic"])) == {}
     args = mod.parse_args(
         ["--ours-betas", "1e-3,2e-3", "--ours-f-init", "3", "--ours-weight-init-bits", "2"]
         + ["--ours-cost", "luts", "--ours-calibration-margin-bits", "1", "--xc7-nomfs"]
+        + ["--ours-beta-warmup", "50", "--no-ours-deterministic"]
     )
     assert args.ours_betas == [1e-3, 2e-3] and args.xc7_nomfs
     assert mod.ours_config(args) == {
@@ -207,7 +210,14 @@ def test_hgq2_our_settings_and_ours_only_betas_from_the_command_line() -> None:
         "weight_init_bits": 2.0,
         "cost": "luts",
         "calibration_margin_bits": 1,
+        "beta_warmup": 50,
     }
+    assert mod.beta_schedule(3e-4, 50) == "log:3e-06:0.0003:0:50"
+    assert mod.beta_schedule(3e-4, 0) == "0.0003"
+    # HGQ2's side is reused across options only ours reads
+    opts = {"beta": 1e-4, "seed": 0, "ours_jit": False, "pipeline_levels": 0}
+    assert mod._theirs_key(opts) == mod._theirs_key({**opts, "ours_jit": True})
+    assert mod._theirs_key(opts) != mod._theirs_key({**opts, "seed": 1})
     for bad in (["--ours-cost", "adders"], ["--ours-calibration-margin-bits", "-1"]):
         with pytest.raises(SystemExit):
             mod.parse_args(bad)
