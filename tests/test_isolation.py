@@ -67,3 +67,20 @@ def test_hgq_train_imports_no_hardware_side_and_no_cli() -> None:
         if (found := _imported_packages(path) & {"sim", "boards", "hgqflow"})
     }
     assert offenders == {}
+
+
+def test_only_hgq_train_imports_tensorflow_or_keras() -> None:
+    """Every other package reaches TensorFlow through :mod:`hgq_train` (lazily, inside the
+    command or stage that trains), never by importing it itself, not even inside a function."""
+    sources = [
+        path
+        for package in ("hgqflow", "hgq_hw", "sim", "boards")
+        for path in sorted((ROOT / package).rglob("*.py"))
+    ]
+    assert len(sources) > 50, "package sources not found"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(found)
+        for path in sources
+        if (found := _imported_packages(path) & {"tensorflow", "keras"})
+    }
+    assert offenders == {}

@@ -46,7 +46,7 @@ SETTINGS: dict[str, tuple[tuple[type, ...], Any]] = {
     "batch_size": ((int,), 64),
     "lr": ((float, int), 3e-3),
     "jit": ((bool,), True),
-    "deterministic": ((bool,), False),
+    "deterministic": ((bool,), True),
     "cost": ((str,), "ebops"),
     "calibration_margin_bits": ((int,), 0),
     "fold_rounding": ((bool,), True),
@@ -59,7 +59,8 @@ SETTINGS: dict[str, tuple[tuple[type, ...], Any]] = {
 """Point settings: accepted TOML types and the default. ``beta`` is a schedule string
 (``"1e-6"``, ``"log:1e-7:1e-4"``); a number is accepted and written as one. ``data`` and a
 ``model`` ending in ``.toml`` are paths relative to the config file. ``deterministic`` switches
-on TensorFlow's op determinism for training (bit-reproducible runs, a little slower)."""
+on TensorFlow's op determinism for training (bit-reproducible runs; default on, as in
+``hgq train``)."""
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "simulator": ("verilator", "icarus"),

@@ -59,29 +59,13 @@ def _spec_name(point: Point) -> str:
     return f"{clean if clean[0].isalpha() else 'm_' + clean}_hgq"
 
 
-def _limit_threads(threads: int | None, deterministic: bool) -> None:
-    """TensorFlow thread pools of ``threads`` threads (a Ray task's CPUs) and op determinism;
-    both are process-wide and can only be set before TensorFlow runs its first op."""
-    if threads is None and not deterministic:
-        return
-    import tensorflow as tf
-
-    with contextlib.suppress(RuntimeError):  # already initialised in this worker
-        if threads is not None:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
-
-
 def _train(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
     s = point.settings
-    _limit_threads(threads, s["deterministic"])
-    import keras
-
     from hgq_train.run import TrainOptions, run_training
+    from hgq_train.session import fresh_session, limit_threads
 
-    keras.backend.clear_session()  # fresh layer names and state, as in a new process
+    limit_threads(threads)
+    fresh_session()  # fresh layer names and state, as in a new process
     out = work / "train"
     if out.exists():
         shutil.rmtree(out)  # an interrupted attempt: start again, so the result is the seed's
@@ -99,6 +83,7 @@ def _train(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
             verbose=2,
             jit=s["jit"],
             cost=s["cost"],
+            deterministic=s["deterministic"],
         )
     )
     return {
@@ -111,12 +96,11 @@ def _train(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
 
 def _export(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
     s = point.settings
-    _limit_threads(threads, s["deterministic"])
-    import keras
-
     from hgq_train.run import export_checkpoint
+    from hgq_train.session import fresh_session, limit_threads
 
-    keras.backend.clear_session()
+    limit_threads(threads)
+    fresh_session()
     result = export_checkpoint(
         work / "train" / "model.keras",
         work / "spec.json",
