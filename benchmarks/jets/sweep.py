@@ -107,6 +107,12 @@ def _parser(dataset: str | None) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--deterministic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="TensorFlow op determinism (bit-reproducible training, as hgq train; default on)",
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--betas", help="constant betas, comma separated (one model each)")
     group.add_argument("--ramp", help="one model with this beta ramp, e.g. log:1e-7:1e-4")
@@ -148,12 +154,12 @@ def _accuracy(spec: Any, x: Any, y: Any) -> float:
 
 def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[str, Any]]:
     """Train, export and measure (accuracy, EBOPs); returns one dict per point."""
-    import keras
     import numpy as np
 
     import hgq_train
     from hgq_hw.spec import save
     from hgq_train.callbacks import hgq_callbacks, parse_beta_schedule
+    from hgq_train.determinism import seed_training
     from hgq_train.export import export_with_model, verify
     from hgq_train.models import build_mlp, resolve_model_config
     from hgq_train.training import compile_hgq
@@ -165,7 +171,7 @@ def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[
         schedule = parse_beta_schedule(args.ramp)
         if schedule.kind not in ("linear", "log"):
             raise SystemExit(f"--ramp needs a linear or log schedule, got {args.ramp!r}")
-        keras.utils.set_random_seed(args.seed)
+        seed_training(args.seed, deterministic=args.deterministic)
         model = build_mlp(config, data.n_features, data.n_classes)
         compile_hgq(model, beta=schedule(0, args.epochs), learning_rate=args.lr)
         pareto = work / "pareto"
@@ -191,7 +197,7 @@ def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[
     else:
         for text in args.betas.split(","):
             beta = float(text)
-            keras.utils.set_random_seed(args.seed)
+            seed_training(args.seed, deterministic=args.deterministic)
             model = build_mlp(config, data.n_features, data.n_classes)
             compile_hgq(model, beta=beta, learning_rate=args.lr)
             start = time.perf_counter()
