@@ -16,11 +16,11 @@ import argparse
 
 import numpy as np
 
+from hgq_hw.inputs import random_raw
 from hgq_hw.layout import BusLayout
 from hgq_hw.plan import DelayPlan, MergePlan, plan_network
 from hgq_hw.random_spec import random_spec
-from hgq_hw.reference import evaluate
-from tests.hw.conftest import random_raw_inputs
+from hgq_hw.reference import evaluate, input_bounds
 
 
 def delay_bits(plan: MergePlan) -> int:
@@ -44,7 +44,8 @@ def main() -> None:
         for seed in range(args.seeds):
             spec = random_spec(seed, depth=2, width=(2, 8), merges=args.merges)
             plan = plan_network(spec, pipeline_levels=levels, share_delays=shared)
-            x = random_raw_inputs(spec, 32, seed)
+            lo, hi = input_bounds(spec)
+            x = random_raw(lo, hi, 32, np.random.default_rng(seed))
             want = np.asarray(evaluate(spec, x), dtype=object).reshape(len(x), -1)
             if not np.array_equal(plan(x), want):
                 raise SystemExit(f"seed {seed}, levels {levels}: plan differs from the reference")
