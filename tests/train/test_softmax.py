@@ -130,3 +130,15 @@ def test_softmax_config_round_trip_and_save(trained, tmp_path) -> None:
 def test_softmax_refuses_images() -> None:
     with pytest.raises(ValueError, match=r"QSoftmax 'bad' needs inputs of shape \(batch, n\)"):
         QSoftmax(name="bad").build((None, 4, 3))
+
+
+def test_mlp_softmax_preset_ends_with_qsoftmax_and_trains_on_probabilities() -> None:
+    from hgq_train.models import build_model, resolve_model_config
+
+    config = resolve_model_config("mlp-softmax", 64, 10)
+    model = build_model(config, 64, 10, image_shape=None)
+    assert isinstance(model.layers[-1], QSoftmax) and model.layers[-1].overflow.value == "SAT"
+    loss = compile_hgq(model)
+    assert loss.task_name == "sparse_categorical_crossentropy"
+    logits = build_model(resolve_model_config("digits", 64, 10), 64, 10, image_shape=None)
+    assert compile_hgq(logits).task_name == "sparse_categorical_crossentropy_logits"
