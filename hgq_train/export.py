@@ -17,6 +17,9 @@ QAvgPool1D/2D         ``AvgPool`` (exact sum times 2**-log2(window))
 Flatten/Reshape       nothing in a flat spec; ``Reshape`` in a shaped one
 Add/Subtract          ``Add`` / ``Subtract`` (two quantized tensors)
 Multiply/Concatenate  ``Multiply`` / ``Concatenate`` (``axis`` of one sample)
+QSoftmax              ``Requantize``, ``Reshape``/``MaxPool``/``Reshape`` (the max), ``Dense``
+                      of ones, ``Subtract``, exp ``Table``, ``Dense`` (the sum), reciprocal
+                      ``Table``, ``Dense``, ``Multiply``, ``Requantize``
 Dropout               nothing (identity in inference)
 (end)                 ``Output``
 ====================  ==========================================

@@ -14,6 +14,7 @@ A TOML model file (all keys optional except ``hidden``)::
     gamma = 1e-6                 # weight of gamma * sum(f)
     batch_norm = false           # QDenseBatchNorm instead of QDense in hidden layers
     output_quantizer = false     # a linear QActivation on the logits
+    softmax = false              # a QSoftmax on the logits (outputs probabilities, bit-exact)
     sign_bits = false            # count a sign bit per negative weight in EBOPs (old count)
     grad_scale_on = "ebops"      # 1/sqrt(n) of a shared bit width: on "ebops" or "task"
 
@@ -63,6 +64,7 @@ class MLPConfig:
     gamma: float = 1e-6
     batch_norm: bool = False
     output_quantizer: bool = False
+    softmax: bool = False
     sign_bits: bool = False
     grad_scale_on: str = "ebops"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -126,12 +128,22 @@ PRESETS: dict[str, MLPConfig] = {
     "jet": MLPConfig(hidden=(64, 32, 32), f_init=6.0, input_f_init=8.0),
     "digits": MLPConfig(hidden=(32,), f_init=6.0, input_f_init=4.0, weight_f_init=2.0),
     "cnn": CNNConfig(f_init=6.0, input_f_init=4.0, weight_f_init=2.0),
+    "mlp-softmax": MLPConfig(
+        hidden=(32,),
+        f_init=6.0,
+        input_f_init=4.0,
+        weight_f_init=2.0,
+        softmax=True,
+        overflow="SAT",
+    ),
 }
 """``jet``: 16-64-32-32-5 (hls4ml jet tagging); ``digits``: 64-32-10 (weights start at 2
 fractional bits: half of the Glorot-initialised weights start pruned, which moved the whole
 digits front to about 0.6-0.7x the adders at equal accuracy, ``benchmarks/digits/RESULTS.md``);
 ``cnn`` (image datasets, the digits as 8x8x1): QConv2D 4x3x3 same -> ReLU -> MaxPool 2 ->
-QConv2D 8x3x3 valid -> ReLU -> Flatten -> QDense, with the digits preset's quantizer starts."""
+QConv2D 8x3x3 valid -> ReLU -> Flatten -> QDense, with the digits preset's quantizer starts;
+``mlp-softmax``: the ``digits`` MLP with a :class:`~hgq_train.layers.QSoftmax` on the logits
+(the model outputs quantized probabilities, bit-exact in hardware; SAT overflow)."""
 
 
 def resolve_model_config(model: str | None, n_features: int, n_classes: int) -> MLPConfig:
@@ -205,8 +217,8 @@ def _input_quantizer(config: MLPConfig) -> Any:
 
 
 def _dense_head(config: MLPConfig, n_classes: int) -> list[Any]:
-    """``(QDense -> QActivation(relu))* -> QDense [-> QActivation]`` of ``config``."""
-    from hgq_train.layers import QActivation, QDense, QDenseBatchNorm
+    """``(QDense -> QActivation(relu))* -> QDense [-> QSoftmax | QActivation]`` of ``config``."""
+    from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QSoftmax
 
     common = _common(config)
     layers: list[Any] = []
@@ -246,7 +258,17 @@ def _dense_head(config: MLPConfig, n_classes: int) -> list[Any]:
             **common,
         )
     )
-    if config.output_quantizer:
+    if config.softmax:
+        layers.append(
+            QSoftmax(
+                f_init=config.f_init,
+                round_mode=config.round_mode,
+                overflow=config.overflow,
+                name="softmax",
+                **common,
+            )
+        )
+    elif config.output_quantizer:
         layers.append(
             QActivation(
                 "linear",

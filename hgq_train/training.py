@@ -85,6 +85,14 @@ class HGQLoss(keras.losses.Loss):
         }
 
 
+def _ends_with_probabilities(model: keras.Model) -> bool:
+    """Whether ``model`` outputs probabilities (its last layer is a ``QSoftmax``)."""
+    from hgq_train.layers.softmax import QSoftmax
+
+    layers = [la for la in model.layers if not isinstance(la, keras.layers.InputLayer)]
+    return bool(layers) and isinstance(layers[-1], QSoftmax)
+
+
 def compile_hgq(
     model: keras.Model,
     *,
@@ -108,6 +116,9 @@ def compile_hgq(
     Callbacks see every ``steps_per_execution``-th batch (``beta`` and the value ranges change
     per epoch only). ``"auto"`` is Keras' rule (XLA on GPUs only).
 
+    The default ``task`` is the cross-entropy of logits; a model whose last layer is a
+    :class:`~hgq_train.layers.QSoftmax` gets the cross-entropy of probabilities instead.
+
     ``cost`` picks the resource term: ``"ebops"`` (default, ``beta`` per EBOP) or ``"luts"``
     (``beta`` per predicted xc7 LUT, see :class:`HGQLoss`).
     """
@@ -118,6 +129,8 @@ def compile_hgq(
             "steps_per_execution > 1 needs jit_compile=True (without XLA, steps of one "
             "execution overlap in Keras 3's TensorFlow trainer and training is not reproducible)"
         )
+    if task == "sparse_categorical_crossentropy_logits" and _ends_with_probabilities(model):
+        task = "sparse_categorical_crossentropy"
     loss = HGQLoss(task, model, beta, cost=cost)
     with allow_xla(jit_compile):  # Keras drops XLA under TF's op determinism otherwise
         model.compile(

@@ -165,7 +165,7 @@ def unsupported_layer(layer: keras.layers.Layer) -> ValueError:
     """The error for a layer that EBOPs and export do not know (names the layer)."""
     known = ["QInput", "QActivation", "QDense", "QDenseBatchNorm", "QConv1D", "QConv2D"]
     known += ["QConv1DBatchNorm", "QConv2DBatchNorm", "QMaxPool1D", "QMaxPool2D"]
-    known += ["QAvgPool1D", "QAvgPool2D"]
+    known += ["QAvgPool1D", "QAvgPool2D", "QSoftmax"]
     known += [cls.__name__ for cls in PASS_THROUGH]
     return ValueError(
         f"layer {layer.name!r} ({type(layer).__name__}) is not supported by hgq_train yet "

@@ -155,8 +155,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(dataset="digits")
     train.add_argument(
         "--model",
-        help="preset (jet, digits, cnn: the digits as 8x8x1 images) or a .toml file; default: "
-        "sized from the data",
+        help="preset (jet, digits, cnn: the digits as 8x8x1 images, mlp-softmax: digits with a "
+        "bit-exact QSoftmax output) or a .toml file; default: sized from the data",
     )
     train.add_argument("--epochs", type=int, default=20)
     train.add_argument(

@@ -1,0 +1,57 @@
+"""cocotb regressions of an exported QSoftmax (issue 13, item 2) on Verilator and Icarus (the
+exp table of the largest logit reads ``d = 0``, the table ROM register's initial value, from
+the first vector on: Icarus needs :func:`sim.icarus.icarus_kick`'s ``always_comb``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from hgq_hw.spec import ModelSpec
+from hgq_train.export import export_with_model, verify
+from hgq_train.layers import QInput, QSoftmax
+from sim.design import generate_design
+from sim.runner import run_regression
+from tests.sim.conftest import require
+
+pytestmark = pytest.mark.sim
+
+SEED = 31
+
+
+@pytest.fixture(scope="module")
+def softmax_spec() -> ModelSpec:
+    """``QInput -> QSoftmax`` over 6 logits, calibrated on random logits (3 fractional bits in
+    every quantizer of the softmax)."""
+    print(f"seed {SEED}")
+    keras.utils.set_random_seed(SEED)
+    common = {"gamma": 0.0, "overflow": "SAT"}
+    kw = {name: 3.0 for name in ("f_init", "exp_in_f_init", "exp_out_f_init", "sum_f_init")}
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6,)),
+            QInput(f_init=2.0, name="logits", **common),
+            QSoftmax(name="sm", recip_f_init=4.0, out_f_init=4.0, **kw, **common),
+        ]
+    )
+    x = np.random.default_rng(SEED).normal(scale=2.0, size=(500, 6))
+    result = export_with_model(model, x)
+    assert verify(result.model64, result.spec, x) == 500
+    return result.spec
+
+
+@pytest.mark.parametrize("simulator", ["verilator", "icarus"])
+def test_softmax_is_bit_exact_in_simulation(
+    softmax_spec: ModelSpec, simulator: str, tmp_path: Path
+) -> None:
+    require(simulator)
+    design = generate_design(softmax_spec, tmp_path / "gen", pipeline_levels=2)
+    result = run_regression(
+        softmax_spec, design, work_dir=tmp_path / "w", simulator=simulator, samples=100, seed=7
+    )
+    print(result.summary())
+    assert result.passed, result.summary()
+    assert result.checked >= result.vectors and result.table_coverage[0] > 0
