@@ -25,7 +25,13 @@ if TYPE_CHECKING:
     from hgq_hw.stream import StreamNetworkPlan
     from sim.runner import DesignFiles, SimResult
 
-__all__ = ["STREAM_TESTS", "STREAM_TEST_MODULE", "run_stream_regression", "stream_plan_of"]
+__all__ = [
+    "STREAM_TESTS",
+    "STREAM_TEST_MODULE",
+    "needed_pixels",
+    "run_stream_regression",
+    "stream_plan_of",
+]
 
 STREAM_TEST_MODULE = "sim.tb_stream"
 STREAM_TESTS = ("pixel_stream", "reset_mid_image")
@@ -44,6 +50,23 @@ def stream_plan_of(spec: ModelSpec, design: DesignFiles) -> StreamNetworkPlan:
         pipeline_levels=int(options.get("pipeline_levels") or 0),
         depth_slack=options.get("depth_slack"),
     )
+
+
+def needed_pixels(plan: StreamNetworkPlan) -> int:
+    """How many leading pixels (C order) of an image its output depends on: the gather needs
+    every output pixel of the last stage, and a window's output pixel ``p`` fires on the
+    slot of its bottom-right tap (:meth:`hgq_hw.stream.StreamGeometry.trigger`), so stages
+    back to front; a "valid" window may leave the last rows or columns unread, a tail slot
+    past the image needs the whole image."""
+    from hgq_hw.stream import StreamWindowPlan
+
+    need = plan.gather.n_pixels
+    for st in reversed(plan.stages):
+        if isinstance(st, StreamWindowPlan):
+            g = st.geometry
+            slot = g.trigger((need - 1) // g.out[1], (need - 1) % g.out[1])
+            need = min(slot, g.n_pixels - 1) + 1
+    return need
 
 
 def run_stream_regression(
@@ -83,6 +106,7 @@ def run_stream_regression(
         "f_ref": [int(f) for f in ref_type.f.ravel()],
         "out_shape": list(ref_type.shape),
         "latency": design.latency,
+        "needed_pixels": needed_pixels(plan),
         "seed": seed,
         "report": str(report_path),
         "gap_probability": gap_probability,

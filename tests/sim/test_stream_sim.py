@@ -13,7 +13,9 @@ from hgq_hw.random_spec import random_spec
 from hgq_hw.spec import (
     ConvSpec,
     InputSpec,
+    MaxPoolSpec,
     ModelSpec,
+    OutputSpec,
     Padding,
     RequantizeSpec,
     ReshapeSpec,
@@ -22,6 +24,7 @@ from hgq_hw.spec import (
 from hgqflow.cli import main
 from sim.design import generate_design
 from sim.runner import run_regression
+from sim.stream_runner import needed_pixels, stream_plan_of
 from sim.stream_vectors import corner_images
 from tests.hw.stream_cases import random_stream_conv
 from tests.sim.conftest import require
@@ -144,3 +147,32 @@ def test_an_output_later_than_the_latency_is_caught(tmp_path: Path) -> None:
     print(result.summary())
     assert not result.passed and result.mismatch_count == 0
     assert any(f"(latency {early.latency})" in e for e in result.latency_errors)
+
+
+def _pool_5x5() -> ModelSpec:
+    """Input 5x5x1 -> MaxPool 2x2 stride 2 ("valid": row 4 and column 4 are never read)."""
+    shape = (5, 5, 1)
+    return ModelSpec(
+        "pool_5x5",
+        [
+            InputSpec(name="x", k=np.ones(shape, int), i=np.full(shape, 2), f=np.ones(shape, int)),
+            MaxPoolSpec(
+                name="pool", inputs=("x",), pool_size=(2, 2), strides=(2, 2), padding=Padding.VALID
+            ),
+            OutputSpec(name="out", inputs=("pool",)),
+        ],
+    )
+
+
+def test_an_output_before_its_image_ends_is_exact(tmp_path: Path) -> None:
+    """A pool that leaves the last row unread gives its output before the image's last
+    pixel: after pixel 19 (its bottom-right tap (3, 3)), not before; the testbench takes it."""
+    require("icarus")
+    spec = _pool_5x5()
+    design = generate_design(spec, tmp_path / "gen", io="stream")
+    assert needed_pixels(stream_plan_of(spec, design)) == 3 * 5 + 3 + 1
+    result = run_regression(
+        spec, design, work_dir=tmp_path / "w", simulator="icarus", samples=8, seed=4
+    )
+    print(result.summary())
+    assert result.passed, result.summary()
