@@ -12,7 +12,8 @@ depends only on the spec and the options: the same spec and options give byte-id
 fully unrolled network above), ``"stream"`` (:mod:`hgq_hw.stream`: one pixel per cycle in, the
 direct writer only; its report adds ``stream``: initiation interval, latency, buffer bits,
 stages) or ``"auto"`` (:func:`hgq_hw.stream.choose_io`). A stream design's ``input`` layout is
-one pixel's; ``hgq sim`` and ``hgq prove`` refuse stream designs (not yet supported there).
+one pixel's; ``hgq sim`` streams its images pixel by pixel (:mod:`sim.tb_stream`), ``hgq prove``
+refuses stream designs (not yet supported there).
 """
 
 from __future__ import annotations

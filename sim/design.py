@@ -18,13 +18,18 @@ def design_from_dir(gen_dir: str | os.PathLike[str], spec: ModelSpec | None = No
     from hgq_hw.reports import GenReport
 
     report = GenReport.read(gen_dir)
-    report.check_parallel(gen_dir, "hgq sim")
     if spec is not None:
         report.check_spec(spec, gen_dir)
     verilog = Path(gen_dir) / report.verilog
     if not verilog.exists():
         raise ValueError(f"{verilog} named by {Path(gen_dir) / 'report.json'} does not exist")
-    return DesignFiles(verilog, report.name, report.latency)
+    options = {
+        "pipeline_levels": report.options.pipeline_levels,
+        "depth_slack": report.options.depth_slack,
+    }
+    return DesignFiles(
+        verilog, report.name, report.latency, stream=report.stream is not None, options=options
+    )
 
 
 def generate_design(
@@ -33,13 +38,19 @@ def generate_design(
     *,
     pipeline_levels: int = 0,
     name: str | None = None,
+    io: str = "parallel",
 ) -> DesignFiles:
-    """Generate Verilog for ``spec`` into ``out_dir`` (as ``hgq gen`` does) and describe it."""
+    """Generate Verilog for ``spec`` into ``out_dir`` (as ``hgq gen --io io`` does) and
+    describe it."""
     from hgq_hw.emit import generate
 
-    design = generate(spec, out_dir, name=name, pipeline_levels=pipeline_levels)
+    design = generate(spec, out_dir, name=name, pipeline_levels=pipeline_levels, io=io)
+    stream = design.report.get("stream") is not None
     return DesignFiles(
         Path(out_dir) / design.report["verilog"],
         design.report["name"],
         int(design.report["latency"]),
+        stream=stream,
+        options=dict(design.report["options"]),
+        plan=design.plan if stream else None,
     )

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,11 +50,19 @@ TESTS = ("stream_regression", "reset_mid_stream")
 
 @dataclass(frozen=True)
 class DesignFiles:
-    """A generated design: its Verilog file, top module name and latency in cycles."""
+    """A generated design: its Verilog file, top module name and latency in cycles.
+
+    ``stream``: a stream-mode design (``hgq gen --io stream``: one pixel per cycle in, one
+    output per image; :mod:`sim.stream_runner` simulates it); ``options`` its generator options
+    (``pipeline_levels``, ``depth_slack``) and ``plan`` its stream plan when known (else it is
+    planned again from the spec and ``options``)."""
 
     verilog: Path
     toplevel: str
     latency: int
+    stream: bool = False
+    options: dict[str, Any] | None = None
+    plan: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -79,11 +88,16 @@ class SimResult:
     """(small-table entries hit, in total) by the vectors (:func:`sim.vectors.table_cover`)."""
     waves: Path | None = None
     log: Path | None = None
+    expected_tests: tuple[str, ...] = TESTS
+    """The cocotb tests the run must have passed (a stream design's are
+    :data:`sim.stream_runner.STREAM_TESTS`)."""
+    sample_kind: str = "vectors"
+    """What one sample is: ``vectors`` (a whole input per cycle) or ``images`` (streamed)."""
 
     @property
     def passed(self) -> bool:
         return (
-            self.tests == len(TESTS)
+            self.tests == len(self.expected_tests)
             and self.failures == 0
             and self.mismatch_count == 0
             and not self.latency_errors
@@ -97,8 +111,10 @@ class SimResult:
         hit, total = self.edge_coverage
         lines = [
             f"{self.simulator}: spec {self.spec_name!r}, seed {self.seed}",
-            f"  samples checked: {self.checked} ({self.vectors} vectors; overflow-edge classes "
-            f"hit {hit}/{total}"
+            f"  samples checked: {self.checked} ({self.vectors} images streamed pixel by pixel)"
+            if self.sample_kind == "images"
+            else f"  samples checked: {self.checked} ({self.vectors} vectors; "
+            f"overflow-edge classes hit {hit}/{total}"
             + (
                 f"; table entries hit {self.table_coverage[0]}/{self.table_coverage[1]})"
                 if self.table_coverage[1]
@@ -112,14 +128,19 @@ class SimResult:
             f"  cocotb tests:    {self.tests - self.failures}/{self.tests} passed",
         ]
         for m in self.mismatches[:10]:
+            if "where" in m:  # a stream design's: image, output position, channel
+                from sim.tb_stream import describe
+
+                lines.append(f"  MISMATCH {describe(m)}")
+                continue
             lines.append(
                 f"  MISMATCH sample {m['sample']} ({m['source']}) output {m['output']}: "
                 f"expected {m['expected']}, got {m['got']} (seed {m['seed']})"
             )
         lines += [f"  LATENCY {e}" for e in self.latency_errors[:10]]
-        if self.tests != len(TESTS):
+        if self.tests != len(self.expected_tests):
             lines.append(
-                f"  expected {len(TESTS)} cocotb tests, results show {self.tests}"
+                f"  expected {len(self.expected_tests)} cocotb tests, results show {self.tests}"
                 + (f"; see {self.log}" if self.log else "")
             )
         if self.waves is not None:
@@ -351,11 +372,33 @@ def run_regression(
     reused when the same Verilog is simulated again with the same simulator. ``optimize``
     compiles the Verilator model with the C++ compiler's optimisation (slower build, faster
     simulation: for throughput measurements).
+
+    A stream-mode design (``design.stream``) runs :func:`sim.stream_runner.run_stream_regression`
+    instead: ``samples`` random images (``NUM_IMAGES``, default 20, when not given) plus corner
+    and border images and ``data``; ``vectors`` must then be None.
     """
     simulator = (simulator or os.environ.get("SIM") or "verilator").lower()
-    samples = int(os.environ.get("NUM_SAMPLES", 200)) if samples is None else samples
     seed = int(os.environ.get("SEED", 0)) if seed is None else seed
     waves = _env_flag("WAVES") if waves is None else waves
+    if design.stream:
+        from sim.stream_runner import run_stream_regression
+
+        if vectors is not None:
+            raise ValueError("a stream design takes images (samples, data), not a VectorSet")
+        images = int(os.environ.get("NUM_IMAGES", 20)) if samples is None else samples
+        return run_stream_regression(
+            spec,
+            design,
+            work_dir=work_dir,
+            simulator=simulator,
+            images=images,
+            seed=seed,
+            waves=waves,
+            data=data,
+            gap_probability=gap_probability,
+            optimize=optimize,
+        )
+    samples = int(os.environ.get("NUM_SAMPLES", 200)) if samples is None else samples
     if vectors is None:
         vectors = build_vectors(spec, samples=samples, seed=seed, data=data)
 

@@ -116,11 +116,12 @@ windowed layers fully unrolled would take more than :data:`AUTO_STREAM_TAPS` tap
 weights times output positions, pool windows times output elements) and stream mode takes the
 spec; otherwise parallel, byte for byte what ``--io parallel`` writes. ``report.json`` of a
 stream design has ``stream`` (ii, latency, buffer bits, registers, stages) and the
-one-pixel ``input`` layout; ``hgq sim`` and ``hgq prove`` refuse stream designs by name.
+one-pixel ``input`` layout. ``hgq sim`` simulates a stream design pixel by pixel in cocotb
+(:mod:`sim.tb_stream`, :mod:`sim.stream_runner`); ``hgq prove`` refuses it by name.
 
 Next steps: line-buffer rows in block RAM; streamed tensors whose types vary with position
-(per-position constants multiplexed by the output counter); mixing modes per layer; cocotb
-regressions, ``hgq sim`` and the board tops on pixel streams.
+(per-position constants multiplexed by the output counter); mixing modes per layer; the board
+tops on pixel streams.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ spec's metadata names. That dataset is read only when the training extra (``hgq_
 scikit-learn) is installed; in a hardware-only install one line says so and the regression runs
 on corner, edge and random vectors only (exit status as usual), so ``--data`` is the way to add
 real samples there.
+
+A stream-mode design (``hgq gen --io stream``, or ``--io stream`` here) is simulated pixel by
+pixel (:mod:`sim.tb_stream`): corner and border images, ``--samples`` random images and the
+real samples, one pixel per cycle with gaps in ``valid`` and a reset mid-image.
 """
 
 from __future__ import annotations
@@ -58,10 +62,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.design:
         design = design_from_dir(args.design, spec)
-        print(f"design: {design.verilog} (latency {design.latency})")
+        print(
+            f"design: {design.verilog} (latency {design.latency}"
+            + (", stream mode: one pixel per cycle)" if design.stream else ")")
+        )
     else:
-        design = generate_design(spec, work / "gen", pipeline_levels=args.pipeline_levels)
-        print(f"generated {design.verilog} (latency {design.latency} cycles)")
+        design = generate_design(
+            spec, work / "gen", pipeline_levels=args.pipeline_levels, io=args.io
+        )
+        print(
+            f"generated {design.verilog} (latency {design.latency} cycles"
+            + (", stream mode: one pixel per cycle)" if design.stream else ")")
+        )
     data = None
     if args.data:
         with reading(args.data, "data file"):
@@ -104,7 +116,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--samples",
         type=int,
         default=int(os.environ.get("NUM_SAMPLES", 200)),
-        help="random vectors on top of corners and overflow edges (default 200)",
+        help="random vectors on top of corners and overflow edges (default 200); random "
+        "images on top of corner and border images for a stream design",
     )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", 0)))
     parser.add_argument(
@@ -130,6 +143,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         help="generator option when generating (default 0)",
+    )
+    parser.add_argument(
+        "--io",
+        choices=["parallel", "stream", "auto"],
+        default="parallel",
+        help="generator option when generating (hgq gen --io; default parallel)",
     )
     parser.add_argument("--work", help="work folder (default runs/sim/<spec name>)")
     parser.set_defaults(func=run)
