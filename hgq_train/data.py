@@ -49,6 +49,7 @@ __all__ = [
     "load_jets",
     "load_npz",
     "load_svhn",
+    "svhn_not_found",
 ]
 
 JET_CLASSES: tuple[str, ...] = ("g", "q", "w", "z", "t")
@@ -410,6 +411,17 @@ def _read_svhn(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return x_flat, (y.astype(np.int64) % 10)
 
 
+def svhn_not_found(path: str | os.PathLike[str] | None) -> FileNotFoundError:
+    """The error for a missing SVHN file (``path``; None: none given and no
+    ``$HGQ_DATA_DIR``): where to download it and where to put it."""
+    what = f"SVHN file {path} does not exist" if path is not None else "SVHN data not found"
+    return FileNotFoundError(
+        f"{what}: download {SVHN_TRAIN_FILE} (and optionally {SVHN_TEST_FILE}, used as the "
+        f"test split when beside it) from {SVHN_URL} (format 2, cropped digits) and pass "
+        f"--data PATH/{SVHN_TRAIN_FILE}, or put it in the directory named by $HGQ_DATA_DIR"
+    )
+
+
 def load_svhn(path: str | os.PathLike[str] | None = None, *, seed: int = 0) -> Dataset:
     """SVHN from its public ``.mat`` files (see the module docstring for where it is found).
 
@@ -425,12 +437,7 @@ def load_svhn(path: str | os.PathLike[str] | None = None, *, seed: int = 0) -> D
     else:
         train = None
     if train is None or not train.exists():
-        what = f"SVHN file {train} does not exist" if train else "SVHN data not found"
-        raise FileNotFoundError(
-            f"{what}: download {SVHN_TRAIN_FILE} (and optionally {SVHN_TEST_FILE}, used as the "
-            f"test split when beside it) from {SVHN_URL} (format 2, cropped digits) and pass "
-            f"--data PATH/{SVHN_TRAIN_FILE}, or put it in the directory named by $HGQ_DATA_DIR"
-        )
+        raise svhn_not_found(train)
     x, y = _read_svhn(train)
     test = train.with_name(SVHN_TEST_FILE)
     if test.exists() and test != train:

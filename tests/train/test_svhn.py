@@ -102,3 +102,23 @@ def test_svhn_preset_builds_trains_a_step_and_exports_bit_exactly(tmp_path) -> N
     assert result.spec.input_shape == (32, 32, 3)
     assert verify(result.model64, result.spec, data.x_train) == len(data.x_train)
     assert verify(result.model64, result.spec, data.x_test) == len(data.x_test)
+
+
+def test_hgq_train_svhn_without_the_file_says_where_to_get_it(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "HGQ_DATA_DIR"}
+    missing = tmp_path / "train_32x32.mat"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hgqflow", "train", "--dataset", "svhn", "--model", "svhn"]
+        + ["--out", str(tmp_path / "run"), "--data", str(missing)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert f"SVHN file {missing} does not exist" in proc.stderr, proc.stderr[-2000:]
+    assert SVHN_URL in proc.stderr, proc.stderr[-2000:]
