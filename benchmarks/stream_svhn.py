@@ -42,8 +42,11 @@ from hgq_hw.spec import (
 )
 
 
-def svhn_like(seed: int) -> ModelSpec:
-    """The SVHN-shaped chain with random pruned weights (see the module)."""
+def svhn_like(seed: int, *, prune: float = 0.5, weight_max: int = 7) -> ModelSpec:
+    """The SVHN-shaped chain with random pruned weights (see the module): each weight is zero
+    with probability ``prune``, otherwise a raw integer in ``[-weight_max, weight_max]`` (the
+    defaults are this script's numbers; ``benchmarks/svhn_fit.py`` draws sparser, narrower
+    ones)."""
     rng = np.random.default_rng(seed)
     shape: tuple[int, ...] = (32, 32, 3)
     layers: list = [
@@ -56,8 +59,8 @@ def svhn_like(seed: int) -> ModelSpec:
         layers.append(layer)
 
     def weights(size) -> tuple[np.ndarray, np.ndarray]:
-        raw = rng.integers(-7, 8, size)
-        raw[rng.random(size) < 0.5] = 0
+        raw = rng.integers(-weight_max, weight_max + 1, size)
+        raw[rng.random(size) < prune] = 0
         return raw, rng.integers(2, 5, size)
 
     def quantize(name: str) -> None:

@@ -1,5 +1,5 @@
-"""Datasets for training: scikit-learn digits (offline default), hls4ml jet tagging (HLF), and
-any ``.npz`` file with ``x`` and ``y``.
+"""Datasets for training: scikit-learn digits (offline default), hls4ml jet tagging (HLF), SVHN
+(the public ``.mat`` files) and any ``.npz`` file with ``x`` and ``y``.
 
 Every loader returns a :class:`Dataset` with fixed, seeded train / validation / test splits.
 
@@ -8,6 +8,13 @@ Jets (``hls4ml_lhc_jets_hlf``, 16 float features and a ``class`` column with lab
 ``.csv`` with a header), from ``$HGQ_DATA_DIR/hls4ml_lhc_jets_hlf.{npz,csv}``, or fetched from
 OpenML when online. Split: ``train_test_split(test_size=0.2, random_state=42)``, then a
 StandardScaler fitted on the training part; validation is 10% of the training part.
+
+SVHN (cropped digits, http://ufldl.stanford.edu/housenumbers/) is read from ``--data PATH`` or
+``$HGQ_DATA_DIR/train_32x32.mat``: ``X`` of shape ``(32, 32, 3, N)`` uint8 and ``y`` ``(N, 1)``
+with labels 1..10 (10 is the digit 0, mapped to class 0). Pixels become ``x / 255`` flattened
+row-major, channels last (``image_shape`` ``(32, 32, 3)``). The test split is
+``test_32x32.mat`` beside the file when it is there, otherwise 20% of the file; validation is
+10% of the training part (seeded).
 
 Every loader checks its arrays at the door (:func:`check_arrays`) and refuses, with one
 ``ValueError`` naming the file (or dataset) and the array: ``x`` that is not 2-d (samples x
@@ -31,12 +38,18 @@ __all__ = [
     "JET_CLASSES",
     "JET_FILE_STEM",
     "MIN_SAMPLES",
+    "SVHN_IMAGE_SHAPE",
+    "SVHN_TEST_FILE",
+    "SVHN_TRAIN_FILE",
+    "SVHN_URL",
     "Dataset",
     "check_arrays",
     "load_dataset",
     "load_digits_dataset",
     "load_jets",
     "load_npz",
+    "load_svhn",
+    "svhn_not_found",
 ]
 
 JET_CLASSES: tuple[str, ...] = ("g", "q", "w", "z", "t")
@@ -44,6 +57,13 @@ JET_CLASSES: tuple[str, ...] = ("g", "q", "w", "z", "t")
 
 DIGITS_IMAGE_SHAPE = (8, 8, 1)
 """The digits' features are 8x8 grey images, row-major."""
+
+SVHN_IMAGE_SHAPE = (32, 32, 3)
+"""SVHN samples are 32x32 RGB images, flattened row-major, channels last."""
+
+SVHN_URL = "http://ufldl.stanford.edu/housenumbers/"
+SVHN_TRAIN_FILE = "train_32x32.mat"
+SVHN_TEST_FILE = "test_32x32.mat"
 
 JET_FILE_STEM = "hls4ml_lhc_jets_hlf"
 JET_FEATURES = 16
@@ -357,14 +377,89 @@ def load_jets(
     )
 
 
+def _read_svhn(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of one SVHN ``.mat`` file: x float32 ``(n, 3072)`` in [0, 1], y labels 0..9."""
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(path)
+    except Exception as err:  # not a MATLAB file, truncated, ...
+        raise ValueError(f"{path}: not a readable SVHN .mat file ({err})") from None
+    for key in ("X", "y"):
+        if key not in mat:
+            raise ValueError(f"{path}: no array {key!r} (an SVHN .mat file has 'X' and 'y')")
+    x, y = mat["X"], np.asarray(mat["y"])
+    if x.ndim != 4 or x.shape[:3] != SVHN_IMAGE_SHAPE:
+        raise ValueError(f"{path}: X must have shape (32, 32, 3, N), got {list(x.shape)}")
+    if x.dtype != np.uint8:
+        raise ValueError(f"{path}: X must be uint8 pixels, got dtype {x.dtype}")
+    n = x.shape[3]
+    if y.shape not in ((n, 1), (n,)):
+        raise ValueError(
+            f"{path}: y must have shape ({n}, 1) (one label per image), got {list(y.shape)}"
+        )
+    y = y.reshape(n)
+    if y.dtype.kind not in "iuf" or not np.all(np.isin(y, np.arange(1, 11))):
+        bad = int(np.flatnonzero(~np.isin(y, np.arange(1, 11)))[0]) if y.dtype.kind in "iuf" else 0
+        raise ValueError(
+            f"{path}: y labels must be 1..10 (10 is the digit 0), image {bad} is {y[bad]!r}"
+        )
+    if n < MIN_SAMPLES:
+        raise ValueError(f"{path}: {n} images, at least {MIN_SAMPLES} are needed")
+    images = np.ascontiguousarray(np.moveaxis(x, 3, 0))  # (n, 32, 32, 3), channels last
+    x_flat = images.reshape(n, -1).astype(np.float32) / np.float32(255.0)
+    return x_flat, (y.astype(np.int64) % 10)
+
+
+def svhn_not_found(path: str | os.PathLike[str] | None) -> FileNotFoundError:
+    """The error for a missing SVHN file (``path``; None: none given and no
+    ``$HGQ_DATA_DIR``): where to download it and where to put it."""
+    what = f"SVHN file {path} does not exist" if path is not None else "SVHN data not found"
+    return FileNotFoundError(
+        f"{what}: download {SVHN_TRAIN_FILE} (and optionally {SVHN_TEST_FILE}, used as the "
+        f"test split when beside it) from {SVHN_URL} (format 2, cropped digits) and pass "
+        f"--data PATH/{SVHN_TRAIN_FILE}, or put it in the directory named by $HGQ_DATA_DIR"
+    )
+
+
+def load_svhn(path: str | os.PathLike[str] | None = None, *, seed: int = 0) -> Dataset:
+    """SVHN from its public ``.mat`` files (see the module docstring for where it is found).
+
+    Raises ``FileNotFoundError`` saying where to put the file and where to download it when it
+    is missing (nothing is downloaded), ``ValueError`` naming the file for a malformed one.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if path is not None:
+        train = Path(path)
+    elif os.environ.get("HGQ_DATA_DIR"):
+        train = Path(os.environ["HGQ_DATA_DIR"]) / SVHN_TRAIN_FILE
+    else:
+        train = None
+    if train is None or not train.exists():
+        raise svhn_not_found(train)
+    x, y = _read_svhn(train)
+    test = train.with_name(SVHN_TEST_FILE)
+    if test.exists() and test != train:
+        x_te, y_te = _read_svhn(test)
+        x_tr, y_tr = x, y
+    else:
+        x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, random_state=seed)
+    x_tr, x_va, y_tr, y_va = train_test_split(x_tr, y_tr, test_size=0.1, random_state=seed)
+    return Dataset("svhn", x_tr, y_tr, x_va, y_va, x_te, y_te, 10, image_shape=SVHN_IMAGE_SHAPE)
+
+
 def load_dataset(
     name: str, data: str | os.PathLike[str] | None = None, *, seed: int = 0, download: bool = True
 ) -> Dataset:
-    """``digits``, ``jets`` (with ``data`` as its file) or a path to an ``.npz`` file."""
+    """``digits``, ``jets`` or ``svhn`` (with ``data`` as its file) or a path to an ``.npz``
+    file."""
     if name == "digits":
         return load_digits_dataset(seed)
     if name == "jets":
         return load_jets(data, download=download)
+    if name == "svhn":
+        return load_svhn(data, seed=seed)
     if name.endswith(".npz"):
         return load_npz(name, seed)
-    raise ValueError(f"unknown dataset {name!r}: use digits, jets or a path to an .npz file")
+    raise ValueError(f"unknown dataset {name!r}: use digits, jets, svhn or a path to an .npz file")

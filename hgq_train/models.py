@@ -136,6 +136,16 @@ PRESETS: dict[str, MLPConfig] = {
         softmax=True,
         overflow="SAT",
     ),
+    "svhn": CNNConfig(
+        filters=(16, 16, 24),
+        kernel_size=3,
+        padding=("valid", "valid", "valid"),
+        pool=(2, 2, 2),
+        hidden=(42, 64),
+        batch_norm=True,
+        f_init=6.0,
+        input_f_init=8.0,
+    ),
 }
 """``jet``: 16-64-32-32-5 (hls4ml jet tagging); ``digits``: 64-32-10 (weights start at 2
 fractional bits: half of the Glorot-initialised weights start pruned, which moved the whole
@@ -143,7 +153,11 @@ digits front to about 0.6-0.7x the adders at equal accuracy, ``benchmarks/digits
 ``cnn`` (image datasets, the digits as 8x8x1): QConv2D 4x3x3 same -> ReLU -> MaxPool 2 ->
 QConv2D 8x3x3 valid -> ReLU -> Flatten -> QDense, with the digits preset's quantizer starts;
 ``mlp-softmax``: the ``digits`` MLP with a :class:`~hgq_train.layers.QSoftmax` on the logits
-(the model outputs quantized probabilities, bit-exact in hardware; SAT overflow)."""
+(the model outputs quantized probabilities, bit-exact in hardware; SAT overflow);
+``svhn`` (32x32x3 images, the HGQ paper's SVHN classifier): (QConv2DBatchNorm 3x3 valid -> ReLU
+-> MaxPool 2) with 16, 16 and 24 filters -> Flatten (2x2x24 = 96) -> QDenseBatchNorm 42 -> ReLU
+-> QDenseBatchNorm 64 -> ReLU -> QDense 10; the input quantizer starts at 8 fractional bits
+(SVHN pixels are ``k / 255``)."""
 
 
 def resolve_model_config(model: str | None, n_features: int, n_classes: int) -> MLPConfig:

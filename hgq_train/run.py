@@ -113,6 +113,10 @@ class TrainOptions:
         if self.dataset.endswith(".npz") and not Path(self.dataset).exists():
             raise FileNotFoundError(f"dataset file {self.dataset} does not exist")
         if self.data is not None and not Path(self.data).exists():
+            if self.dataset == "svhn":
+                from hgq_train.data import svhn_not_found
+
+                raise svhn_not_found(self.data)  # where to download it
             raise FileNotFoundError(f"data file {self.data} does not exist")
         if (
             self.model is not None

@@ -42,7 +42,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__all__ = ["DEFAULTS", "main", "markdown", "pareto_indices"]
+__all__ = ["DEFAULTS", "architecture", "main", "markdown", "pareto_indices"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,7 +118,19 @@ def _parser(dataset: str | None) -> argparse.ArgumentParser:
     group.add_argument("--ramp", help="one model with this beta ramp, e.g. log:1e-7:1e-4")
     p.add_argument("--max-points", type=int, default=8, help="Pareto checkpoints kept (--ramp)")
     p.add_argument("--synth", choices=("xc7", "ice40", "ecp5", "none"), default="xc7")
+    p.add_argument(
+        "--also-synth",
+        choices=("xc7", "ice40", "ecp5"),
+        default=None,
+        help="a second target for the same points (its LUT / FF / Fmax as extra columns)",
+    )
     p.add_argument("--max-synth", type=int, default=None, help="synthesize at most N points")
+    p.add_argument(
+        "--max-synth-adders",
+        type=int,
+        default=None,
+        help="synthesize only designs with at most N adders (Yosys time grows with them)",
+    )
     p.add_argument("--pipeline-levels", type=int, default=2)
     p.add_argument("--clock-mhz", type=float, default=200.0, help="nextpnr target (ice40/ecp5)")
     p.add_argument("--verify", type=int, default=2000, help="training samples checked bit-exact")
@@ -137,6 +149,8 @@ def _options(argv: list[str], dataset: str | None) -> argparse.Namespace:
         raise SystemExit(f"--epochs must be >= 1, got {args.epochs}")
     if args.max_synth is not None and args.max_synth < 0:
         raise SystemExit(f"--max-synth must be >= 0, got {args.max_synth}")
+    if args.max_synth_adders is not None and args.max_synth_adders < 0:
+        raise SystemExit(f"--max-synth-adders must be >= 0, got {args.max_synth_adders}")
     return args
 
 
@@ -161,10 +175,14 @@ def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[
     from hgq_train.callbacks import hgq_callbacks, parse_beta_schedule
     from hgq_train.determinism import seed_training
     from hgq_train.export import export_with_model, verify
-    from hgq_train.models import build_mlp, resolve_model_config
+    from hgq_train.models import build_model, resolve_model_config
     from hgq_train.training import compile_hgq
 
     config = resolve_model_config(args.model, data.n_features, data.n_classes)
+
+    def build() -> Any:
+        return build_model(config, data.n_features, data.n_classes, image_shape=data.image_shape)
+
     fit = {"epochs": args.epochs, "batch_size": args.batch_size, "verbose": args.verbose}
     runs: list[tuple[str, float, Any, float]] = []  # (label, beta, model, train seconds/epoch)
     if args.ramp:
@@ -172,7 +190,7 @@ def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[
         if schedule.kind not in ("linear", "log"):
             raise SystemExit(f"--ramp needs a linear or log schedule, got {args.ramp!r}")
         seed_training(args.seed, deterministic=args.deterministic)
-        model = build_mlp(config, data.n_features, data.n_classes)
+        model = build()
         compile_hgq(model, beta=schedule(0, args.epochs), learning_rate=args.lr)
         pareto = work / "pareto"
         if (pareto / "front.json").exists():
@@ -198,7 +216,7 @@ def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[
         for text in args.betas.split(","):
             beta = float(text)
             seed_training(args.seed, deterministic=args.deterministic)
-            model = build_mlp(config, data.n_features, data.n_classes)
+            model = build()
             compile_hgq(model, beta=beta, learning_rate=args.lr)
             start = time.perf_counter()
             model.fit(data.x_train, data.y_train, callbacks=hgq_callbacks(str(beta)), **fit)
@@ -253,6 +271,8 @@ def _hardware(args: argparse.Namespace, points: list[dict[str, Any]], work: Path
     front = pareto_indices([(p["accuracy"], p["ebops"]) for p in points])
     rest = sorted(set(range(len(points))) - set(front), key=lambda n: points[n]["ebops"])
     order = front + rest
+    if args.max_synth_adders is not None:
+        order = [n for n in order if points[n]["adders"] <= args.max_synth_adders]
     if args.max_synth is not None:
         order = order[: args.max_synth]
     for n in order:
@@ -277,6 +297,47 @@ def _hardware(args: argparse.Namespace, points: list[dict[str, Any]], work: Path
             f"({p['synth_s']:.0f} s)",
             flush=True,
         )
+        if args.also_synth:
+            _also_synth(args, p, work)
+
+
+def _also_synth(args: argparse.Namespace, p: dict[str, Any], work: Path) -> None:
+    """``--also-synth``: the second target's LUT / FF (and Fmax) as ``p["also"]``."""
+    from hgq_hw.synth import synthesize
+
+    start = time.perf_counter()
+    try:
+        entry = synthesize(work / p["tag"] / "gen", args.also_synth, clock_mhz=args.clock_mhz)
+    except RuntimeError as err:
+        p["also_error"] = str(err)
+        print(f"{p['label']}: {args.also_synth} synthesis failed: {err}", flush=True)
+        return
+    p["also"] = {
+        "target": args.also_synth,
+        "luts": entry["resources"]["luts"],
+        "ffs": entry["resources"]["ffs"],
+        "fmax_mhz": entry.get("fmax_mhz"),
+        "seconds": time.perf_counter() - start,
+    }
+    print(
+        f"{p['label']}: {args.also_synth} {p['also']['luts']} LUT, {p['also']['ffs']} FF, "
+        f"Fmax {_cell(p['also']['fmax_mhz'], '{:.1f}')} MHz ({p['also']['seconds']:.0f} s)",
+        flush=True,
+    )
+
+
+def architecture(
+    config: Any, n_features: int, n_classes: int, image_shape: tuple[int, ...] | None
+) -> str:
+    """A short name of the model: ``64-32-10`` (an MLP's widths) or ``CNN 8x8x1 c4p2-c8-10``
+    (``c<filters>`` per convolution, ``p<size>`` after a pooled one, then the dense widths)."""
+    from hgq_train.models import CNNConfig
+
+    if not isinstance(config, CNNConfig):
+        return "-".join(map(str, (n_features, *config.hidden, n_classes)))
+    convs = [f"c{c}" + (f"p{p}" if p > 1 else "") for c, p in zip(config.filters, config.pool)]
+    image = "x".join(map(str, image_shape or ()))
+    return f"CNN {image} " + "-".join([*convs, *map(str, config.hidden), str(n_classes)])
 
 
 def _cell(value: Any, fmt: str = "{}") -> str:
@@ -286,7 +347,9 @@ def _cell(value: Any, fmt: str = "{}") -> str:
 def markdown(points: list[dict[str, Any]], model_name: str, *, mode: str = "betas") -> list[str]:
     """The results table (one row per point, fewest EBOPs last as in the paper)."""
     front = set(pareto_indices([(p["accuracy"], p["ebops"]) for p in points]))
-    rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    also = next((p["also"]["target"] for p in points if p.get("also")), None)
+    columns = COLUMNS + ((f"{also} LUT", f"{also} FF", f"{also} Fmax (MHz)") if also else ())
+    rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for n, p in sorted(enumerate(points), key=lambda item: -item[1]["ebops"]):
         mark = "*" if n in front else ""
         model = (
@@ -304,6 +367,15 @@ def markdown(points: list[dict[str, Any]], model_name: str, *, mode: str = "beta
                     _cell(p.get("latency")),
                     f"{p['ebops']:.0f}",
                     _cell(p.get("adders")),
+                    *(
+                        (
+                            _cell(p.get("also", {}).get("luts")),
+                            _cell(p.get("also", {}).get("ffs")),
+                            _cell(p.get("also", {}).get("fmax_mhz"), "{:.1f}"),
+                        )
+                        if also
+                        else ()
+                    ),
                 )
             )
             + " |"
@@ -319,13 +391,19 @@ def _write_results(
     arch: str,
     seconds: float,
 ) -> str:
-    synth = {
+    synths = {
         "none": "not run (`--synth none`)",
         "xc7": "Yosys `synth_xilinx -family xc7 -flatten` (LUT = LUT1..LUT6 cells, FF = FD* "
         "cells; no place and route, no DSPs: every product is an adder graph)",
         "ice40": "Yosys `synth_ice40` (LUT = SB_LUT4, FF = SB_DFF*) and nextpnr-ice40",
         "ecp5": "Yosys `synth_ecp5` (LUT = LUT4, FF = TRELLIS_FF) and nextpnr-ecp5",
-    }[args.synth]
+    }
+    synth = synths[args.synth] + (
+        f"; `--also-synth {args.also_synth}`: {synths[args.also_synth]} on the same points "
+        f"(Fmax from nextpnr at {args.clock_mhz:g} MHz target)"
+        if args.also_synth
+        else ""
+    )
     n_synth = sum(p.get("luts") is not None for p in points)
     mode = "ramp" if args.ramp else "betas"
     how = (
@@ -335,7 +413,7 @@ def _write_results(
         else f"one model per constant beta ({args.betas})"
     )
     lines = [
-        f"# HGQ beta sweep on {data.name}: {arch} MLP",
+        f"# HGQ beta sweep on {data.name}: {arch}" + ("" if arch.startswith("CNN") else " MLP"),
         "",
         "Produced by (from the repository root):",
         "",
@@ -355,7 +433,12 @@ def _write_results(
         f"- latency and adders: `hgq_hw.emit.generate(spec, pipeline_levels="
         f"{args.pipeline_levels})` report (cycles from input valid to output valid)",
         f"- LUT / FF: {synth}; {n_synth} of {len(points)} points synthesized"
-        + (f" (`--max-synth {args.max_synth}`, Pareto points first)" if args.max_synth else ""),
+        + (f" (`--max-synth {args.max_synth}`, Pareto points first)" if args.max_synth else "")
+        + (
+            f" (`--max-synth-adders {args.max_synth_adders}`: designs with more adders skipped)"
+            if args.max_synth_adders is not None
+            else ""
+        ),
         "- `*`: on the Pareto front of (test accuracy, EBOPs) among these rows; `—`: not measured",
         "",
         *markdown(points, arch, mode=mode),
@@ -392,8 +475,8 @@ def main(argv: list[str] | None = None, *, dataset: str | None = None) -> int:
     from hgq_train.models import resolve_model_config
 
     config = resolve_model_config(args.model, data.n_features, data.n_classes)
-    arch = "-".join(map(str, (data.n_features, *config.hidden, data.n_classes)))
-    print(f"{data.summary()}; MLP {arch}", flush=True)
+    arch = architecture(config, data.n_features, data.n_classes, data.image_shape)
+    print(f"{data.summary()}; {arch if arch.startswith('CNN') else 'MLP ' + arch}", flush=True)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -69,8 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "single-stage commands (train, export, gen, sim, synth, build) can pick up.",
     )
     parser.add_argument("--out", default="runs/flow", help="run folder (default runs/flow)")
-    parser.add_argument("--dataset", default=d.dataset, help="digits (default), jets or FILE.npz")
-    parser.add_argument("--data", help="data file for --dataset jets")
+    parser.add_argument(
+        "--dataset", default=d.dataset, help="digits (default), jets, svhn or FILE.npz"
+    )
+    parser.add_argument("--data", help="data file for --dataset jets or svhn")
     parser.add_argument(
         "--model",
         help="model preset (jet, digits, cnn, mlp-softmax) or .toml (default: sized from the data)",

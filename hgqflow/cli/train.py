@@ -36,9 +36,12 @@ def _add_data_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument(
         "--dataset",
         required=required,
-        help="digits (bundled), jets (hls4ml HLF) or a path to an .npz file with x and y",
+        help="digits (bundled), jets (hls4ml HLF), svhn (--data train_32x32.mat) or a path to "
+        "an .npz file with x and y",
     )
-    parser.add_argument("--data", help="data file for --dataset jets (.npz or .csv)")
+    parser.add_argument(
+        "--data", help="data file for --dataset jets (.npz or .csv) or svhn (train_32x32.mat)"
+    )
 
 
 def add_jit_arg(parser: argparse.ArgumentParser) -> None:

@@ -147,3 +147,23 @@ def test_sweep_help(script: str) -> None:
     )
     assert proc.returncode == 0
     assert "--max-synth" in proc.stdout
+
+
+def test_sweep_takes_a_cnn_on_digits_and_skips_big_designs(tmp_path: Path) -> None:
+    """``--model`` a CNN TOML on the digits images: CNN rows; ``--max-synth-adders 0`` keeps
+    every design out of Yosys (each has adders), so nothing is synthesized."""
+    out, work = tmp_path / "RESULTS.md", tmp_path / "work"
+    model = tmp_path / "tiny_cnn.toml"
+    model.write_text('filters = [2]\npadding = ["valid"]\npool = [2]\n', encoding="utf-8")
+    args = ["--dataset", "digits", "--model", str(model), "--epochs", "1", "--betas", "1e-5"]
+    args += ["--synth", "xc7", "--max-synth-adders", "0", "--verify", "100"]
+    proc = run_sweep(*args, "--out", str(out), "--work", str(work))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# HGQ beta sweep on digits: CNN 8x8x1 c2p2-10\n")
+    assert "0 of 1 points synthesized" in text and "--max-synth-adders 0" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("| HGQ ")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "HGQ CNN 8x8x1 c2p2-10*" and cells[3] == cells[4] == "—"
+    (point,) = json.loads((work / "results.json").read_text(encoding="utf-8"))["points"]
+    assert point["adders"] > 0 and point["luts"] is None

@@ -25,7 +25,7 @@ def _widths(model) -> list[int]:
 def test_presets() -> None:
     assert _widths(build_mlp(resolve_model_config("jet", 16, 5), 16, 5)) == [64, 32, 32, 5]
     assert _widths(build_mlp(resolve_model_config("digits", 64, 10), 64, 10)) == [32, 10]
-    assert set(PRESETS) == {"jet", "digits", "cnn", "mlp-softmax"}
+    assert set(PRESETS) == {"jet", "digits", "cnn", "mlp-softmax", "svhn"}
 
 
 def test_default_is_sized_from_the_data() -> None:
