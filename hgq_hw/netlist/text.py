@@ -89,18 +89,33 @@ class Netlist:
         self, name: str, index: Net, width: int, signed: bool, entries: dict[int, int]
     ) -> Net | None:
         """A constant table: a ``width``-bit net that is ``entries[p]`` when ``index``'s bits
-        are ``p`` (a ``case`` in an ``always @*`` block; ``entries`` gives every pattern of
-        ``index``, or the missing ones read 0); None for width 0."""
+        are ``p`` (``entries`` gives every pattern of ``index``, or the missing ones read 0);
+        None for width 0.
+
+        Written as a ``case`` in a function (``<name>_table``) driving a continuous
+        assignment, not as an ``always @*`` block: Icarus in ``-g2012`` mode (cocotb's) never
+        runs an ``always @*`` whose inputs do not change after time 0, so a table read with the
+        register's initial index (say an all-zero first sample) stayed X; a continuous
+        assignment is evaluated at time 0 by every simulator."""
         if width <= 0:
             return None
         self._claim(name)
-        lines = [f"  reg [{width - 1}:0] {name};", "  always @* begin", f"    case ({index.name})"]
+        function = self._claim(f"{name}_table")
+        lines = [
+            f"  function [{width - 1}:0] {function};",
+            f"    input [{index.width - 1}:0] index;",
+            "    case (index)",
+        ]
         for pattern in sorted(entries):
             value = const_bits(entries[pattern], width)
-            lines.append(f"      {const_bits(pattern, index.width)}: {name} = {value};")
+            lines.append(f"      {const_bits(pattern, index.width)}: {function} = {value};")
         if len(entries) < 1 << index.width:
-            lines.append(f"      default: {name} = {width}'h0;")
-        lines += ["    endcase", "  end"]
+            lines.append(f"      default: {function} = {width}'h0;")
+        lines += [
+            "    endcase",
+            "  endfunction",
+            f"  wire [{width - 1}:0] {name} = {function}({index.name});",
+        ]
         self.decls.append("\n".join(lines))
         return Net(name, width, signed)
 

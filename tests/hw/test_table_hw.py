@@ -137,9 +137,55 @@ def test_direct_writer_writes_case_roms() -> None:
     text = write_network(plan_network(exhaustive_spec()), "tabx")
     assert text.count("case (") == 3  # elements 0, 1, 4 (2 has a width-0 input, 3 is pruned)
     # element 0 is signed: raw -8 (pattern 8) reads entry 0, raw 0 (pattern 0) entry 8
-    assert "4'h8: L0_t_rom0 = 5'h0;" in text and "4'h0: L0_t_rom0 = 5'h8;" in text
-    assert "4'h0: L0_t_rom4 = 5'h0;" in text  # element 4 unsigned: pattern = index
+    assert "4'h8: L0_t_rom0_table = 5'h0;" in text and "4'h0: L0_t_rom0_table = 5'h8;" in text
+    assert "4'h0: L0_t_rom4_table = 5'h0;" in text  # element 4 unsigned: pattern = index
+    assert "wire [4:0] L0_t_rom0 = L0_t_rom0_table(" in text
+    assert "always @*" not in text
     assert "wire [3:0] L0_t_y2 = 4'h9;" in text  # the constant -7 of the width-0 input
+
+
+CONSTANT_INPUT_TB = """`timescale 1ns/1ps
+module tb;
+  reg clk = 0;
+  wire [{w_out}:0] out;
+  wire valid;
+  top dut (.clk(clk), .rst(1'b0), .i_stream__payload({w_in}'h0), .i_stream__valid(1'b1),
+           .o_stream__payload(out), .o_stream__valid(valid));
+  always #5 clk = ~clk;
+  always @(posedge clk) #1 if (valid) begin $display("O %b", out); $finish; end
+  initial begin #1000 $display("no output"); $finish; end
+endmodule
+"""
+
+
+@pytest.mark.sim
+@pytest.mark.skipif(find_tool("iverilog") is None, reason="Icarus Verilog not installed")
+def test_table_read_at_the_initial_index_is_defined_on_icarus_2012(tmp_path: Path) -> None:
+    """An all-zero input from time 0 never changes a table's index; in ``-g2012`` (cocotb's
+    Icarus mode) the ROM used to stay X (an ``always @*`` that never ran)."""
+    import shutil
+    import subprocess
+
+    from hgq_hw.emit import build
+
+    spec = exhaustive_spec()
+    design = build(spec, name="top", pipeline_levels=1)
+    plan = design.plan
+    zero = np.zeros((1, int(np.prod(spec.input_shape))), dtype=np.int64)
+    want = plan.out_layout.pack(plan(zero))[0]
+    (tmp_path / "top.v").write_text(design.verilog)
+    (tmp_path / "tb.v").write_text(
+        CONSTANT_INPUT_TB.format(w_in=plan.in_layout.width, w_out=plan.out_layout.width - 1)
+    )
+    iverilog = find_tool("iverilog")
+    vvp = shutil.which("vvp") or "vvp"
+    cmd = [iverilog, "-g2012", "-o", "sim.vvp", "tb.v", "top.v"]
+    subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True)
+    out = subprocess.run(
+        [vvp, "-n", "sim.vvp"], cwd=tmp_path, check=True, capture_output=True, text=True
+    ).stdout
+    line = next(row for row in out.splitlines() if row.startswith(("O ", "no output")))
+    assert line == f"O {want:0{plan.out_layout.width}b}", out
 
 
 def test_cost_features_charge_tables_by_size() -> None:
