@@ -3,10 +3,7 @@
 Yosys' Verilog back end re-evaluates ``always @*`` blocks at time 0 through a dummy register
 with an initializer; Icarus in ``-g2012`` mode (cocotb's default) raises no event for it, so a
 combinational signal whose inputs never change (a constant, a bias-only output) stays X.
-:func:`icarus_kick` toggles that dummy register at ``#0``. Blocks without such a register (a
-table ROM's ``case``) become ``always_comb`` in SystemVerilog mode (``-g2012``, cocotb's
-builds), which runs once at time 0: a ROM whose input register keeps its initial value would
-otherwise stay X. Verilator needs no such help.
+:func:`icarus_kick` toggles that dummy register at ``#0``. Verilator needs no such help.
 """
 
 from __future__ import annotations
@@ -20,14 +17,6 @@ _KICK_RE = re.compile(
 )
 
 
-_ALWAYS_STAR_RE = re.compile(r"^(\s*)always @\* begin$", re.M)
-
-
-def icarus_kick(text: str, *, systemverilog: bool = False) -> str:
-    """``text`` with an ``initial #0 <dummy> = 1'h1;`` after each Yosys dummy register; with
-    ``systemverilog`` (``iverilog -g2012``, as cocotb builds) also every ``always @*`` block as
-    ``always_comb`` (evaluated at time 0 too)."""
-    text = _KICK_RE.sub(lambda m: f"{m[0]}\n{m[1]}initial #0 {m[2]} = 1'h1;", text)
-    if not systemverilog:
-        return text
-    return _ALWAYS_STAR_RE.sub(lambda m: f"{m[1]}always_comb begin", text)
+def icarus_kick(text: str) -> str:
+    """``text`` with an ``initial #0 <dummy> = 1'h1;`` after each Yosys dummy register."""
+    return _KICK_RE.sub(lambda m: f"{m[0]}\n{m[1]}initial #0 {m[2]} = 1'h1;", text)

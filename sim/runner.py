@@ -298,7 +298,7 @@ def run_cocotb(
     source = design.verilog.resolve()
     if simulator == "icarus":
         source = work_dir / f"{design.toplevel}_icarus.v"
-        atomic.write_text(source, icarus_kick(design.verilog.read_text(), systemverilog=True))
+        atomic.write_text(source, icarus_kick(design.verilog.read_text()))
     with _cocotb_build_env(optimize):
         start = time.perf_counter()
         build_log = work_dir / f"build-{simulator}.log"
