@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,10 +439,24 @@ def run_regression(
         table_coverage=vectors.table_coverage,
         log=run.log,
     )
+    return collect_reports(result, run, report_path, TESTS, waves=waves)
+
+
+def collect_reports(
+    result: SimResult,
+    run: CocotbRun,
+    report_path: Path,
+    tests: Sequence[str],
+    *,
+    waves: bool,
+) -> SimResult:
+    """Add the testbench's reports (:func:`sim.tb_parts.write_report`) of ``tests`` to
+    ``result``: counts, mismatches, latency errors, and the cycles and seconds of the first
+    test (the timed one). A test without a report and a run that crashed are latency errors."""
     if run.error:
         result.latency_errors.append(f"{run.error}; see {run.log}")
     reports = json.loads(report_path.read_text()) if report_path.exists() else {}
-    for name in TESTS:
+    for name in tests:
         part = reports.get(name)
         if part is None:
             result.latency_errors.append(f"cocotb test {name} wrote no report (crashed?)")
@@ -451,7 +465,7 @@ def run_regression(
         result.mismatch_count += part["mismatch_count"]
         result.mismatches += part["mismatches"]
         result.latency_errors += part["latency_errors"]
-        if name == "stream_regression":
+        if name == tests[0]:
             result.cycles, result.seconds = part["cycles"], part["seconds"]
     if waves:
         result.waves = run.waves()

@@ -11,7 +11,6 @@ and the hardware's output types (from the stream plan,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,7 +85,7 @@ def run_stream_regression(
 ) -> SimResult:
     """Stream ``images`` random images (plus corner and border images when ``corners``, plus
     ``data``) through ``design`` in cocotb on ``simulator``; see :mod:`sim.tb_stream`."""
-    from sim.runner import SimResult, run_cocotb
+    from sim.runner import SimResult, collect_reports, run_cocotb
 
     plan = stream_plan_of(spec, design)
     if vectors is None:
@@ -134,20 +133,4 @@ def run_stream_regression(
         expected_tests=STREAM_TESTS,
         sample_kind="images",
     )
-    if run.error:
-        result.latency_errors.append(f"{run.error}; see {run.log}")
-    reports = json.loads(report_path.read_text()) if report_path.exists() else {}
-    for name in STREAM_TESTS:
-        part = reports.get(name)
-        if part is None:
-            result.latency_errors.append(f"cocotb test {name} wrote no report (crashed?)")
-            continue
-        result.checked += part["checked"]
-        result.mismatch_count += part["mismatch_count"]
-        result.mismatches += part["mismatches"]
-        result.latency_errors += part["latency_errors"]
-        if name == "pixel_stream":
-            result.cycles, result.seconds = part["cycles"], part["seconds"]
-    if waves:
-        result.waves = run.waves()
-    return result
+    return collect_reports(result, run, report_path, STREAM_TESTS, waves=waves)

@@ -18,21 +18,24 @@ import json
 import os
 import random
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge
 
-from hgq_hw import atomic
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import infer_types
 from hgq_hw.spec import load
-
-MAX_REPORTED = 10
+from sim.tb_parts import (
+    MAX_REPORTED,
+    CycleCounter,
+    InputDriver,
+    OutputMonitor,
+    write_report,
+)
 
 
 @dataclass
@@ -65,37 +68,17 @@ class Config:
         )
 
 
-class CycleCounter:
-    """Counts rising edges of the clock; ``now`` is the current cycle index."""
-
-    def __init__(self, clk) -> None:
-        self.clk = clk
-        self.now = 0
-
-    async def run(self) -> None:
-        while True:
-            await RisingEdge(self.clk)
-            self.now += 1
-
-
-class StreamDriver:
+class StreamDriver(InputDriver):
     """Presents bus words on ``i_stream`` with random gaps in ``valid`` and back-to-back bursts.
 
     Records the cycle in which each word was presented.
     """
 
     def __init__(self, dut, cycles: CycleCounter, rng: random.Random, gap_probability: float):
-        self.dut = dut
-        self.cycles = cycles
+        super().__init__(dut, cycles)
         self.rng = rng
         self.gap_probability = gap_probability
         self.sent: list[tuple[int, int]] = []  # (cycle, index)
-        # A payload of width 0 (every input element constant zero) has no port.
-        self.has_payload = hasattr(dut, "i_stream__payload")
-        self.reset_start: int | None = None
-
-    def _idle(self) -> None:
-        self.dut.i_stream__valid.value = 0
 
     async def send(self, words: list[int], first_index: int = 0, burst_every: int = 0) -> None:
         """Send ``words``; when ``burst_every`` > 0, every that many words a gap-free burst."""
@@ -116,36 +99,6 @@ class StreamDriver:
             index += 1
         await FallingEdge(self.dut.clk)
         self._idle()
-
-    async def reset(self, cycles: int = 2) -> None:
-        """Hold ``rst`` high (valid low) for ``cycles`` cycles, starting now.
-
-        Call it right after :meth:`send` (which returns just after a falling edge).
-        """
-        self._idle()
-        self.dut.rst.value = 1
-        self.reset_start = self.cycles.now
-        for _ in range(cycles):
-            await FallingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-
-
-class StreamMonitor:
-    """Samples ``o_stream`` after every rising edge; keeps ``(cycle, word)`` while valid."""
-
-    def __init__(self, dut, cycles: CycleCounter) -> None:
-        self.dut = dut
-        self.cycles = cycles
-        self.seen: deque[tuple[int, int]] = deque()
-        self.has_payload = hasattr(dut, "o_stream__payload")
-
-    async def run(self) -> None:
-        while True:
-            await RisingEdge(self.dut.clk)
-            await ReadOnly()
-            if int(self.dut.o_stream__valid.value):
-                word = int(self.dut.o_stream__payload.value) if self.has_payload else 0
-                self.seen.append((self.cycles.now, word))
 
 
 @dataclass
@@ -210,7 +163,7 @@ class Scoreboard:
         return "\n".join(lines)
 
 
-async def _start(dut) -> tuple[Config, CycleCounter, StreamDriver, StreamMonitor, Scoreboard]:
+async def _start(dut) -> tuple[Config, CycleCounter, StreamDriver, OutputMonitor, Scoreboard]:
     cfg = Config.from_env()
     spec = load(cfg.spec_path)
     layout = BusLayout.of(infer_types(spec)[spec.output.name])
@@ -221,7 +174,7 @@ async def _start(dut) -> tuple[Config, CycleCounter, StreamDriver, StreamMonitor
     cycles = CycleCounter(dut.clk)
     cocotb.start_soon(cycles.run())
     driver = StreamDriver(dut, cycles, random.Random(cfg.seed), cfg.gap_probability)
-    monitor = StreamMonitor(dut, cycles)
+    monitor = OutputMonitor(dut, cycles)
     dut.i_stream__valid.value = 0
     if driver.has_payload:
         dut.i_stream__payload.value = 0
@@ -235,21 +188,6 @@ async def _drain(dut, latency: int) -> None:
         await FallingEdge(dut.clk)
 
 
-def _write_report(cfg: Config, name: str, board: Scoreboard, cycles: int, seconds: float) -> None:
-    path = Path(cfg.report)
-    reports = json.loads(path.read_text()) if path.exists() else {}
-    reports[name] = {
-        "checked": board.checked,
-        "mismatch_count": board.mismatch_count,
-        "mismatches": board.mismatches,
-        "latency_errors": board.latency_errors[:MAX_REPORTED],
-        "cycles": cycles,
-        "seconds": seconds,
-        "seed": cfg.seed,
-    }
-    atomic.write_text(path, json.dumps(reports, indent=1))
-
-
 @cocotb.test()
 async def stream_regression(dut) -> None:
     """Every vector, with random gaps and bursts, in order, bit-exact, at the exact latency."""
@@ -257,9 +195,14 @@ async def stream_regression(dut) -> None:
     start_cycle, start = cycles.now, time.perf_counter()
     await driver.send(cfg.inputs, burst_every=8)
     await _drain(dut, cfg.latency)
-    board.check(driver.sent, list(monitor.seen))
-    _write_report(
-        cfg, "stream_regression", board, cycles.now - start_cycle, time.perf_counter() - start
+    board.check(driver.sent, monitor.seen)
+    write_report(
+        cfg.report,
+        "stream_regression",
+        board,
+        cycles=cycles.now - start_cycle,
+        seconds=time.perf_counter() - start,
+        seed=cfg.seed,
     )
     assert board.passed, board.summary()
 
@@ -279,6 +222,8 @@ async def reset_mid_stream(dut) -> None:
     driver.gap_probability = cfg.gap_probability
     await driver.send(cfg.inputs[n : 2 * n], first_index=n)
     await _drain(dut, cfg.latency)
-    board.check(survivors + driver.sent, list(monitor.seen))
-    _write_report(cfg, "reset_mid_stream", board, cycles.now, 0.0)
+    board.check(survivors + driver.sent, monitor.seen)
+    write_report(
+        cfg.report, "reset_mid_stream", board, cycles=cycles.now, seconds=0.0, seed=cfg.seed
+    )
     assert board.passed, board.summary()

@@ -32,11 +32,16 @@ from pathlib import Path
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge
 
-from hgq_hw import atomic
+from sim.tb_parts import (
+    MAX_REPORTED,
+    CycleCounter,
+    InputDriver,
+    OutputMonitor,
+    write_report,
+)
 
-MAX_REPORTED = 10
 NEVER = 1 << 62
 
 
@@ -98,19 +103,6 @@ class Config:
         return f"output position {[int(p) for p in pos]} channel {element % c}"
 
 
-class CycleCounter:
-    """Counts rising edges of the clock; ``now`` is the current cycle index."""
-
-    def __init__(self, clk) -> None:
-        self.clk = clk
-        self.now = 0
-
-    async def run(self) -> None:
-        while True:
-            await RisingEdge(self.clk)
-            self.now += 1
-
-
 @dataclass
 class Sent:
     """One image on the stream: its index, the cycle of the last pixel its output needs
@@ -125,24 +117,18 @@ class Sent:
     ``latency`` cycles of its last pixel."""
 
 
-class PixelDriver:
+class PixelDriver(InputDriver):
     """Presents pixel words on ``i_stream``, with random gaps in ``valid`` inside and between
     images and gap-free bursts now and then; records when each image was sent."""
 
     def __init__(
         self, dut, cycles: CycleCounter, rng: random.Random, gap_probability: float, needed: int
     ):
-        self.dut = dut
+        super().__init__(dut, cycles)
         self.needed = needed
-        self.cycles = cycles
         self.rng = rng
         self.gap_probability = gap_probability
-        self.has_payload = hasattr(dut, "i_stream__payload")
         self.sent: list[Sent] = []
-        self.reset_start: int | None = None
-
-    def _idle(self) -> None:
-        self.dut.i_stream__valid.value = 0
 
     async def send_pixels(self, words: list[int]) -> tuple[int, int]:
         """Send ``words`` (one image's pixels, or part of one); returns the cycles of the
@@ -179,33 +165,6 @@ class PixelDriver:
             self.sent[-1].idle_after = True
         for _ in range(cycles):
             await FallingEdge(self.dut.clk)
-
-    async def reset(self, cycles: int = 2) -> None:
-        """Hold ``rst`` high (``valid`` low) for ``cycles`` cycles, starting now."""
-        self._idle()
-        self.dut.rst.value = 1
-        self.reset_start = self.cycles.now
-        for _ in range(cycles):
-            await FallingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-
-
-class OutputMonitor:
-    """Samples ``o_stream`` after every rising edge; keeps ``(cycle, word)`` while valid."""
-
-    def __init__(self, dut, cycles: CycleCounter) -> None:
-        self.dut = dut
-        self.cycles = cycles
-        self.seen: list[tuple[int, int]] = []
-        self.has_payload = hasattr(dut, "o_stream__payload")
-
-    async def run(self) -> None:
-        while True:
-            await RisingEdge(self.dut.clk)
-            await ReadOnly()
-            if int(self.dut.o_stream__valid.value):
-                word = int(self.dut.o_stream__payload.value) if self.has_payload else 0
-                self.seen.append((self.cycles.now, word))
 
 
 @dataclass
@@ -302,21 +261,6 @@ async def _start(dut) -> tuple[Config, CycleCounter, PixelDriver, OutputMonitor,
     return cfg, cycles, driver, monitor, Scoreboard(cfg)
 
 
-def _write_report(cfg: Config, name: str, board: Scoreboard, cycles: int, seconds: float) -> None:
-    path = Path(cfg.report)
-    reports = json.loads(path.read_text()) if path.exists() else {}
-    reports[name] = {
-        "checked": board.checked,
-        "mismatch_count": board.mismatch_count,
-        "mismatches": board.mismatches,
-        "latency_errors": board.latency_errors[:MAX_REPORTED],
-        "cycles": cycles,
-        "seconds": seconds,
-        "seed": cfg.seed,
-    }
-    atomic.write_text(path, json.dumps(reports, indent=1))
-
-
 @cocotb.test()
 async def pixel_stream(dut) -> None:
     """Every image, pixel by pixel with random gaps (and now and then idle between images),
@@ -329,7 +273,14 @@ async def pixel_stream(dut) -> None:
             await driver.idle(cfg.latency + 2)
     await driver.idle(cfg.latency + 4)
     board.check(driver.sent, monitor.seen)
-    _write_report(cfg, "pixel_stream", board, cycles.now - start_cycle, time.perf_counter() - start)
+    write_report(
+        cfg.report,
+        "pixel_stream",
+        board,
+        cycles=cycles.now - start_cycle,
+        seconds=time.perf_counter() - start,
+        seed=cfg.seed,
+    )
     assert board.passed, board.summary()
 
 
@@ -360,5 +311,7 @@ async def reset_mid_image(dut) -> None:
         await driver.send_image(n, cfg.pixels[n])
     await driver.idle(cfg.latency + 4)
     board.check(expected + driver.sent, monitor.seen)
-    _write_report(cfg, "reset_mid_image", board, cycles.now, 0.0)
+    write_report(
+        cfg.report, "reset_mid_image", board, cycles=cycles.now, seconds=0.0, seed=cfg.seed
+    )
     assert board.passed, board.summary()
