@@ -218,6 +218,28 @@ def _common(config: MLPConfig) -> dict[str, Any]:
     }
 
 
+def _kernel_options(config: MLPConfig) -> dict[str, Any]:
+    """Keyword arguments of every weight layer (QDense, QConv) built from ``config``."""
+    return {
+        "f_init": config.f_init,
+        "round_mode": config.round_mode,
+        "sign_bits": config.sign_bits,
+        "kernel_f_init": config.weight_f_init,
+        "kernel_init_bits": config.weight_init_bits or None,
+        **_common(config),
+    }
+
+
+def _activation_options(config: MLPConfig) -> dict[str, Any]:
+    """Keyword arguments of every activation quantizer (QActivation, QSoftmax) from ``config``."""
+    return {
+        "f_init": config.f_init,
+        "round_mode": config.round_mode,
+        "overflow": config.overflow,
+        **_common(config),
+    }
+
+
 def _input_quantizer(config: MLPConfig) -> Any:
     from hgq_train.layers import QInput
 
@@ -234,63 +256,44 @@ def _dense_head(config: MLPConfig, n_classes: int) -> list[Any]:
     """``(QDense -> QActivation(relu))* -> QDense [-> QSoftmax | QActivation]`` of ``config``."""
     from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QSoftmax
 
-    common = _common(config)
+    kernel, activation = _kernel_options(config), _activation_options(config)
     layers: list[Any] = []
     dense = QDenseBatchNorm if config.batch_norm else QDense
     for n, width in enumerate(config.hidden):
         layers.append(
             dense(
                 width,
-                f_init=config.f_init,
-                round_mode=config.round_mode,
-                sign_bits=config.sign_bits,
-                kernel_f_init=config.weight_f_init,
-                kernel_init_bits=config.weight_init_bits or None,
                 name=f"dense{n}",
-                **common,
+                **kernel,
             )
         )
         layers.append(
             QActivation(
                 "relu",
-                f_init=config.f_init,
-                round_mode=config.round_mode,
-                overflow=config.overflow,
                 name=f"relu{n}",
-                **common,
+                **activation,
             )
         )
     layers.append(
         QDense(
             n_classes,
-            f_init=config.f_init,
-            round_mode=config.round_mode,
-            sign_bits=config.sign_bits,
-            kernel_f_init=config.weight_f_init,
-            kernel_init_bits=config.weight_init_bits or None,
             name="logits",
-            **common,
+            **kernel,
         )
     )
     if config.softmax:
         layers.append(
             QSoftmax(
-                f_init=config.f_init,
-                round_mode=config.round_mode,
-                overflow=config.overflow,
                 name="softmax",
-                **common,
+                **activation,
             )
         )
     elif config.output_quantizer:
         layers.append(
             QActivation(
                 "linear",
-                f_init=config.f_init,
-                round_mode=config.round_mode,
-                overflow=config.overflow,
                 name="out_q",
-                **common,
+                **activation,
             )
         )
     return layers
@@ -310,7 +313,7 @@ def build_cnn(
 
     if len(image_shape) != 3:
         raise ValueError(f"image_shape must be (rows, cols, channels), got {image_shape}")
-    common = _common(config)
+    kernel, activation = _kernel_options(config), _activation_options(config)
     conv = QConv2DBatchNorm if config.batch_norm else QConv2D
     layers: list[Any] = [
         keras.Input(shape=(math.prod(image_shape),)),
@@ -323,23 +326,15 @@ def build_cnn(
                 filters,
                 config.kernel_size,
                 padding=padding,
-                f_init=config.f_init,
-                round_mode=config.round_mode,
-                sign_bits=config.sign_bits,
-                kernel_f_init=config.weight_f_init,
-                kernel_init_bits=config.weight_init_bits or None,
                 name=f"conv{n}",
-                **common,
+                **kernel,
             )
         )
         layers.append(
             QActivation(
                 "relu",
-                f_init=config.f_init,
-                round_mode=config.round_mode,
-                overflow=config.overflow,
                 name=f"conv_relu{n}",
-                **common,
+                **activation,
             )
         )
         if pool > 1:
