@@ -163,10 +163,6 @@ def _table_features(layer: TableSpec, types: dict[str, TensorType]) -> dict[str,
     return {"table_bits": table_bits(types[layer.inputs[0]].width, types[layer.name].width)}
 
 
-def _flat_type(t: TensorType) -> TensorType:
-    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
-
-
 def _window_dense_features(
     layer: ConvSpec | AvgPoolSpec, types: dict[str, TensorType]
 ) -> dict[str, float]:
@@ -178,7 +174,7 @@ def _window_dense_features(
 
 def _maxpool_features(layer: MaxPoolSpec, types: dict[str, TensorType]) -> dict[str, float]:
     sources = pool_sources(layer, types[layer.inputs[0]].shape)
-    return max_features(_flat_type(types[layer.name]), sources.tolist())
+    return max_features(types[layer.name].flat(), sources.tolist())
 
 
 def merge_features(

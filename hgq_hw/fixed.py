@@ -119,6 +119,11 @@ class TensorType:
         """Bit width per element (``k + i + f``, clipped at 0)."""
         return np.maximum(self.k + self.i + self.f, 0)
 
+    def flat(self) -> TensorType:
+        """The same per-element types as a 1-d tensor in C (row-major) order: how the plan,
+        the buses and the RTL see an N-d tensor."""
+        return TensorType(self.k.ravel(), self.i.ravel(), self.f.ravel())
+
     def element(self, index: int | tuple[int, ...]) -> FixedType:
         return FixedType(int(self.k[index]), int(self.i[index]), int(self.f[index]))
 

@@ -178,10 +178,6 @@ def _random_table_layer(
     )
 
 
-def _flat(t: TensorType) -> TensorType:
-    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
-
-
 def _zero_channel(
     rng: np.random.Generator, t: TensorType, shape: tuple[int, ...], zero_width: float
 ) -> TensorType:
@@ -336,7 +332,7 @@ def random_spec(
 
     def requantize(label: str) -> None:
         incoming = infer_types(partial([]))[layers[-1].name]
-        q = _requantize_type(rng, _flat(incoming), act_bits, zero_width)
+        q = _requantize_type(rng, incoming.flat(), act_bits, zero_width)
         if len(incoming.shape) > 1:
             q = _zero_channel(rng, q, incoming.shape, zero_width)
         layers.append(

@@ -286,7 +286,7 @@ def _requantize_edges(
 ) -> list[np.ndarray]:
     """Per element of a requantizer: its value after rounding (before overflow handling) is
     below its range, at its minimum, at its maximum, above its range."""
-    src, src_type, to = xs[0].astype(object), _flat(in_types[0]), _flat(layer.type)
+    src, src_type, to = xs[0].astype(object), in_types[0].flat(), layer.type.flat()
     src = src.reshape(len(src), -1)
     lo, hi = to.raw_bounds()
     columns: list[np.ndarray] = []
@@ -369,10 +369,6 @@ register_rule(
 )
 
 
-def _flat(t: TensorType) -> TensorType:
-    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
-
-
 def _reshaped(t: TensorType, shape: tuple[int, ...]) -> TensorType:
     return TensorType(t.k.reshape(shape), t.i.reshape(shape), t.f.reshape(shape))
 
@@ -399,7 +395,7 @@ def _eval_windowed(
 
 def _maxpool_type(layer: MaxPoolSpec, in_types: list[TensorType]) -> TensorType:
     t = in_types[0]
-    flat = _flat(t)
+    flat = t.flat()
     lo, hi = flat.raw_bounds()
     live = flat.width > 0
     k, i, f = [], [], []
@@ -423,8 +419,8 @@ def _eval_maxpool(
     layer: MaxPoolSpec, xs: list[np.ndarray], in_types: list[TensorType]
 ) -> np.ndarray:
     x, t = xs[0], in_types[0]
-    out_type = _flat(_maxpool_type(layer, in_types))
-    flat = _flat(t)
+    out_type = _maxpool_type(layer, in_types).flat()
+    flat = t.flat()
     sources = pool_sources(layer, t.shape)
     # align every tap to its output's f (width-0 taps are the value 0, already raw 0)
     shift = np.where(flat.width[sources] > 0, out_type.f[:, None] - flat.f[sources], 0)
@@ -448,7 +444,7 @@ register_rule(MaxPoolSpec, ReferenceRule(_maxpool_type, _eval_maxpool))
 
 
 def _flat_maxpool_type(layer: FlatMaxPoolSpec, in_types: list[TensorType]) -> TensorType:
-    return _flat(_maxpool_type(layer, [_reshaped(in_types[0], layer.in_shape)]))
+    return _maxpool_type(layer, [_reshaped(in_types[0], layer.in_shape)]).flat()
 
 
 def _eval_flat_maxpool(
@@ -472,7 +468,7 @@ register_rule(
 def merge_type(kind: str, a: TensorType, b: TensorType) -> TensorType:
     """The exact type of ``a + b``, ``a - b`` or ``a * b`` (``kind`` ``"Add"``, ``"Subtract"``,
     ``"Multiply"``) element by element, for tensors of one shape (the module's type rules)."""
-    fa, fb = _flat(a), _flat(b)
+    fa, fb = a.flat(), b.flat()
     alo, ahi = fa.raw_bounds()
     blo, bhi = fb.raw_bounds()
     k, i, f = [], [], []
@@ -544,7 +540,7 @@ def _eval_concat(
 
 
 def _flat_concat_type(layer: FlatConcatenateSpec, in_types: list[TensorType]) -> TensorType:
-    flat = [_flat(t) for t in in_types]
+    flat = [t.flat() for t in in_types]
     return TensorType(
         *(
             np.array([int(getattr(flat[n], key)[e]) for n, e in layer.sources], dtype=np.int64)

@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 from hgq_hw import atomic
-from hgq_hw.fixed import TensorType
 from hgq_hw.inputs import random_raw
 from hgq_hw.layout import BusLayout
 from hgq_hw.reference import (
@@ -81,8 +80,8 @@ class VectorSet:
         types = infer_types(self.spec)
         self.x_raw = np.asarray(self.x_raw, dtype=object).reshape(len(self.x_raw), -1)
         self.y_raw = np.asarray(self.y_raw, dtype=object).reshape(len(self.y_raw), -1)
-        self.in_layout = BusLayout.of(_flat(types[self.spec.input.name]))
-        self.out_layout = BusLayout.of(_flat(types[self.spec.output.name]))
+        self.in_layout = BusLayout.of(types[self.spec.input.name].flat())
+        self.out_layout = BusLayout.of(types[self.spec.output.name].flat())
 
     def __len__(self) -> int:
         return len(self.x_raw)
@@ -109,10 +108,6 @@ class VectorSet:
     def write(self, path: Path) -> Path:
         atomic.write_text(path, json.dumps(self.to_json()))
         return path
-
-
-def _flat(t: TensorType) -> TensorType:
-    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
 
 
 def random_inputs(spec: ModelSpec, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -233,10 +233,6 @@ class NetworkPlan:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _flat(t: TensorType) -> TensorType:
-    return TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
-
-
 def _check_raw(x_raw: np.ndarray, t: TensorType) -> np.ndarray:
     x = np.asarray(x_raw)
     if x.ndim != 2 or x.shape[1:] != t.shape:
@@ -347,7 +343,7 @@ def plan_network(
     ):
         raise ValueError(f"depth_slack must be None or an int >= 0, got {depth_slack!r}")
     # 1. types, flattened
-    types = {name: _flat(t) for name, t in infer_types(spec).items()}
+    types = {name: t.flat() for name, t in infer_types(spec).items()}
     # 2. live layers (without the Input and the Output, which the network itself registers),
     #    each over flattened tensors
     live = spec.live_names()

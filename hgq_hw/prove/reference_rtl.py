@@ -278,10 +278,7 @@ def network_module(spec: ModelSpec, *, name: str, prefix: str) -> ReferenceModul
     """The reference of the whole ``spec`` as module ``name(x, y)`` (raw input bus to raw
     output bus), built from one :func:`layer_module` per layer that reaches the Output
     (module names ``<prefix><layer>``); tensors flattened in C order."""
-    types = {
-        name: TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
-        for name, t in infer_types(spec).items()
-    }
+    types = {name: t.flat() for name, t in infer_types(spec).items()}
     live = spec.live_names()
     in_t, out_t = types[spec.input.name], types[spec.output.inputs[0]]
     in_width, out_width = BusLayout.of(in_t).width, BusLayout.of(out_t).width

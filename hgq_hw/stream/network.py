@@ -323,9 +323,7 @@ def plan_stream_network(
             "stream mode needs an N-d (channels-last) input", layer=spec.input.name, field="k"
         )
     t = spec.input.type
-    pixel = pixel_types(
-        TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel()), shape[:-1], "k", spec.input.name
-    )
+    pixel = pixel_types(t.flat(), shape[:-1], "k", spec.input.name)
     in_pixel = pixel
     types = infer_types(spec)
     stages: list[Stage] = []
@@ -340,7 +338,7 @@ def plan_stream_network(
             continue
         if isinstance(layer, RequantizeSpec):
             q = pixel_types(
-                TensorType(layer.k.ravel(), layer.i.ravel(), layer.f.ravel()),
+                layer.type.flat(),
                 shape[:-1],
                 "k",
                 layer.name,

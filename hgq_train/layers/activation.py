@@ -37,7 +37,6 @@ import numpy as np
 from keras import ops
 
 from hgq_hw.cost_features import table_bits
-from hgq_hw.fixed import TensorType
 from hgq_hw.spec import (
     MAX_TABLE_INPUT_BITS,
     InputSpec,
@@ -324,8 +323,7 @@ class QActivation(QuantizerLayer):
         """Every element's table, computed by this (calibrated) layer itself on a grid of all
         raw inputs: row ``n`` holds ``raw_min + n`` (modulo the element's range) everywhere.
         ``table_of`` is flat (row-major), whatever the tensor's shape."""
-        t = quantize_in.type
-        t = TensorType(t.k.reshape(-1), t.i.reshape(-1), t.f.reshape(-1))
+        t = quantize_in.type.flat()
         width = t.width
         widest = int(np.max(width, initial=0))
         if widest > MAX_TABLE_INPUT_BITS:
