@@ -39,7 +39,7 @@ from hgq_hw.plan.conv import AvgPoolPlan, ConvPlan, WindowDensePlanner
 from hgq_hw.plan.delay import DelayPlan, plan_delay
 from hgq_hw.plan.demand import clamp_drop, unread_low_bits
 from hgq_hw.plan.dense import DensePlan, DensePlanner, plan_dense
-from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max, window_sources
+from hgq_hw.plan.max import MaxOp, MaxPlan, max_unread_inputs, plan_max
 from hgq_hw.plan.maxpool import MaxPoolPlanner
 from hgq_hw.plan.merge import (
     AddPlan,
@@ -132,5 +132,4 @@ __all__ = [
     "schedule",
     "table_delay",
     "unread_low_bits",
-    "window_sources",
 ]

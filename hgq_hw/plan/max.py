@@ -50,7 +50,6 @@ __all__ = [
     "align",
     "max_unread_inputs",
     "plan_max",
-    "window_sources",
 ]
 
 COMPARE_SELECT_DELAY = LEVEL
@@ -479,34 +478,3 @@ def max_unread_inputs(
         for e in s:
             unread[e] = min(int(unread[e]), int(in_type.f[e]) - keep)
     return np.where(unread == big, 0, np.maximum(unread, 0))
-
-
-def window_sources(
-    input_shape: Sequence[int], pool_size: Sequence[int], strides: Sequence[int]
-) -> list[tuple[int, ...]]:
-    """``sources`` for :func:`plan_max` of a ``"valid"`` max pooling on a channels-last tensor
-    of ``input_shape`` ``(*spatial, channels)``, flattened in C order on both sides: output
-    ``(*o, c)`` reads inputs ``(*(o * s + d), c)`` for every ``d`` of the window (row-major).
-    ``out_n = (n - p) // s + 1`` per spatial dimension (Keras ``"valid"``); a window larger
-    than its dimension, or sizes and strides below 1, raise ``ValueError``."""
-    shape = tuple(int(n) for n in input_shape)
-    pool, step = tuple(int(p) for p in pool_size), tuple(int(s) for s in strides)
-    spatial = shape[:-1]
-    if len(shape) < 2 or not len(pool) == len(step) == len(spatial):
-        raise ValueError(
-            f"input shape {list(shape)} needs one pool size and stride per spatial dimension, "
-            f"got pool_size {list(pool)} and strides {list(step)}"
-        )
-    if any(p < 1 for p in pool) or any(s < 1 for s in step) or any(n < 1 for n in shape):
-        raise ValueError(f"pool sizes, strides and the shape must be >= 1 ({pool}, {step})")
-    if any(p > n for p, n in zip(pool, spatial)):
-        raise ValueError(f"pool size {list(pool)} is larger than the input {list(spatial)}")
-    channels = shape[-1]
-    out_spatial = [(n - p) // s + 1 for n, p, s in zip(spatial, pool, step)]
-    index = np.arange(int(np.prod(shape))).reshape(shape)
-    sources = []
-    for o in np.ndindex(*out_spatial):
-        corner = tuple(slice(i * s, i * s + p) for i, s, p in zip(o, step, pool))
-        window = index[corner].reshape(-1, channels)
-        sources += [tuple(int(e) for e in window[:, c]) for c in range(channels)]
-    return sources

@@ -333,17 +333,18 @@ def test_prove_a_small_max_network(window_max, tmp_path) -> None:
 
 @pytest.mark.sim
 def test_a_2d_max_pooling_through_both_writers(window_max, tmp_path) -> None:
-    """A 4x4x2 channels-last input (flattened), 2x2 windows of stride 2 (window_sources), at
+    """A 4x4x2 channels-last input (flattened), 2x2 windows of stride 2 (pool_sources), at
     pipelining 1: both writers and the plan agree, and so does a numpy 2x2 max pooling."""
-    from hgq_hw.plan import window_sources
-    from hgq_hw.spec import InputSpec, OutputSpec
+    from hgq_hw.lowering import pool_sources
+    from hgq_hw.spec import InputSpec, MaxPoolSpec, OutputSpec
     from tests.hw.test_netlist import run_both_writers
 
     rng = np.random.default_rng(11)
     k = rng.integers(0, 2, 32)
     f = rng.integers(0, 3, 32)
     i = rng.integers(1, 4, 32) - k
-    windows = tuple(window_sources((4, 4, 2), (2, 2), (2, 2)))
+    pool = MaxPoolSpec(name="pool", inputs=("x",), pool_size=(2, 2), strides=(2, 2))
+    windows = tuple(tuple(w) for w in pool_sources(pool, (4, 4, 2)).tolist())
     spec = ModelSpec(
         "pool2d",
         [

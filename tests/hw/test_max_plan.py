@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from hgq_hw.fixed import TensorType, type_for_range
-from hgq_hw.plan import MaxPlan, PlanError, max_unread_inputs, plan_max, window_sources
+from hgq_hw.lowering import pool_sources
+from hgq_hw.plan import MaxPlan, PlanError, max_unread_inputs, plan_max
 from hgq_hw.plan.max import COMPARE_SELECT_DELAY, align
 from hgq_hw.plan.timing import LEVEL
+from hgq_hw.spec import MaxPoolSpec
 
 __all__ = ["max_out_type", "numpy_max", "random_max_case", "random_raw"]
 
@@ -259,7 +261,7 @@ def test_unread_inputs_follow_the_output_demand() -> None:
         ((4, 4, 3), (4, 4), (1, 1)),
     ],
 )
-def test_window_sources_are_keras_valid_max_pooling(shape, pool, strides) -> None:
+def test_pool_sources_are_keras_valid_max_pooling(shape, pool, strides) -> None:
     rng = np.random.default_rng(5)
     x = rng.integers(-50, 50, shape)
     out_spatial = [(n - p) // s + 1 for n, p, s in zip(shape[:-1], pool, strides)]
@@ -267,16 +269,18 @@ def test_window_sources_are_keras_valid_max_pooling(shape, pool, strides) -> Non
     for o in np.ndindex(*out_spatial):
         window = x[tuple(slice(i * s, i * s + p) for i, s, p in zip(o, strides, pool))]
         want[o] = window.reshape(-1, shape[-1]).max(axis=0)
-    sources = window_sources(shape, pool, strides)
+    layer = MaxPoolSpec(name="pool", inputs=("x",), pool_size=pool, strides=strides)
+    sources = pool_sources(layer, shape).tolist()
     flat = x.reshape(-1)
     assert [max(flat[list(s)]) for s in sources] == want.reshape(-1).tolist()
     assert all(len(s) == int(np.prod(pool)) for s in sources)
 
 
-def test_window_sources_refuse_bad_geometry() -> None:
-    with pytest.raises(ValueError, match="one pool size"):
-        window_sources((4, 4, 1), (2,), (2,))
-    with pytest.raises(ValueError, match="larger than"):
-        window_sources((3, 1), (4,), (1,))
-    with pytest.raises(ValueError, match=">= 1"):
-        window_sources((3, 1), (2,), (0,))
+def test_max_pool_geometry_is_refused_before_its_sources() -> None:
+    """What the planner's ``pool_sources`` never sees: the spec refuses the geometry."""
+    with pytest.raises(ValueError, match="1 spatial dimension"):
+        MaxPoolSpec(name="p", inputs=("x",), pool_size=(2,), strides=(2,)).output_shape([(4, 4, 1)])
+    with pytest.raises(ValueError, match="does not fit"):
+        MaxPoolSpec(name="p", inputs=("x",), pool_size=(4,), strides=(1,)).output_shape([(3, 1)])
+    with pytest.raises(ValueError, match=r"\[1, 1048576\], got 0"):
+        MaxPoolSpec(name="p", inputs=("x",), pool_size=(2,), strides=(0,))
