@@ -601,6 +601,20 @@ class LayerSpec:
     __hash__ = None  # type: ignore[assignment]
 
 
+def _check_exponents_and_raw(
+    layer: LayerSpec, exponents: Iterable[str], raws: Iterable[str] = ()
+) -> None:
+    """Every field named in ``exponents`` within ``[-MAX_EXPONENT, MAX_EXPONENT]``, and no
+    field named in ``raws`` holding ``-2**63`` (wider than :data:`MAX_WIDTH` bits); the first
+    offending field in that order is named."""
+    for key in exponents:
+        if np.any(np.abs(getattr(layer, key)) > MAX_EXPONENT):
+            raise SpecError(f"values must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}]", field=key)
+    for key in raws:
+        if np.any(getattr(layer, key) == _INT64_MIN):
+            raise SpecError(f"value -2**63 is wider than {MAX_WIDTH} bits", field=key)
+
+
 def _check_kif(layer: LayerSpec, shape_field: str = "k") -> None:
     """Per-element ``k``/``i``/``f`` arrays: one shape, k in {0,1}, sane exponents, widths 0..64."""
     k, i, f = layer.k, layer.i, layer.f  # type: ignore[attr-defined]
@@ -614,9 +628,7 @@ def _check_kif(layer: LayerSpec, shape_field: str = "k") -> None:
         raise SpecError("a tensor needs at least one element", field="k")
     if np.any((k != 0) & (k != 1)):
         raise SpecError("sign bits must be 0 or 1", field="k")
-    for key, arr in (("i", i), ("f", f)):
-        if np.any(np.abs(arr) > MAX_EXPONENT):
-            raise SpecError(f"values must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}]", field=key)
+    _check_exponents_and_raw(layer, ("i", "f"))
     width = k + i + f
     if np.any(width < 0):
         bad = np.argwhere(width < 0)[0].tolist()
@@ -709,13 +721,7 @@ class DenseSpec(LayerSpec):
                     f"(expected {list(shape)})",
                     field=key,
                 )
-        for key in ("weight_f", "bias_f"):
-            if np.any(np.abs(getattr(self, key)) > MAX_EXPONENT):
-                raise SpecError(f"values must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}]", field=key)
-        for key in ("weight_raw", "bias_raw"):
-            arr = getattr(self, key)
-            if np.any(arr == _INT64_MIN):
-                raise SpecError(f"value -2**63 is wider than {MAX_WIDTH} bits", field=key)
+        _check_exponents_and_raw(self, ("weight_f", "bias_f"), ("weight_raw", "bias_raw"))
 
     @property
     def n_in(self) -> int:
@@ -892,17 +898,6 @@ class TableSpec(LayerSpec):
                 field="table_of",
             )
         return shape
-
-
-def _check_exponents_and_raw(
-    layer: LayerSpec, exponents: Iterable[str], raws: Iterable[str]
-) -> None:
-    for key in exponents:
-        if np.any(np.abs(getattr(layer, key)) > MAX_EXPONENT):
-            raise SpecError(f"values must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}]", field=key)
-    for key in raws:
-        if np.any(getattr(layer, key) == _INT64_MIN):
-            raise SpecError(f"value -2**63 is wider than {MAX_WIDTH} bits", field=key)
 
 
 def _spatial_input(
