@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hgq_hw.fixed import TensorType
 from hgq_hw.reference import evaluate, infer_types
 from hgq_hw.spec import (
     AvgPoolSpec,
@@ -70,7 +69,7 @@ def random_stream_conv(
     )
     spec = ModelSpec(f"stream_conv_{seed}", [x, conv, OutputSpec(name="out", inputs=("conv",))])
     t = spec.input.type
-    flat = TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel())
+    flat = t.flat()
     plan = plan_stream_layer(
         conv, shape, flat, pipeline_levels=seed % 3 if levels is None else levels
     )

@@ -285,7 +285,7 @@ def test_plain_reference_verilog_of_merges_simulates_to_the_reference(tmp_path) 
     ref = network_module(spec, name="ref", prefix="ref_")
     x = _flat_inputs(spec, 60, 9)
     types = infer_types(spec)
-    flat = {n: TensorType(t.k.ravel(), t.i.ravel(), t.f.ravel()) for n, t in types.items()}
+    flat = {n: t.flat() for n, t in types.items()}
     in_layout, out_layout = BusLayout.of(flat["x"]), BusLayout.of(flat["cat"])
     words = in_layout.pack(x)
     (tmp_path / "in.hex").write_text("".join(f"{w:x}\n" for w in words))

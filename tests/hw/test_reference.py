@@ -50,7 +50,7 @@ def _check_against_slow(spec: ModelSpec, x_raw: np.ndarray) -> None:
     for n, sample in enumerate(x_flat):
         slow = slow_evaluate(spec, [int(v) for v in sample])
         for name, nd_type in types.items():
-            t = TensorType(nd_type.k.ravel(), nd_type.i.ravel(), nd_type.f.ravel())
+            t = nd_type.flat()
             flat = tensors[name].reshape(len(x_raw), -1)
             lo, hi = t.raw_bounds()
             for e in range(t.shape[0]):
@@ -305,13 +305,11 @@ def test_windowed_rules_equal_the_dense_rule_on_their_im2col_form(seed: int) -> 
         if not isinstance(layer, ConvSpec | AvgPoolSpec):
             continue
         src = types[layer.inputs[0]]
-        flat_src = TensorType(src.k.ravel(), src.i.ravel(), src.f.ravel())
+        flat_src = src.flat()
         dense = flat_layer(layer, [src.shape])
         rule = rule_for(dense)
         got = types[layer.name]
-        assert rule.infer(dense, [flat_src]) == TensorType(
-            got.k.ravel(), got.i.ravel(), got.f.ravel()
-        )
+        assert rule.infer(dense, [flat_src]) == got.flat()
         x = tensors[layer.inputs[0]]
         want = rule.evaluate(dense, [x.reshape(len(x), -1)], [flat_src])
         assert tensors[layer.name].reshape(len(x), -1).tolist() == np.asarray(want).tolist()

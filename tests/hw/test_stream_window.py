@@ -91,7 +91,7 @@ def test_position_varying_types_are_refused_by_layer_and_field() -> None:
     t = spec.input.type
     f = t.f.copy()
     f.reshape(-1)[-1] += 1
-    flat = TensorType(t.k.ravel(), t.i.ravel(), f.ravel())
+    flat = TensorType(t.k, t.i, f).flat()
     with pytest.raises(SpecError, match="one type per channel") as err:
         plan_stream_conv(conv, t.shape, flat)
     assert err.value.layer == "conv" and err.value.field == "inputs"
