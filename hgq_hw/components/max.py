@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Const, Module, Mux, Shape, Signal, Value, signed
 
-from hgq_hw.components.bus import pack, shape_for, unpack
+from hgq_hw.components.bus import pack, unpack
 from hgq_hw.components.pipeline import Delayer, delay_valid
 from hgq_hw.components.planned import PlannedLayer
 from hgq_hw.components.registry import register_component
-from hgq_hw.plan.max import MaxPlan, align
+from hgq_hw.plan.max import MaxPlan
+from hgq_hw.plan.max_form import compare_selects, readouts
 
 __all__ = ["MaxPool", "aligned_value"]
 
@@ -24,7 +25,8 @@ def aligned_value(x: Value | None, f_from: int, f_to: int) -> Value:
 class MaxPool(PlannedLayer):
     """Output ``j`` is the maximum of input elements ``plan.sources[j]``, exact, as its
     :class:`~hgq_hw.plan.MaxPlan` says: every compare-and-select of ``plan.ops`` in the stage
-    ``plan.placed`` gives it, output ``j`` with its low ``plan.out_drop[j]`` bits cleared.
+    ``plan.placed`` gives it, output ``j`` with its low ``plan.out_drop[j]`` bits cleared
+    (built as :mod:`hgq_hw.plan.max_form` says, as the Verilog writer builds it too).
 
     Members
     -------
@@ -55,43 +57,34 @@ class MaxPool(PlannedLayer):
                 return None
             return delayer.at(node, f"n{node}", value, placed[node][0], stage)
 
-        for index, op in enumerate(plan.ops):
-            node = plan.n_in + index
-            stage = placed[node][0]
-            width = plan.compare_width(index)
+        for op in compare_selects(plan):
             words = []
-            for side, operand in (("a", op.a), ("b", op.b)):
-                word = Signal(signed(width), name=f"{prefix}_n{node}{side}")
-                f_from = plan.nodes[operand][2]
-                m.d.comb += word.eq(aligned_value(at(operand, stage), f_from, op.f))
+            for side, operand, f_from in (("a", op.a, op.f_a), ("b", op.b, op.f_b)):
+                word = Signal(signed(op.width), name=f"{prefix}_n{op.node}{side}")
+                m.d.comb += word.eq(aligned_value(at(operand, op.stage), f_from, op.f))
                 words.append(word)
-            lo, hi, _ = plan.nodes[node]
-            shape = shape_for(lo, hi)
-            if shape.width == 0:
+            if op.bits == 0:
                 nodes.append(None)
                 continue
-            sig = Signal(shape, name=f"{prefix}_n{node}")
+            sig = Signal(Shape(op.bits, op.signed), name=f"{prefix}_n{op.node}")
             a, b = words
             m.d.comb += sig.eq(Mux(a >= b, a, b))
             nodes.append(sig)
 
-        _, narrow = plan.register_chains()
         outputs: list[Value | int | None] = []
-        for j, v in enumerate(plan.outputs):
-            if int(plan.out_type.width[j]) == 0 or nodes[v] is None:
+        for j, r in enumerate(readouts(plan)):
+            if r is None:
                 outputs.append(None if int(plan.out_type.width[j]) == 0 else 0)
                 continue
-            lo, hi, f_node = plan.nodes[v]
-            c = plan.output_f(j)
-            if c >= f_node:
-                value = at(v, plan.latency)
+            if r.drop == 0:
+                value = at(r.node, plan.latency)
             else:
-                start = narrow[(v, c)]
-                shape = shape_for(align(lo, f_node, c), align(hi, f_node, c))
-                sig = Signal(shape, name=f"{prefix}_n{v}_d{f_node - c}")
-                m.d.comb += sig.eq(aligned_value(at(v, start), f_node, c))
-                value = delayer.at((v, c), f"n{v}_d{f_node - c}", sig, start, plan.latency)
-            outputs.append(aligned_value(value, c, int(plan.out_type.f[j])))
+                name = f"n{r.node}_d{r.drop}"
+                sig = Signal(Shape(r.bits, r.signed), name=f"{prefix}_{name}")
+                c = r.f_node - r.drop
+                m.d.comb += sig.eq(aligned_value(at(r.node, r.start), r.f_node, c))
+                value = delayer.at((r.node, c), name, sig, r.start, plan.latency)
+            outputs.append(aligned_value(value, 0, r.shift))
         m.d.comb += [
             self.o_stream.payload.eq(pack(m, outputs, plan.out_type, f"{prefix}_y")),
             self.o_stream.valid.eq(delay_valid(m, self.i_stream.valid, plan.latency, prefix)),

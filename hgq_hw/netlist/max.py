@@ -1,12 +1,13 @@
 """A :class:`~hgq_hw.plan.MaxPlan` as nets: every compare-and-select in the stage the plan
-places it (as :class:`hgq_hw.components.MaxPool` builds it)."""
+places it (as :class:`hgq_hw.components.MaxPool` builds it: both follow
+:mod:`hgq_hw.plan.max_form`)."""
 
 from __future__ import annotations
 
-from hgq_hw.fixed import signed_bits
 from hgq_hw.netlist.layers import Delays, Tensor, delay_valid, element_nets, register_writer
 from hgq_hw.netlist.text import Net, Netlist, slice_bits
-from hgq_hw.plan.max import MaxPlan, align
+from hgq_hw.plan.max import MaxPlan
+from hgq_hw.plan.max_form import compare_selects, readouts
 
 __all__ = ["write_max"]
 
@@ -38,42 +39,37 @@ def write_max(nl: Netlist, plan: MaxPlan, inputs: list[Tensor], prefix: str) -> 
             return None
         return delays.at(node, f"n{node}", value, placed[node][0], stage)
 
-    for index, op in enumerate(plan.ops):
-        node = plan.n_in + index
-        stage = placed[node][0]
-        width = plan.compare_width(index)
+    for op in compare_selects(plan):
         words = []
-        for side, operand in (("a", op.a), ("b", op.b)):
-            expr = _aligned(at(operand, stage), plan.nodes[operand][2], op.f, width)
-            words.append(nl.wire(f"{prefix}_n{node}{side}", width, True, expr))
+        for side, operand, f_from in (("a", op.a, op.f_a), ("b", op.b, op.f_b)):
+            expr = _aligned(at(operand, op.stage), f_from, op.f, op.width)
+            words.append(nl.wire(f"{prefix}_n{op.node}{side}", op.width, True, expr))
         a, b = words
         if a is None or b is None:
             raise RuntimeError("a comparator word has no bits (a bug in hgq_hw.netlist)")
-        lo, hi, _ = plan.nodes[node]
-        k, bits = signed_bits(lo, hi)
         select = f"$signed({a.name}) >= $signed({b.name})"
-        larger = nl.wire(f"{prefix}_n{node}m", width, True, f"{select} ? {a.name} : {b.name}")
-        nodes.append(nl.wire(f"{prefix}_n{node}", bits, bool(k), slice_bits(larger, 0, bits)))
+        larger = nl.wire(f"{prefix}_n{op.node}m", op.width, True, f"{select} ? {a.name} : {b.name}")
+        nodes.append(
+            nl.wire(f"{prefix}_n{op.node}", op.bits, op.signed, slice_bits(larger, 0, op.bits))
+        )
 
-    _, narrow = plan.register_chains()
     values: list[tuple[Net | None, int] | int | None] = []
-    for j, v in enumerate(plan.outputs):
-        if int(plan.out_type.width[j]) == 0 or nodes[v] is None:
+    for r in readouts(plan):
+        if r is None:
             values.append(None)
             continue
-        lo, hi, f_node = plan.nodes[v]
-        c = plan.output_f(j)
-        if c >= f_node:
-            value = at(v, plan.latency)
+        if r.drop == 0:
+            value = at(r.node, plan.latency)
         else:
-            start = narrow[(v, c)]
-            k, bits = signed_bits(align(lo, f_node, c), align(hi, f_node, c))
-            name = f"n{v}_d{f_node - c}"
+            name = f"n{r.node}_d{r.drop}"
             sig = nl.wire(
-                f"{prefix}_{name}", bits, bool(k), slice_bits(at(v, start), f_node - c, bits)
+                f"{prefix}_{name}",
+                r.bits,
+                r.signed,
+                slice_bits(at(r.node, r.start), r.drop, r.bits),
             )
-            value = delays.at((v, c), name, sig, start, plan.latency)
-        values.append((value, int(plan.out_type.f[j]) - c))
+            value = delays.at((r.node, r.f_node - r.drop), name, sig, r.start, plan.latency)
+        values.append((value, r.shift))
     return Tensor(
         element_nets(nl, values, plan.out_type, prefix),
         delay_valid(nl, source.valid, plan.latency, prefix),

@@ -12,6 +12,7 @@ from hgq_hw.fixed import TensorType, type_for_range
 from hgq_hw.lowering import pool_sources
 from hgq_hw.plan import MaxPlan, PlanError, max_unread_inputs, plan_max
 from hgq_hw.plan.max import COMPARE_SELECT_DELAY, align
+from hgq_hw.plan.max_form import compare_selects, readouts
 from hgq_hw.plan.timing import LEVEL
 from hgq_hw.spec import MaxPoolSpec
 
@@ -99,6 +100,36 @@ def test_plan_max_equals_numpy_max(seed: int) -> None:
     want = numpy_max(x, in_type, out_type, sources, drop)
     assert np.array_equal(got, want), f"seed {seed}: got {got[:3]}, want {want[:3]}"
     assert MaxPlan.from_json(plan.to_json()) == plan
+
+
+def _wrap(value: np.ndarray, bits: int, signed: bool) -> np.ndarray:
+    """``value``'s low ``bits`` bits read back as an integer (two's complement if signed)."""
+    if bits == 0:
+        return value * 0
+    low = value & ((1 << bits) - 1)
+    return low - ((low >> (bits - 1)) << bits) if signed else low
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_writers_bit_rule_equals_the_plan(seed: int) -> None:
+    """Words, tie rule and cut widths of hgq_hw.plan.max_form, evaluated at those very
+    widths (wrapping), give what the plan evaluates: no word or node is too narrow."""
+    print(f"seed {seed}")
+    in_type, out_type, sources, drop = random_max_case(seed)
+    plan = plan_max("pool", ("x",), in_type, out_type, sources, pipeline_levels=seed % 3,
+                    out_drop=drop)  # fmt: skip
+    x = random_raw(in_type, 60, np.random.default_rng(seed))
+    nodes = [x[:, e] for e in range(plan.n_in)]
+    for op in compare_selects(plan):
+        a = _wrap(align(nodes[op.a], op.f_a, op.f), op.width, True)
+        b = _wrap(align(nodes[op.b], op.f_b, op.f), op.width, True)
+        nodes.append(_wrap(np.where(a >= b, a, b), op.bits, op.signed))
+    got = np.zeros((len(x), len(plan.outputs)), dtype=object)
+    for j, r in enumerate(readouts(plan)):
+        if r is not None:
+            value = _wrap(nodes[r.node] >> r.drop, r.bits, r.signed) if r.drop else nodes[r.node]
+            got[:, j] = value << r.shift
+    assert np.array_equal(got, plan.evaluate([x])), f"seed {seed}"
 
 
 def test_plan_max_exhaustive_on_small_mixed_types() -> None:
