@@ -3,19 +3,22 @@ the earlier input delayed as the plan says (:mod:`hgq_hw.plan.merge`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from amaranth.hdl import Module, Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import stream
+from amaranth.lib.wiring import In
 
 from hgq_hw.components.bus import pack, unpack
 from hgq_hw.components.pipeline import Delayer, delay_valid
+from hgq_hw.components.planned import PlannedLayer
 from hgq_hw.components.registry import register_component
 from hgq_hw.plan.merge import AddPlan, ConcatenatePlan, MergePlan, MultiplyPlan
 
 __all__ = ["Merge"]
 
 
-class Merge(wiring.Component):
+class Merge(PlannedLayer):
     """A :class:`~hgq_hw.plan.merge.MergePlan` in hardware: input ``n`` carried through
     ``plan.delays[n] + plan.latency`` register stages (one chain per distinct tensor), then the
     element-wise adders / subtractors / multipliers (exact, each as wide as its output
@@ -30,28 +33,16 @@ class Merge(wiring.Component):
     plan: the plan; ``latency``, ``t_out``, ``registers`` are its numbers
     """
 
-    def __init__(self, plan: MergePlan) -> None:
-        if not isinstance(plan, MergePlan):
-            raise TypeError(f"plan must be a MergePlan, got {type(plan).__name__}")
-        self.plan = plan
-        ports = {
+    plan_class = MergePlan
+    plan: MergePlan
+
+    @classmethod
+    def input_ports(cls, plan: MergePlan) -> dict[str, Any]:
+        """``i_stream0``, ``i_stream1``, ...: one per input tensor."""
+        return {
             f"i_stream{n}": In(stream.Signature(layout.width, always_ready=True))
             for n, layout in enumerate(plan.in_layouts)
         }
-        ports["o_stream"] = Out(stream.Signature(plan.out_layout.width, always_ready=True))
-        super().__init__(ports)
-
-    @property
-    def latency(self) -> int:
-        return self.plan.latency
-
-    @property
-    def t_out(self) -> int:
-        return self.plan.t_out
-
-    @property
-    def registers(self) -> int:
-        return self.plan.registers
 
     def _inputs(self, m: Module) -> list[list[Value | None]]:
         """Each input's elements as read in the operation's stage."""

@@ -1,4 +1,4 @@
-"""``PlannedLayer``: what every one-input layer component shares (its plan, ports, numbers)."""
+"""``PlannedLayer``: what every layer component shares (its plan, ports, numbers)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class PlannedLayer(wiring.Component):
     """A layer component built from its plan: checks the plan's class, declares the stream
     ports from the plan's bus layouts and reads ``latency``, ``t_out`` and ``registers`` from it.
 
-    Subclasses set ``plan_class`` and implement ``elaborate``.
+    Subclasses set ``plan_class`` and implement ``elaborate``; one that reads several
+    tensors overrides :meth:`input_ports`.
 
     Members
     -------
@@ -29,12 +30,14 @@ class PlannedLayer(wiring.Component):
         if not isinstance(plan, self.plan_class):
             raise TypeError(f"plan must be a {self.plan_class.__name__}, got {type(plan).__name__}")
         self.plan = plan
-        super().__init__(
-            {
-                "i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True)),
-                "o_stream": Out(stream.Signature(plan.out_layout.width, always_ready=True)),
-            }
-        )
+        ports = self.input_ports(plan)
+        ports["o_stream"] = Out(stream.Signature(plan.out_layout.width, always_ready=True))
+        super().__init__(ports)
+
+    @classmethod
+    def input_ports(cls, plan: Any) -> dict[str, Any]:
+        """The input stream ports: ``i_stream`` for the plan's one input."""
+        return {"i_stream": In(stream.Signature(plan.in_layouts[0].width, always_ready=True))}
 
     @property
     def latency(self) -> int:
