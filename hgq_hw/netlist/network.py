@@ -7,21 +7,27 @@ from hgq_hw.netlist.layers import Tensor, writer_for
 from hgq_hw.netlist.text import Net, Netlist, slice_bits
 from hgq_hw.plan import NetworkPlan
 
-__all__ = ["network_ports", "write_network"]
+__all__ = ["module_ports", "network_ports", "write_network"]
+
+
+def module_ports(in_width: int, out_width: int) -> list[tuple[str, str, int]]:
+    """``(verilog_name, direction, width)`` of a streaming module's ports, as ``hgq gen`` has
+    them: ``clk``, ``rst``, then ``i_stream`` and ``o_stream``, each its ``__payload`` (when it
+    has bits) and its ``__valid``."""
+    ports = [("clk", "input", 1), ("rst", "input", 1)]
+    for stream, direction, width in (
+        ("i_stream", "input", in_width),
+        ("o_stream", "output", out_width),
+    ):
+        if width:
+            ports.append((f"{stream}__payload", direction, width))
+        ports.append((f"{stream}__valid", direction, 1))
+    return ports
 
 
 def network_ports(plan: NetworkPlan) -> list[tuple[str, str, int]]:
-    """``(verilog_name, direction, width)`` of the network's ports, as ``hgq gen`` has them
-    (``clk``, ``rst``, then each stream's payload, when it has bits, and ``valid``)."""
-    ports = [("clk", "input", 1), ("rst", "input", 1)]
-    for stream, direction, layout in (
-        ("i_stream", "input", plan.in_layout),
-        ("o_stream", "output", plan.out_layout),
-    ):
-        if layout.width:
-            ports.append((f"{stream}__payload", direction, layout.width))
-        ports.append((f"{stream}__valid", direction, 1))
-    return ports
+    """The network's :func:`module_ports` (its input and output bus widths)."""
+    return module_ports(plan.in_layout.width, plan.out_layout.width)
 
 
 def _prefix(index: int, name: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hgq_hw.netlist  # noqa: F401  (registers every direct writer)
 from hgq_hw.netlist.layers import Tensor, writer_for
-from hgq_hw.netlist.network import write_network
+from hgq_hw.netlist.network import module_ports, write_network
 from hgq_hw.netlist.text import Net, Netlist, const_bits
 from hgq_hw.stream.network import GatherStage, StreamNetworkPlan
 from hgq_hw.stream.window import StreamWindowPlan, counter_bits
@@ -29,16 +29,9 @@ __all__ = [
 
 
 def stream_ports(plan: StreamWindowPlan) -> list[tuple[str, str, int]]:
-    """``(name, direction, width)`` of the module's ports."""
-    ports = [("clk", "input", 1), ("rst", "input", 1)]
-    for stream, direction, layout in (
-        ("i_stream", "input", plan.pixel_layout),
-        ("o_stream", "output", plan.out_layout),
-    ):
-        if layout.width:
-            ports.append((f"{stream}__payload", direction, layout.width))
-        ports.append((f"{stream}__valid", direction, 1))
-    return ports
+    """``(name, direction, width)`` of the module's ports: one pixel in, one out
+    (:func:`~hgq_hw.netlist.network.module_ports`)."""
+    return module_ports(plan.pixel_layout.width, plan.out_layout.width)
 
 
 def _ext(name: str, width: int, to: int) -> str:
@@ -195,15 +188,8 @@ def write_stream_layer(plan: StreamWindowPlan, name: str) -> str:
 
 def stream_network_ports(plan: StreamNetworkPlan) -> list[tuple[str, str, int]]:
     """``(name, direction, width)`` of a stream network's ports: one pixel in, the network's
-    output word out (width-0 payloads omitted)."""
-    ports = [("clk", "input", 1), ("rst", "input", 1)]
-    if plan.pixel_layout.width:
-        ports.append(("i_stream__payload", "input", plan.pixel_layout.width))
-    ports.append(("i_stream__valid", "input", 1))
-    if plan.out_layout.width:
-        ports.append(("o_stream__payload", "output", plan.out_layout.width))
-    ports.append(("o_stream__valid", "output", 1))
-    return ports
+    output word out (width-0 payloads omitted; :func:`~hgq_hw.netlist.network.module_ports`)."""
+    return module_ports(plan.pixel_layout.width, plan.out_layout.width)
 
 
 def write_gather(gather: GatherStage, name: str) -> str:
