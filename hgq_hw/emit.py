@@ -21,12 +21,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hgq_hw import atomic
 from hgq_hw.reports import spec_digest
 from hgq_hw.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from hgq_hw.layout import BusLayout
 
 __all__ = [
     "REPORT_NAME",
@@ -70,6 +74,32 @@ def ports_of(network: Any) -> list[tuple[str, str, int]]:
     return ports
 
 
+def _report_head(
+    spec: ModelSpec, name: str, pipeline_levels: int, depth_slack: int | None, writer: str
+) -> dict[str, Any]:
+    """The first keys of ``report.json``: format, names, options and generator."""
+    return {
+        "format": "hgqflow-hw-report",
+        "version": 1,
+        "name": name,
+        "spec": spec.name,
+        "verilog": f"{name}.v",
+        "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
+        "generator": {"amaranth": version("amaranth"), "writer": writer},
+    }
+
+
+def _report_ports(
+    ports: list[tuple[str, str, int]], in_layout: BusLayout, out_layout: BusLayout
+) -> dict[str, Any]:
+    """``ports``, ``input`` and ``output`` of ``report.json``."""
+    return {
+        "ports": [{"name": n, "direction": d, "width": w} for n, d, w in ports],
+        "input": {"width": in_layout.width, "layout": in_layout.describe()},
+        "output": {"width": out_layout.width, "layout": out_layout.describe()},
+    }
+
+
 def build(
     spec: ModelSpec,
     *,
@@ -81,8 +111,6 @@ def build(
 ) -> Design:
     """The network of ``spec`` as Verilog-2001 text plus its report (nothing is written);
     ``writer`` is one of :data:`WRITERS`, ``io`` one of :data:`hgq_hw.stream.IO_MODES`."""
-    from importlib.metadata import version
-
     from hgq_hw.netlist import network_ports
     from hgq_hw.plan import plan_network
     from hgq_hw.stream import choose_io
@@ -114,21 +142,13 @@ def build(
         text = verilog.convert(net, name=name, ports=ports, emit_src=False)
     layers = plan.rows()
     report: dict[str, Any] = {
-        "format": "hgqflow-hw-report",
-        "version": 1,
-        "name": name,
-        "spec": spec.name,
-        "verilog": f"{name}.v",
-        "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
-        "generator": {"amaranth": version("amaranth"), "writer": writer},
+        **_report_head(spec, name, pipeline_levels, depth_slack, writer),
         "latency": plan.latency,
         "registers": plan.registers,
         "adders": plan.n_adders,
         "adder_depth": plan.adder_depth,
         "adder_bits": plan.adder_bits,
-        "ports": [{"name": n, "direction": d, "width": w} for n, d, w in network_ports(plan)],
-        "input": {"width": plan.in_layout.width, "layout": plan.in_layout.describe()},
-        "output": {"width": plan.out_layout.width, "layout": plan.out_layout.describe()},
+        **_report_ports(network_ports(plan), plan.in_layout, plan.out_layout),
         "layers": layers,
         "spec_digest": spec_digest(spec),
     }
@@ -139,8 +159,6 @@ def _build_stream(
     spec: ModelSpec, name: str, pipeline_levels: int, depth_slack: int | None, why: str
 ) -> Design:
     """:func:`build` in stream mode (see :mod:`hgq_hw.stream.network`)."""
-    from importlib.metadata import version
-
     from hgq_hw.stream import StreamWindowPlan, plan_stream_network
     from hgq_hw.stream.netlist import stream_network_ports, write_stream_network
 
@@ -184,23 +202,13 @@ def _build_stream(
     )
     rows += plan.dense.rows()
     report: dict[str, Any] = {
-        "format": "hgqflow-hw-report",
-        "version": 1,
-        "name": name,
-        "spec": spec.name,
-        "verilog": f"{name}.v",
-        "options": {"pipeline_levels": pipeline_levels, "depth_slack": depth_slack},
-        "generator": {"amaranth": version("amaranth"), "writer": "direct"},
+        **_report_head(spec, name, pipeline_levels, depth_slack, "direct"),
         "latency": plan.latency,
         "registers": plan.registers,
         "adders": plan.n_adders,
         "adder_depth": depth + plan.dense.adder_depth,
         "adder_bits": bits + plan.dense.adder_bits,
-        "ports": [
-            {"name": n, "direction": d, "width": w} for n, d, w in stream_network_ports(plan)
-        ],
-        "input": {"width": plan.pixel_layout.width, "layout": plan.pixel_layout.describe()},
-        "output": {"width": plan.out_layout.width, "layout": plan.out_layout.describe()},
+        **_report_ports(stream_network_ports(plan), plan.pixel_layout, plan.out_layout),
         "layers": rows,
         "spec_digest": spec_digest(spec),
         "stream": {**plan.report(), "chosen": why},
