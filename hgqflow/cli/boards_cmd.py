@@ -1,7 +1,8 @@
 """``hgq build``, ``hgq program`` and ``hgq board-run``: the network on an FPGA board.
 
 * ``hgq build --board icebreaker|ulx3s-85f --top uart|selftest SPEC -o DIR``: bitstream,
-  ``DIR/report.json`` (utilisation, Fmax, build times) and a table.
+  ``DIR/report.json`` (utilisation, Fmax, build times) and a table; ``--io stream`` puts the
+  stream-mode network (one pixel per cycle, ``hgq gen --io stream``) in the top.
 * ``hgq program DIR [--board B] [--dry-run] [--flash]``: openFPGALoader (``OPENFPGALOADER``
   overrides the command).
 * ``hgq board-run --port DEV --spec SPEC --data FILE | --random N``: stream samples to a board
@@ -42,6 +43,7 @@ def build(args: argparse.Namespace) -> int:
         n_vectors=args.vectors,
         seed=args.seed,
         force=args.force,
+        io=args.io,
     )
     sys.stdout.flush()
     print(format_build_report(report))
@@ -133,7 +135,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"adder levels per pipeline stage (default {DEFAULT_PIPELINE_LEVELS}; 0: none, "
         "slow to synthesize and to clock)",
     )
-    b.add_argument("--vectors", type=int, default=40, help="selftest: vectors in ROM (default 40)")
+    b.add_argument(
+        "--io",
+        choices=("parallel", "stream", "auto"),
+        default="parallel",
+        help="the network as hgq gen --io builds it: parallel (one sample per cycle, default), "
+        "stream (one pixel per cycle; the uart top takes an image's pixels) or auto",
+    )
+    b.add_argument(
+        "--vectors",
+        type=int,
+        default=40,
+        help="selftest: vectors (stream: images) in ROM (default 40)",
+    )
     b.add_argument("--seed", type=int, default=0, help="selftest: seed of the random vectors")
     b.add_argument(
         "--force",
