@@ -48,6 +48,7 @@ import numpy as np
 
 from hgq_hw.fixed import TensorType
 from hgq_hw.layout import BusLayout
+from hgq_hw.spec import ModelSpec, SpecError
 
 __all__ = [
     "FRAME_TIMEOUT_BYTES",
@@ -70,6 +71,7 @@ __all__ = [
     "parse_selftest_line",
     "response_length",
     "selftest_line",
+    "stream_pixel_layout",
     "xor_bytes",
 ]
 
@@ -124,6 +126,20 @@ def decode_request(frame: bytes, in_width: int) -> int:
             f"request checksum 0x{frame[-1]:02X}, payload XOR is 0x{xor_bytes(payload):02X}"
         )
     return int.from_bytes(payload, "little")
+
+
+def stream_pixel_layout(spec: ModelSpec) -> BusLayout:
+    """The pixel layout of ``spec``'s stream design (one type per channel, as
+    :func:`hgq_hw.stream.plan_stream_network` makes it; a :class:`~hgq_hw.spec.SpecError` when
+    the input types vary with position), without planning the network."""
+    from hgq_hw.stream import pixel_types
+
+    shape = spec.input_shape
+    if len(shape) < 2:
+        raise SpecError(
+            "stream mode needs an N-d (channels-last) input", layer=spec.input.name, field="k"
+        )
+    return BusLayout.of(pixel_types(spec.input.type.flat(), shape[:-1], "k", spec.input.name))
 
 
 def image_pixel_words(image_raw: np.ndarray, pixel_layout: BusLayout) -> list[int]:

@@ -6,7 +6,8 @@
 * ``hgq program DIR [--board B] [--dry-run] [--flash]``: openFPGALoader (``OPENFPGALOADER``
   overrides the command).
 * ``hgq board-run --port DEV --spec SPEC --data FILE | --random N``: stream samples to a board
-  running the ``uart`` top and compare every answer with the reference.
+  running the ``uart`` top and compare every answer with the reference (``--io stream`` for a
+  stream-mode build: each sample goes as an image request, pixel by pixel).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def board_run(args: argparse.Namespace) -> int:
     x_raw = np.asarray(x_raw)
     print(f"sending {len(x_raw)} samples to {args.port} at {args.baud} baud (spec {spec.name!r})")
     with open_serial(args.port, args.baud, args.timeout) as link:
-        result = run_samples(link, spec, x_raw)
+        result = run_samples(link, spec, x_raw, io=args.io)
     print(result.summary())
     return 0 if result.passed else 1
 
@@ -174,6 +175,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="real inputs: .npz (first of arrays x, x_test, x_val), .npy, .csv or .txt",
     )
     r.add_argument("--random", type=int, help="send N random raw inputs instead of --data")
+    r.add_argument(
+        "--io",
+        choices=("parallel", "stream"),
+        default="parallel",
+        help="the board's network (hgq build --io; see its report.json): parallel (default) or "
+        "stream (each sample sent as an image, pixel by pixel)",
+    )
     r.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="UART baud rate (default 115200)")
     r.add_argument("--max", type=int, help="send at most N samples")
     r.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")
