@@ -102,7 +102,7 @@ class StreamCore(wiring.Component):
         hw_valid = Signal()
         ports: dict[str, Any] = {
             "i_clk": ClockSignal("sync"),
-            "i_rst": ResetSignal("sync") | self.clear,
+            "i_rst": ResetSignal("sync", allow_reset_less=True) | self.clear,
             "i_i_stream__valid": self.i_stream.valid,
             "o_o_stream__valid": hw_valid,
         }

@@ -262,3 +262,41 @@ def test_a_spec_stream_mode_cannot_take_is_refused_by_name(tmp_path, monkeypatch
     with pytest.raises(SpecError, match="stream mode needs an N-d") as info:
         build_board(tiny_spec(), get_board("icebreaker"), "uart", tmp_path, io="stream")
     assert "'x'" in str(info.value) or "x" in str(info.value)
+
+
+def test_hgq_build_io_stream_errors_name_the_problem(tmp_path, capsys) -> None:
+    from hgq_hw.spec import save
+    from hgqflow.cli import main
+
+    flat = save(tiny_spec(), tmp_path / "tiny.json")
+    argv = ["build", "--board", "icebreaker", "--io", "stream", "-o", str(tmp_path / "a")]
+    assert main([*argv, str(flat)]) == 1
+    assert "stream mode needs an N-d (channels-last) input" in capsys.readouterr().err
+    cnn = save(stream_tiny_spec(), tmp_path / "cnn.json")
+    argv = [*argv[:-1], str(tmp_path / "b"), "--top", "selftest", "--vectors", "4096"]
+    assert main([*argv, str(cnn)]) == 1
+    err = capsys.readouterr().err
+    assert "does not fit the iCEBreaker" in err and "block RAMs" in err and "> 30" in err
+
+
+def test_the_flow_builds_the_board_in_gen_s_mode(tmp_path, monkeypatch) -> None:
+    """``hgq flow --io stream``: the board stage reads gen's report and builds the stream tops."""
+    from hgq_hw.emit import generate
+    from hgq_hw.spec import save
+    from hgqflow.flow.pipeline import FlowOptions, _board
+
+    spec = stream_tiny_spec()
+    save(spec, tmp_path / "spec.json")
+    seen: dict[str, str] = {}
+
+    def fake_build(spec, target, top, out, *, io="parallel", **options):
+        seen["io"] = io
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(boards.build, "build_board", fake_build)
+    opts = FlowOptions(out=tmp_path, board="icebreaker", io="stream")
+    for io in ("stream", "parallel"):
+        generate(spec, tmp_path / "gen", io=io)
+        with pytest.raises(RuntimeError, match="stop here"):
+            _board(opts, tmp_path)
+        assert seen["io"] == io
