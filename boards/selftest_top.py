@@ -182,19 +182,16 @@ class SelfTestTop(wiring.Component):
         if report_period < 1:
             raise ValueError(f"report_period must be >= 1 cycle, got {report_period}")
         if io == "stream":
-            from boards.stream_core import StreamCore
+            from hgq_hw.stream import plan_stream_network
 
-            self.network: Any = StreamCore(spec, pipeline_levels=pipeline_levels, plan=plan)
-            self.verilog_files = self.network.verilog_files
-            per_sample = self.network.n_pixels
+            if plan is None:
+                plan = plan_stream_network(spec, pipeline_levels=pipeline_levels)
+            per_sample = plan.n_pixels
         elif io == "parallel":
-            from hgq_hw.components import Network
             from hgq_hw.plan import plan_network
 
             if plan is None:
                 plan = plan_network(spec, pipeline_levels=pipeline_levels)
-            self.network = Network(plan)
-            self.verilog_files = {}
             per_sample = 1
         else:
             raise ValueError(f"io must be 'parallel' or 'stream', got {io!r}")
@@ -203,6 +200,16 @@ class SelfTestTop(wiring.Component):
                 f"the {io} network takes {per_sample} input words per sample, the vectors have "
                 f"{vectors.words_per_sample} (stream_selftest_vectors makes a stream design's)"
             )
+        if io == "stream":
+            from boards.stream_core import StreamCore
+
+            self.network: Any = StreamCore(spec, plan=plan)
+            self.verilog_files = self.network.verilog_files
+        else:
+            from hgq_hw.components import Network
+
+            self.network = Network(plan)
+            self.verilog_files = {}
         self.io = io
         self.plan = self.network.plan
         self.vectors = vectors
