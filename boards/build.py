@@ -93,12 +93,40 @@ def _rom_brams(family: str, depth: int, width: int) -> int:
     return math.ceil(depth / block_depth) * math.ceil(width / block_width)
 
 
+def _stream_numbers(plan: Any) -> tuple[int, int, int]:
+    """``(adder bits, window LUTs, pixels per image)`` of a stream network plan: the window
+    taps' masks (one LUT per tap bit) count as logic besides the adders."""
+    from hgq_hw.stream import StreamWindowPlan
+
+    adder_bits, window = plan.dense.adder_bits, 0
+    for st in plan.stages:
+        if isinstance(st, StreamWindowPlan):
+            adder_bits += st.kernel.adder_bits
+            window += st.geometry.n_taps * st.pixel_layout.width + 2 * sum(
+                st.geometry.counter_bits.values()
+            )
+        else:
+            adder_bits += st.plan.adder_bits
+    return adder_bits, window, plan.n_pixels
+
+
 def estimate_resources(plan: Any, top_kind: str, family: str, n_vectors: int = 0) -> Estimate:
     """A conservative estimate for the ``top_kind`` top around the network of ``plan``
-    (:class:`hgq_hw.plan.NetworkPlan`; nothing is built): one LUT per adder bit, one logic
-    cell per register bit, and the wrapper's UART, argmax or ROM checker."""
-    adder_bits = plan.adder_bits
-    in_w, out_w = plan.in_layout.width, plan.out_layout.width
+    (:class:`hgq_hw.plan.NetworkPlan`, or a :class:`hgq_hw.stream.StreamNetworkPlan`;
+    nothing is built): one LUT per adder bit, one logic cell per register bit, and the
+    wrapper's UART, argmax or ROM checker (a stream design's input ROM holds every pixel of
+    the ``n_vectors`` images; its line buffers are registers, its window masks LUTs)."""
+    from hgq_hw.stream import StreamNetworkPlan
+
+    in_rom_depth = n_vectors
+    if isinstance(plan, StreamNetworkPlan):
+        adder_bits, window_luts, n_pixels = _stream_numbers(plan)
+        adder_bits += window_luts
+        in_w = plan.pixel_layout.width
+        in_rom_depth = n_vectors * n_pixels
+    else:
+        adder_bits, in_w = plan.adder_bits, plan.in_layout.width
+    out_w = plan.out_layout.width
     n_out = len(plan.out_layout.fields)
     if top_kind == "uart":
         wrapper_luts = 160 + 2 * in_w + 3 * out_w + 24 * n_out
@@ -108,11 +136,11 @@ def estimate_resources(plan: Any, top_kind: str, family: str, n_vectors: int = 0
         wrapper_luts = 200 + 2 * out_w
         wrapper_ffs = 100
         brams = 0
-        for width in (in_w, out_w):
-            rom = _rom_brams(family, n_vectors, width)
+        for depth, width in ((in_rom_depth, in_w), (n_vectors, out_w)):
+            rom = _rom_brams(family, depth, width)
             brams += rom
             if not rom:  # a ROM in LUTs: a 16-entry LUT per bit and 16 entries, plus a mux
-                wrapper_luts += width * math.ceil(n_vectors / 16) * 3 // 2
+                wrapper_luts += width * math.ceil(depth / 16) * 3 // 2
     luts = adder_bits + plan.registers + wrapper_luts
     return Estimate(luts, plan.registers + wrapper_ffs, brams, "estimate")
 
@@ -196,8 +224,14 @@ def build_board(
     name: str = "top",
     force: bool = False,
     say: Callable[[str], None] | None = None,
+    io: str = "parallel",
 ) -> BoardBuildReport:
     """Build the bitstream of ``spec`` inside the ``top_kind`` wrapper for ``target``.
+
+    ``io`` is ``hgq gen``'s (:data:`hgq_hw.stream.IO_MODES`): ``"stream"`` builds the stream
+    network (:func:`hgq_hw.stream.plan_stream_network`; a spec it cannot stream raises its
+    :class:`~hgq_hw.spec.SpecError`) in the stream tops (:class:`boards.stream_core.StreamCore`),
+    ``"auto"`` chooses by :func:`hgq_hw.stream.choose_io`.
 
     Writes ``out_dir/<name><suffix>`` (the bitstream), ``out_dir/build/`` (tool files and logs)
     and ``out_dir/report.json``; returns the report. Raises :class:`DoesNotFit` (before any tool
@@ -209,6 +243,7 @@ def build_board(
     from boards.tops import make_top
     from boards.uart import baud_divisor
     from hgq_hw.plan import plan_network
+    from hgq_hw.stream import choose_io, plan_stream_network
 
     if say is None:
         say = _print_flushed
@@ -220,7 +255,16 @@ def build_board(
     out = Path(out_dir).resolve()
     build_dir = out / "build"
     divisor = baud_divisor(target.clock_hz, baud)
-    network_plan = plan_network(spec, pipeline_levels=pipeline_levels)
+    mode, why = choose_io(spec, io)
+    if mode == "stream":
+        network_plan: Any = plan_stream_network(spec, pipeline_levels=pipeline_levels)
+        say(
+            f"{stamp()} stream mode ({why}): one pixel per cycle, {network_plan.n_pixels} "
+            f"pixels of {network_plan.pixel_layout.width} bits per image, latency "
+            f"{network_plan.latency} cycles"
+        )
+    else:
+        network_plan = plan_network(spec, pipeline_levels=pipeline_levels)
     estimate = estimate_resources(network_plan, top_kind, target.family, n_vectors)
     say(
         f"{stamp()} estimate: {estimate.luts} LUTs, {estimate.ffs} FFs, "
@@ -245,12 +289,15 @@ def build_board(
         n_vectors=n_vectors,
         seed=seed,
         plan=network_plan,
+        io=mode,
     )
 
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
     platform = target.platform()
+    for file_name, text in core.verilog_files.items():  # a stream network's modules
+        platform.add_file(file_name, text)
     stat_name, pnr_name = f"{name}_stat.json", f"{name}_nextpnr.json"
     overrides: dict[str, Any] = {
         "nextpnr_opts": [*target.nextpnr_opts, "--report", pnr_name],
@@ -331,6 +378,8 @@ def build_board(
         stage_seconds=stages,
         seconds=time.perf_counter() - t0,
         part=target.part,
+        io=mode,
+        ii=network_plan.ii if mode == "stream" else None,
     )
     report.save(out / REPORT_NAME)
     say(f"[{report.seconds:7.1f}s] wrote {final} and {out / REPORT_NAME}")
@@ -361,6 +410,11 @@ def format_build_report(report: BoardBuildReport) -> str:
         f"  UART {report.baud} baud (divisor {report.uart_divisor}), network latency "
         f"{report.latency} cycles, {report.in_width} -> {report.out_width} bits",
     ]
+    if report.io == "stream":
+        lines.append(
+            f"  stream mode: one {report.in_width}-bit pixel per cycle, ii {report.ii} cycles "
+            "per image (latency from an image's last pixel)"
+        )
     rows = [
         (cell, u.used, u.available, u.percent if u.percent is not None else 0)
         for cell, u in report.utilisation.items()

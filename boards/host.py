@@ -1,7 +1,8 @@
 """The host side of the UART top: send samples, check every answer against the reference.
 
 :func:`run_samples` talks to anything with ``write(bytes)`` / ``read(n) -> bytes`` (a
-``serial.Serial``, or a fake in tests) using the frames of :mod:`boards.protocol`, compares each
+``serial.Serial``, or a fake in tests) using the frames of :mod:`boards.protocol` (for a
+stream design, ``io="stream"``, the image requests: every sample's pixels), compares each
 output word and argmax with :func:`hgq_hw.reference.evaluate` and
 :func:`boards.protocol.argmax_exact`, and returns a :class:`RunSummary` with the agreement and
 the throughput.
@@ -21,8 +22,11 @@ from boards.protocol import (
     ProtocolError,
     argmax_exact,
     decode_response,
+    encode_image_request,
     encode_request,
+    image_pixel_words,
     response_length,
+    stream_pixel_layout,
 )
 from hgq_hw.spec import ModelSpec
 
@@ -31,6 +35,7 @@ __all__ = [
     "RunSummary",
     "open_serial",
     "random_raw_inputs",
+    "request_frames",
     "run_samples",
 ]
 
@@ -110,29 +115,49 @@ def open_serial(port: str, baud: int, timeout: float) -> Any:
     return link
 
 
+def request_frames(spec: ModelSpec, x_raw: np.ndarray, io: str = "parallel") -> list[bytes]:
+    """The request frame of every raw sample: the input bus word's (``io="parallel"``), or the
+    image's pixels (``io="stream"``, :func:`boards.protocol.encode_image_request`)."""
+    from hgq_hw.layout import BusLayout
+    from hgq_hw.reference import infer_types
+
+    if io == "stream":
+        layout = stream_pixel_layout(spec)
+        return [
+            encode_image_request(image_pixel_words(image, layout), layout.width)
+            for image in np.asarray(x_raw, dtype=object)
+        ]
+    if io != "parallel":
+        raise ValueError(f"io must be 'parallel' or 'stream', got {io!r}")
+    layout = BusLayout.of(infer_types(spec)[spec.input.name])
+    return [encode_request(word, layout.width) for word in layout.pack(x_raw)]
+
+
 def run_samples(
     link: Link,
     spec: ModelSpec,
     x_raw: np.ndarray,
     *,
     progress: Callable[[int, int], None] | None = None,
+    io: str = "parallel",
 ) -> RunSummary:
-    """Send every raw input of ``x_raw`` (shape ``(n, *input_shape)``) and check the answers."""
+    """Send every raw input of ``x_raw`` (shape ``(n, *input_shape)``) and check the answers;
+    ``io`` is the board's (``hgq build --io``): ``"stream"`` sends each sample as an image
+    request, pixel by pixel."""
     from hgq_hw.layout import BusLayout
     from hgq_hw.reference import evaluate, infer_types
 
     types = infer_types(spec)
-    in_layout = BusLayout.of(types[spec.input.name])
     out_type = types[spec.output.name]
     out_layout = BusLayout.of(out_type)
     y_raw = evaluate(spec, x_raw)
     want_words = out_layout.pack(y_raw)
-    in_words = in_layout.pack(x_raw)
+    frames = request_frames(spec, x_raw, io)
     size = response_length(out_layout.width)
     result = RunSummary()
     start = time.perf_counter()
-    for index, word in enumerate(in_words):
-        link.write(encode_request(word, in_layout.width))
+    for index, request in enumerate(frames):
+        link.write(request)
         first = link.read(1)
         frame = first if first == bytes([NAK]) else first + link.read(size - 1)
         result.samples += 1
@@ -157,6 +182,6 @@ def run_samples(
         elif len(result.problems) < MAX_REPORTED:
             result.problems.append(f"sample {index}: argmax {got.argmax}, reference {want_argmax}")
         if progress is not None:
-            progress(index + 1, len(in_words))
+            progress(index + 1, len(frames))
     result.seconds = time.perf_counter() - start
     return result

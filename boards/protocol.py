@@ -19,6 +19,21 @@ Framing (8 data bits, no parity, 1 stop bit; the baud rate is a build option, de
   A byte other than ``0xA5`` between frames is ignored; a frame interrupted for longer than
   :data:`FRAME_TIMEOUT_BYTES` byte times is dropped by the board.
 
+Stream-mode designs (``hgq build --io stream``, :class:`boards.stream_uart_top.StreamUARTTop`)
+take an image as a stream of pixels; the request carries the image pixel by pixel (the
+response is the same)::
+
+    host -> board   0xA5 | n_pixels x (pixel_bytes x PIXEL (little-endian)) | CHK
+
+* ``PIXEL`` is one pixel (all channels of one position) packed as the design's pixel layout
+  (``report.json``'s ``input``, :attr:`hgq_hw.stream.StreamNetworkPlan.pixel_layout`: channel 0
+  at the least significant bit) in ``pixel_bytes = ceil(pixel_width / 8)`` bytes, least
+  significant byte first; pixels in C (row-major) order of the positions
+  (:func:`image_pixel_words`). ``CHK`` is the XOR of every pixel byte.
+* The board feeds each pixel to the network as its last byte arrives, so the network works
+  while the image is still coming in; the answer waits for ``CHK``. A bad ``CHK`` gets the NAK
+  and the image's output is dropped; each header starts a new image (the network is reset).
+
 The self-test top sends the ASCII status line of :func:`selftest_line` about once a second.
 """
 
@@ -32,6 +47,8 @@ from functools import reduce
 import numpy as np
 
 from hgq_hw.fixed import TensorType
+from hgq_hw.layout import BusLayout
+from hgq_hw.spec import ModelSpec, SpecError
 
 __all__ = [
     "FRAME_TIMEOUT_BYTES",
@@ -42,14 +59,19 @@ __all__ = [
     "ProtocolError",
     "Response",
     "argmax_exact",
+    "decode_image_request",
     "decode_request",
     "decode_response",
+    "encode_image_request",
     "encode_request",
     "encode_response",
+    "image_pixel_words",
+    "image_request_length",
     "n_bytes",
     "parse_selftest_line",
     "response_length",
     "selftest_line",
+    "stream_pixel_layout",
     "xor_bytes",
 ]
 
@@ -104,6 +126,63 @@ def decode_request(frame: bytes, in_width: int) -> int:
             f"request checksum 0x{frame[-1]:02X}, payload XOR is 0x{xor_bytes(payload):02X}"
         )
     return int.from_bytes(payload, "little")
+
+
+def stream_pixel_layout(spec: ModelSpec) -> BusLayout:
+    """The pixel layout of ``spec``'s stream design (one type per channel, as
+    :func:`hgq_hw.stream.plan_stream_network` makes it; a :class:`~hgq_hw.spec.SpecError` when
+    the input types vary with position), without planning the network."""
+    from hgq_hw.stream import pixel_types
+
+    shape = spec.input_shape
+    if len(shape) < 2:
+        raise SpecError(
+            "stream mode needs an N-d (channels-last) input", layer=spec.input.name, field="k"
+        )
+    return BusLayout.of(pixel_types(spec.input.type.flat(), shape[:-1], "k", spec.input.name))
+
+
+def image_pixel_words(image_raw: np.ndarray, pixel_layout: BusLayout) -> list[int]:
+    """The pixels of one raw image (shape ``(*spatial, channels)``) as bus words of
+    ``pixel_layout``, in C (row-major) order of the positions: the order a stream design takes."""
+    image = np.asarray(image_raw, dtype=object)
+    channels = pixel_layout.shape[0] if pixel_layout.shape else 1
+    pixels = image.reshape(-1, channels)
+    if pixel_layout.width == 0:
+        return [0] * len(pixels)
+    return pixel_layout.pack(pixels)
+
+
+def image_request_length(n_pixels: int, pixel_width: int) -> int:
+    """Bytes in an image request: header, every pixel's bytes, checksum."""
+    return n_pixels * n_bytes(pixel_width) + 2
+
+
+def encode_image_request(pixel_words: Sequence[int], pixel_width: int) -> bytes:
+    """The request frame of an image given as its pixel words (C order of the positions)."""
+    payload = b"".join(_word_bytes(word, pixel_width) for word in pixel_words)
+    return bytes([REQUEST_HEADER, *payload, xor_bytes(payload)])
+
+
+def decode_image_request(frame: bytes, n_pixels: int, pixel_width: int) -> list[int]:
+    """The pixel words of an image request (:class:`ProtocolError` when malformed)."""
+    size = image_request_length(n_pixels, pixel_width)
+    if len(frame) != size:
+        raise ProtocolError(
+            f"an image request has {size} bytes for {n_pixels} pixels of {pixel_width} bits, "
+            f"got {len(frame)}"
+        )
+    if frame[0] != REQUEST_HEADER:
+        raise ProtocolError(f"request header 0x{frame[0]:02X}, expected 0x{REQUEST_HEADER:02X}")
+    payload = frame[1:-1]
+    if xor_bytes(payload) != frame[-1]:
+        raise ProtocolError(
+            f"request checksum 0x{frame[-1]:02X}, payload XOR is 0x{xor_bytes(payload):02X}"
+        )
+    step = n_bytes(pixel_width)
+    if step == 0:
+        return [0] * n_pixels
+    return [int.from_bytes(payload[k : k + step], "little") for k in range(0, len(payload), step)]
 
 
 def response_length(out_width: int) -> int:

@@ -69,6 +69,27 @@ def _uart_config(spec: ModelSpec, top: Any, samples: int, seed: int) -> dict[str
     }
 
 
+def _stream_uart_config(spec: ModelSpec, top: Any, samples: int, seed: int) -> dict[str, Any]:
+    import boards.protocol as protocol
+    from boards.selftest_top import stream_selftest_vectors
+
+    vectors = stream_selftest_vectors(spec, samples, seed=seed, plan=top.plan)
+    y_raw = top.network.out_layout.unpack(vectors.expected)
+    n = top.n_pixels
+    frames = [
+        protocol.encode_image_request(vectors.inputs[k * n : (k + 1) * n], top.in_width).hex()
+        for k in range(len(vectors))
+    ]
+    return {
+        "in_width": top.in_width,
+        "out_width": top.out_width,
+        "frames": frames,
+        "expected": [str(w) for w in vectors.expected],
+        "argmax": [protocol.argmax_exact(row, top.network.out_type) for row in y_raw],
+        "sources": vectors.sources,
+    }
+
+
 def simulate_top(
     kind: str,
     spec: ModelSpec,
@@ -81,11 +102,14 @@ def simulate_top(
     report_period: int = 1500,
     corrupt: int | None = None,
     pipeline_levels: int = 0,
+    io: str = "parallel",
 ) -> TopSimResult:
     """Build the ``kind`` top of ``spec`` with ``divisor`` cycles per UART bit and run its
     cocotb testbench. ``samples`` frames (uart) or ROM vectors (selftest); ``corrupt`` (selftest
-    only) spoils that expected ROM entry, and the testbench then expects FAIL."""
-    from boards.selftest_top import selftest_vectors
+    only) spoils that expected ROM entry, and the testbench then expects FAIL. ``io="stream"``:
+    the stream-mode tops, ``samples`` images (corner, border and random ones,
+    :func:`boards.selftest_top.stream_selftest_vectors`) sent pixel by pixel."""
+    from boards.selftest_top import selftest_vectors, stream_selftest_vectors
     from boards.tops import make_top, top_verilog
     from sim.runner import DesignFiles, run_cocotb
 
@@ -94,8 +118,16 @@ def simulate_top(
     work = Path(work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     vectors = None
+    plan = None
+    if io == "stream":
+        from hgq_hw.stream import plan_stream_network
+
+        plan = plan_stream_network(spec, pipeline_levels=pipeline_levels)
     if kind == "selftest":
-        vectors = selftest_vectors(spec, samples, seed=seed)
+        if io == "stream":
+            vectors = stream_selftest_vectors(spec, samples, seed=seed, plan=plan)
+        else:
+            vectors = selftest_vectors(spec, samples, seed=seed)
         if corrupt is not None:
             vectors = vectors.corrupt(corrupt)
     top = make_top(
@@ -105,6 +137,8 @@ def simulate_top(
         report_period=report_period,
         pipeline_levels=pipeline_levels,
         vectors=vectors,
+        plan=plan,
+        io=io,
     )
     name = f"{kind}_top"
     verilog = work / f"{name}.v"
@@ -118,9 +152,12 @@ def simulate_top(
         "report": str(report_path),
     }
     if kind == "uart":
-        config.update(_uart_config(spec, top, samples, seed))
+        configure = _stream_uart_config if io == "stream" else _uart_config
+        config.update(configure(spec, top, samples, seed))
     else:
+        assert vectors is not None
         config.update(
+            feed_cycles=len(vectors.inputs),
             total=samples,
             expect_matched=samples - (corrupt is not None),
             report_period=report_period,
@@ -132,7 +169,7 @@ def simulate_top(
         work_dir=work,
         simulator=simulator,
         seed=seed,
-        run_name=f"run-{kind}-{simulator}",
+        run_name=f"run-{kind}-{io}-{simulator}",
     )
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     return TopSimResult(

@@ -4,7 +4,9 @@ bit-exactly with the reference (outputs and argmax, from the config).
 
 Config (JSON named by ``HGQ_SIM_CONFIG``): ``divisor``, ``in_width``, ``out_width``,
 ``inputs`` / ``expected`` (bus words as decimal strings), ``argmax`` (ints), ``seed``,
-``report`` (where the per-test results go).
+``latency``, ``report`` (where the per-test results go). A stream design's config has
+``frames`` (each image's request frame, hex: :func:`boards.protocol.encode_image_request`)
+instead of ``inputs``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ async def _start(dut):
     await FallingEdge(dut.clk)
     cocotb.start_soon(sink.run())
     dut._log.info(
-        f"{len(cfg['inputs'])} frames, divisor {cfg['divisor']}, "
+        f"{len(cfg['expected'])} frames, divisor {cfg['divisor']}, "
         f"{cfg['in_width']} -> {cfg['out_width']} bits, seed {cfg['seed']}"
     )
     return cfg, source, sink
@@ -47,11 +49,18 @@ async def _start(dut):
 
 def _timeout(cfg) -> int:
     """Cycles a response may take: its bytes plus a generous margin for latency and argmax."""
-    return (response_length(cfg["out_width"]) + 4) * 10 * cfg["divisor"] + 2000
+    return (response_length(cfg["out_width"]) + 4) * 10 * cfg["divisor"] + 2000 + cfg["latency"]
 
 
-async def _exchange(cfg, source, sink, word: int) -> bytes:
-    await source.send(encode_request(word, cfg["in_width"]))
+def _request(cfg, index: int) -> bytes:
+    """Request frame ``index``: a stream design's image frame, or the input word's frame."""
+    if "frames" in cfg:
+        return bytes.fromhex(cfg["frames"][index])
+    return encode_request(int(cfg["inputs"][index]), cfg["in_width"])
+
+
+async def _exchange(cfg, source, sink, frame: bytes) -> bytes:
+    await source.send(frame)
     return await sink.read(response_length(cfg["out_width"]), _timeout(cfg))
 
 
@@ -61,12 +70,10 @@ async def uart_frames(dut) -> None:
     cfg, source, sink = await _start(dut)
     rng = random.Random(cfg["seed"])
     mismatches, answered = [], 0
-    for index, (word_in, want, want_argmax) in enumerate(
-        zip(cfg["inputs"], cfg["expected"], cfg["argmax"])
-    ):
+    for index, (want, want_argmax) in enumerate(zip(cfg["expected"], cfg["argmax"])):
         if rng.random() < 0.2:  # an idle gap between frames now and then
             await source.idle(rng.randint(1, 20))
-        frame = await _exchange(cfg, source, sink, int(word_in))
+        frame = await _exchange(cfg, source, sink, _request(cfg, index))
         try:
             got = decode_response(frame, cfg["out_width"])
         except ProtocolError as err:
@@ -77,11 +84,12 @@ async def uart_frames(dut) -> None:
             mismatches.append(
                 f"frame {index}: expected word {int(want):#x} argmax {want_argmax}, got "
                 f"word {got.word:#x} argmax {got.argmax} (seed {cfg['seed']})"
+                + (f", image {cfg['sources'][index]}" if "sources" in cfg else "")
             )
     write_report(
         cfg,
         "uart_frames",
-        {"frames": len(cfg["inputs"]), "answered": answered, "mismatches": mismatches},
+        {"frames": len(cfg["expected"]), "answered": answered, "mismatches": mismatches},
     )
     assert not mismatches, "\n".join(mismatches[:MAX_REPORTED])
 
@@ -89,10 +97,12 @@ async def uart_frames(dut) -> None:
 @cocotb.test()
 async def uart_bad_checksum(dut) -> None:
     """A bad checksum gets one NAK byte; stray bytes before a header are ignored; the next
-    good frame is answered exactly."""
+    good frame is answered exactly. The frame is the last one (a random sample, not a uniform
+    corner image, so a stream design fed a shifted image would answer wrongly)."""
     cfg, source, sink = await _start(dut)
-    word_in = int(cfg["inputs"][0])
-    bad = bytearray(encode_request(word_in, cfg["in_width"]))
+    last = len(cfg["expected"]) - 1
+    good = _request(cfg, last)
+    bad = bytearray(good)
     bad[-1] ^= 0x5C
     await source.send(bytes(bad))
     nak = await sink.read(response_length(cfg["out_width"]), _timeout(cfg))
@@ -100,20 +110,22 @@ async def uart_bad_checksum(dut) -> None:
     if nak != bytes([NAK]):
         problems.append(f"bad checksum: expected NAK 0xEE only, got {nak.hex() or 'nothing'}")
     await source.send(bytes([0x00, 0x13, 0x5A]))  # noise between frames
-    frame = await _exchange(cfg, source, sink, word_in)
+    frame = await _exchange(cfg, source, sink, good)
     try:
         got = decode_response(frame, cfg["out_width"])
-        if got.word != int(cfg["expected"][0]) or got.argmax != cfg["argmax"][0]:
+        if got.word != int(cfg["expected"][last]) or got.argmax != cfg["argmax"][last]:
             problems.append(f"after NAK: wrong answer {got}")
     except ProtocolError as err:
         problems.append(f"after NAK: {err}")
     if n_bytes(cfg["in_width"]):
         # A truncated frame followed by silence is dropped; the next frame still works.
-        await source.send(encode_request(word_in, cfg["in_width"])[:2])
+        await source.send(good[: max(2, len(good) // 2)])  # stream: half an image
         await source.idle(70 * 10)
-        frame = await _exchange(cfg, source, sink, word_in)
+        frame = await _exchange(cfg, source, sink, good)
         try:
-            decode_response(frame, cfg["out_width"])
+            got = decode_response(frame, cfg["out_width"])
+            if got.word != int(cfg["expected"][last]):
+                problems.append(f"after a truncated frame: wrong answer {got}")
         except ProtocolError as err:
             problems.append(f"after a truncated frame: {err}")
     write_report(cfg, "uart_bad_checksum", {"problems": problems})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -23,12 +23,11 @@ from boards.argmax import Argmax
 from boards.protocol import (
     FRAME_TIMEOUT_BYTES,
     MAX_OUTPUTS,
-    NAK,
     REQUEST_HEADER,
-    RESPONSE_HEADER,
     n_bytes,
 )
 from boards.uart import UARTRx, UARTTx
+from boards.uart_reply import add_reply
 from hgq_hw.spec import ModelSpec
 
 __all__ = ["UARTTop"]
@@ -80,6 +79,7 @@ class UARTTop(wiring.Component):
         self.argmax = Argmax(self.network.out_layout, out_f)
         self.in_width = self.network.in_layout.width
         self.out_width = self.network.out_layout.width
+        self.verilog_files: dict[str, str] = {}
         super().__init__(
             {"rx": In(1, init=1), "tx": Out(1), "led_green": Out(1), "led_red": Out(1)}
         )
@@ -147,42 +147,13 @@ class UARTTop(wiring.Component):
             if self.out_width:
                 m.d.sync += out_word.eq(net.o_stream.payload)
             m.d.sync += argmax.start.eq(1)
-        response = [
-            Const(RESPONSE_HEADER, 8),
-            *(out_word[8 * k : 8 * k + 8] for k in range(out_bytes)),
-            argmax.index,
-        ]
-        resp_pending = Signal()
-        with m.If(argmax.done):
-            m.d.sync += [resp_pending.eq(1), self.led_green.eq(~self.led_green)]
-
-        # -- transmit --------------------------------------------------------------------------
-        select = Signal(range(len(response) + 1))
-        tx_check = Signal(8)
-        table = Array(response)
-        with m.FSM(name="tx_fsm"):
-            with m.State("IDLE"):
-                with m.If(resp_pending):
-                    m.d.sync += [resp_pending.eq(0), select.eq(0), tx_check.eq(0)]
-                    m.next = "RESPONSE"
-                with m.Elif(nak_pending):
-                    m.d.sync += nak_pending.eq(0)
-                    m.next = "NAK"
-            with m.State("RESPONSE"):
-                byte_out = Signal(8)
-                with m.If(select == len(response)):
-                    m.d.comb += byte_out.eq(tx_check)
-                with m.Else():
-                    m.d.comb += byte_out.eq(table[select])
-                m.d.comb += [txu.i_stream.payload.eq(byte_out), txu.i_stream.valid.eq(1)]
-                with m.If(txu.i_stream.ready):
-                    m.d.sync += select.eq(select + 1)
-                    with m.If(select != 0):
-                        m.d.sync += tx_check.eq(tx_check ^ byte_out)
-                    with m.If(select == len(response)):
-                        m.next = "IDLE"
-            with m.State("NAK"):
-                m.d.comb += [txu.i_stream.payload.eq(NAK), txu.i_stream.valid.eq(1)]
-                with m.If(txu.i_stream.ready):
-                    m.next = "IDLE"
+        add_reply(
+            m,
+            tx_uart=txu,
+            argmax=argmax,
+            out_word=out_word,
+            out_bytes=out_bytes,
+            led_green=self.led_green,
+            nak_pending=nak_pending,
+        )
         return m

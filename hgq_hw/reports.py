@@ -525,3 +525,7 @@ class BoardBuildReport(Record):
     seconds: float
     part: str | None = field(default=None, metadata=OPTIONAL)
     """The :data:`hgq_hw.toolchain.DEVICES` key (absent in files from before the table)."""
+    io: str | None = field(default=None, metadata=OPTIONAL)
+    """``parallel`` or ``stream`` (absent in files from before stream tops: parallel)."""
+    ii: int | None = field(default=None, metadata=OPTIONAL)
+    """A stream design's initiation interval, cycles per image (``in_width`` is a pixel's)."""

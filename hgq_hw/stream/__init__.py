@@ -118,10 +118,12 @@ spec; otherwise parallel, byte for byte what ``--io parallel`` writes. ``report.
 stream design has ``stream`` (ii, latency, buffer bits, registers, stages) and the
 one-pixel ``input`` layout. ``hgq sim`` simulates a stream design pixel by pixel in cocotb
 (:mod:`sim.tb_stream`, :mod:`sim.stream_runner`); ``hgq prove`` refuses it by name.
+``hgq build --io stream`` puts it in the board tops (:mod:`boards.stream_core`: the uart top
+takes an image's pixels in one request frame and feeds them as they arrive, the selftest top
+streams ROM images back to back).
 
 Next steps: line-buffer rows in block RAM; streamed tensors whose types vary with position
-(per-position constants multiplexed by the output counter); mixing modes per layer; the board
-tops on pixel streams.
+(per-position constants multiplexed by the output counter); mixing modes per layer.
 """
 
 from __future__ import annotations

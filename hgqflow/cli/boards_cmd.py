@@ -1,11 +1,13 @@
 """``hgq build``, ``hgq program`` and ``hgq board-run``: the network on an FPGA board.
 
 * ``hgq build --board icebreaker|ulx3s-85f --top uart|selftest SPEC -o DIR``: bitstream,
-  ``DIR/report.json`` (utilisation, Fmax, build times) and a table.
+  ``DIR/report.json`` (utilisation, Fmax, build times) and a table; ``--io stream`` puts the
+  stream-mode network (one pixel per cycle, ``hgq gen --io stream``) in the top.
 * ``hgq program DIR [--board B] [--dry-run] [--flash]``: openFPGALoader (``OPENFPGALOADER``
   overrides the command).
 * ``hgq board-run --port DEV --spec SPEC --data FILE | --random N``: stream samples to a board
-  running the ``uart`` top and compare every answer with the reference.
+  running the ``uart`` top and compare every answer with the reference (``--io stream`` for a
+  stream-mode build: each sample goes as an image request, pixel by pixel).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def build(args: argparse.Namespace) -> int:
         n_vectors=args.vectors,
         seed=args.seed,
         force=args.force,
+        io=args.io,
     )
     sys.stdout.flush()
     print(format_build_report(report))
@@ -102,7 +105,7 @@ def board_run(args: argparse.Namespace) -> int:
     x_raw = np.asarray(x_raw)
     print(f"sending {len(x_raw)} samples to {args.port} at {args.baud} baud (spec {spec.name!r})")
     with open_serial(args.port, args.baud, args.timeout) as link:
-        result = run_samples(link, spec, x_raw)
+        result = run_samples(link, spec, x_raw, io=args.io)
     print(result.summary())
     return 0 if result.passed else 1
 
@@ -133,7 +136,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"adder levels per pipeline stage (default {DEFAULT_PIPELINE_LEVELS}; 0: none, "
         "slow to synthesize and to clock)",
     )
-    b.add_argument("--vectors", type=int, default=40, help="selftest: vectors in ROM (default 40)")
+    b.add_argument(
+        "--io",
+        choices=("parallel", "stream", "auto"),
+        default="parallel",
+        help="the network as hgq gen --io builds it: parallel (one sample per cycle, default), "
+        "stream (one pixel per cycle; the uart top takes an image's pixels) or auto",
+    )
+    b.add_argument(
+        "--vectors",
+        type=int,
+        default=40,
+        help="selftest: vectors (stream: images) in ROM (default 40)",
+    )
     b.add_argument("--seed", type=int, default=0, help="selftest: seed of the random vectors")
     b.add_argument(
         "--force",
@@ -160,6 +175,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="real inputs: .npz (first of arrays x, x_test, x_val), .npy, .csv or .txt",
     )
     r.add_argument("--random", type=int, help="send N random raw inputs instead of --data")
+    r.add_argument(
+        "--io",
+        choices=("parallel", "stream"),
+        default="parallel",
+        help="the board's network (hgq build --io; see its report.json): parallel (default) or "
+        "stream (each sample sent as an image, pixel by pixel)",
+    )
     r.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="UART baud rate (default 115200)")
     r.add_argument("--max", type=int, help="send at most N samples")
     r.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for an answer")

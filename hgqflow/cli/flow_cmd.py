@@ -26,6 +26,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         tolerance=args.tolerance,
         pipeline_levels=args.pipeline_levels,
+        io=args.io,
         simulator=args.simulator,
         samples=args.samples,
         target=None if args.target == "none" else args.target,
@@ -88,6 +89,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"best (default {d.tolerance})",
     )
     parser.add_argument("--pipeline-levels", type=int, default=d.pipeline_levels)
+    parser.add_argument(
+        "--io",
+        choices=("parallel", "stream", "auto"),
+        default=d.io,
+        help="hgq gen --io (default parallel); a stream design goes into the stream board tops",
+    )
     parser.add_argument("--simulator", choices=["verilator", "icarus"], default=d.simulator)
     parser.add_argument(
         "--samples",

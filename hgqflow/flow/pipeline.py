@@ -48,6 +48,7 @@ class FlowOptions:
     tolerance: float = 0.01
     max_front: int = 12
     pipeline_levels: int = 2
+    io: str = "parallel"
     simulator: str = "verilator"
     samples: int = 200
     target: str | None = "ecp5"
@@ -242,7 +243,9 @@ def _gen(opts: FlowOptions, run: Path) -> dict[str, Any]:
     from hgq_hw.emit import format_report, generate
     from hgq_hw.spec import load
 
-    design = generate(load(run / "spec.json"), run / "gen", pipeline_levels=opts.pipeline_levels)
+    design = generate(
+        load(run / "spec.json"), run / "gen", pipeline_levels=opts.pipeline_levels, io=opts.io
+    )
     print(format_report(design.report))
     keys = ("name", "verilog", "latency", "adders", "adder_depth", "adder_bits", "registers")
     return {k: design.report[k] for k in keys if k in design.report}
@@ -303,11 +306,14 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
 def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
     from boards.build import build_board, format_build_report
     from boards.registry import get_board
+    from hgq_hw.emit import read_report
     from hgq_hw.spec import load
 
     target = get_board(opts.board)
-    print(f"building the {opts.top} top for the {target.description} in {run / 'board'}")
-    report = build_board(load(run / "spec.json"), target, opts.top, run / "board")
+    # the board gets the network as gen built it (a stream design: the stream tops)
+    io = "stream" if "stream" in read_report(run / "gen") else "parallel"
+    print(f"building the {opts.top} top ({io}) for the {target.description} in {run / 'board'}")
+    report = build_board(load(run / "spec.json"), target, opts.top, run / "board", io=io)
     print(format_build_report(report))
     return report
 

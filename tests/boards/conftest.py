@@ -47,6 +47,32 @@ def too_big_spec() -> ModelSpec:
     return random_spec(3, sizes=[16, 32, 5], input_bits=(2, 6), act_bits=(2, 6), weight_bits=(2, 6))
 
 
+def stream_tiny_spec() -> ModelSpec:
+    """A tiny CNN in stream mode (:func:`tests.hw.stream_cases.random_stream_network`): 4x4x2
+    images, Conv2D "same" stride 2 -> Requantize -> ReLU -> MaxPool -> Dense, 2 outputs; its
+    outputs vary with the image and with the pixel order."""
+    from tests.hw.stream_cases import random_stream_network
+
+    return random_stream_network(11)[0]
+
+
+def stream_cnn_spec() -> ModelSpec:
+    """A small CNN in stream mode: 5x7x2 images, Conv2D "same" stride 2 -> Requantize -> ReLU
+    -> AvgPool -> Requantize -> Dense, 5 outputs (argmax over 5)."""
+    from tests.hw.stream_cases import random_stream_network
+
+    return random_stream_network(9)[0]
+
+
+def stream_border_spec() -> ModelSpec:
+    """One "same" Conv2D (4x4x2 images, 16 outputs) whose border outputs the stream hardware
+    gives in wider types with more fractional bits than the reference's: the stream core's
+    conversion to the reference's output type is exercised."""
+    from tests.hw.stream_cases import random_stream_conv
+
+    return random_stream_conv(19)[0]
+
+
 def require_simulator(simulator: str) -> None:
     from sim.runner import simulator_available
 

@@ -154,6 +154,32 @@ def test_full_bitstream_build(board: str, top: str, tmp_path: Path) -> None:
     assert any("place and route: done" in line for line in lines)
 
 
+@pytest.mark.toolchain
+def test_full_bitstream_build_of_a_stream_design(tmp_path: Path) -> None:
+    """The selftest top around a tiny stream network (its Verilog added to the platform as a
+    black box's source): the bitstream, a report that says stream and the ROM in block RAM."""
+    from tests.boards.conftest import stream_tiny_spec
+
+    target = get_board("icebreaker")
+    require_tools("yosys", "nextpnr-ice40", "icepack")
+    lines: list[str] = []
+    start = time.perf_counter()
+    report = build_board(
+        stream_tiny_spec(), target, "selftest", tmp_path, io="stream", say=lines.append
+    )
+    print(f"icebreaker selftest (stream): built in {time.perf_counter() - start:.1f} s")
+    print("\n".join(lines))
+    assert (tmp_path / report.bitstream).stat().st_size > 1000
+    assert (report.io, report.ii, report.in_width, report.out_width) == ("stream", 16, 3, 14)
+    assert load_build_report(tmp_path) == report
+    assert "hgq_stream_net" in (tmp_path / "build" / "hgq_stream_net.v").read_text()
+    util = report.utilisation
+    assert 100 < util["ICESTORM_LC"].used < util["ICESTORM_LC"].available
+    assert util["ICESTORM_RAM"].used >= 1  # 40 images x 16 pixels x 3 bits
+    assert report.timing is not None and report.timing.timing_met
+    assert any("stream mode (--io stream)" in line for line in lines)
+
+
 def test_force_goes_on_to_yosys_whose_count_stops_place_and_route(
     tmp_path: Path, monkeypatch
 ) -> None:
