@@ -25,11 +25,23 @@ depth and latency); a tensor thus feeds several layers. A requantizer follows a 
 (and often an Add or Subtract) so widths stay bounded, and a ``Dense -> Requantize`` tail
 now and then puts the merge in the middle of the network. ``merges=0`` (the default) draws
 exactly the chains it always drew.
+
+With ``softmax > 0`` the network ends, with that probability, in a softmax block of exactly the
+kinds an exported :class:`~hgq_train.layers.QSoftmax` has (names ``sm_*``): ``Requantize``
+(``sm_in``) -> ``Reshape`` to ``(n, 1)`` -> ``MaxPool`` of ``n`` -> ``Reshape`` to ``(1,)`` ->
+``Dense`` of ones (the broadcast) -> ``Subtract`` (``x - max``) -> table input ``Requantize``
++ ``Table`` of ``exp`` -> ``Dense`` of ones (the sum) -> ``Requantize`` + ``Table`` of
+``1 / max(s, 1)`` -> ``Dense`` of ones -> ``Multiply`` -> ``Requantize`` (``sm``). The two
+tables hold the functions themselves, rounded to the nearest and clipped to drawn output types
+(which may be too narrow, signed or unsigned: the clipping corners), over every raw input of
+their drawn narrow input types (WRAP or SAT; integer bits about those a trained softmax gets,
+so the entries vary). ``softmax=0`` (the default) draws what it always
+drew.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -66,7 +78,19 @@ _MERGE_CLASSES = {
     "Concatenate": ConcatenateSpec,
 }
 
-__all__ = ["JET_LIKE", "MERGE_KINDS", "jet_like_spec", "random_spec"]
+SOFTMAX_KINDS = (
+    "Requantize",
+    "Reshape",
+    "MaxPool",
+    "Dense",
+    "Subtract",
+    "Table",
+    "Multiply",
+)
+"""The kinds of the softmax block :func:`random_spec` draws with ``softmax > 0`` (those of an
+exported ``QSoftmax``)."""
+
+__all__ = ["JET_LIKE", "MERGE_KINDS", "SOFTMAX_KINDS", "jet_like_spec", "random_spec"]
 
 
 def _check_range(name: str, pair: tuple[int, int], lowest: int, highest: int) -> None:
@@ -178,6 +202,78 @@ def _random_table_layer(
     )
 
 
+def _function_table(
+    name: str,
+    source: str,
+    in_type: TensorType,
+    out_type: TensorType,
+    function: Callable[[np.ndarray], np.ndarray],
+) -> TableSpec:
+    """A Table of ``function`` over every raw input of ``in_type`` (1-d): the real result
+    rounded to the nearest raw value of ``out_type`` (half up) and clipped to its range;
+    elements with identical tables share one."""
+    lo, hi = out_type.raw_bounds()
+    in_lo, _ = in_type.raw_bounds()
+    tables: list[np.ndarray] = []
+    index: dict[bytes, int] = {}
+    table_of: list[int] = []
+    for e in range(in_type.shape[0]):
+        raw_in = int(in_lo[e]) + np.arange(1 << max(int(in_type.width[e]), 0))
+        real = function(np.ldexp(raw_in.astype(np.float64), -int(in_type.f[e])))
+        raw = np.floor(np.ldexp(real, int(out_type.f[e])) + 0.5)
+        entries = np.clip(raw, int(lo[e]), int(hi[e])).astype(np.int64)
+        key = entries.tobytes()
+        if key not in index:
+            index[key] = len(tables)
+            tables.append(entries)
+        table_of.append(index[key])
+    return TableSpec(
+        name=name,
+        inputs=(source,),
+        tables=tables,
+        table_of=np.array(table_of, dtype=np.int64),
+        k=out_type.k,
+        i=out_type.i,
+        f=out_type.f,
+    )
+
+
+def _unit_type(
+    rng: np.random.Generator, n: int, bits: tuple[int, int], zero_width: float
+) -> TensorType:
+    """An output type for values in ``(0, 1]`` (a softmax's exp and reciprocal): mostly
+    unsigned, 1 integer bit (1.0 exact) or 0 (1.0 saturates) or 2 or -1 (no room for 1.0:
+    clipped entries), the rest of the drawn width fractional."""
+    k = (rng.random(n) < 0.2).astype(np.int64)
+    width = np.maximum(rng.integers(max(bits[0], 1), bits[1] + 1, n), k)
+    width = np.where(rng.random(n) < zero_width, 0, width)
+    k = np.where(width == 0, 0, k)
+    i = np.where(width == 0, 0, rng.choice([-1, 0, 1, 1, 2], n))
+    return TensorType(k, i, width - k - i)
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """``exp`` kept finite (a table input of up to ``2**MAX_EXPONENT``)."""
+    return np.exp(np.minimum(x, 700.0))
+
+
+def _reciprocal(s: np.ndarray) -> np.ndarray:
+    """The softmax's reciprocal table: ``1 / max(s, 1)``."""
+    return 1.0 / np.maximum(s, 1.0)
+
+
+def _ones(name: str, source: str, n_in: int, n_out: int) -> DenseSpec:
+    """A Dense of weights 1 and no bias: a broadcast (``n_in = 1``) or a sum (``n_out = 1``)."""
+    return DenseSpec(
+        name=name,
+        inputs=(source,),
+        weight_raw=np.ones((n_in, n_out), dtype=np.int64),
+        weight_f=np.zeros((n_in, n_out), dtype=np.int64),
+        bias_raw=np.zeros(n_out, dtype=np.int64),
+        bias_f=np.zeros(n_out, dtype=np.int64),
+    )
+
+
 def _zero_channel(
     rng: np.random.Generator, t: TensorType, shape: tuple[int, ...], zero_width: float
 ) -> TensorType:
@@ -216,6 +312,7 @@ def random_spec(
     pool: float = 0.5,
     merges: int = 0,
     merge_kinds: Sequence[str] = MERGE_KINDS,
+    softmax: float = 0.0,
 ) -> ModelSpec:
     """A random valid spec; the same arguments always give the same spec.
 
@@ -263,6 +360,9 @@ def random_spec(
         Number of merge blocks after the chain (0: a chain; see the module).
     merge_kinds:
         The kinds those blocks draw from (a subset of :data:`MERGE_KINDS`).
+    softmax:
+        Probability that the network ends in a softmax block (see the module; its table inputs
+        have at most ``table_bits`` bits, at least 1). The default 0 draws nothing extra.
     """
     if sizes is not None:
         sizes = [int(n) for n in sizes]
@@ -280,6 +380,8 @@ def random_spec(
         raise ValueError(f"table_bits must lie in [0, {MAX_TABLE_INPUT_BITS}], got {table_bits}")
     if not 0.0 <= table <= 1.0:
         raise ValueError(f"table must be a probability in [0, 1], got {table}")
+    if not 0.0 <= softmax <= 1.0:
+        raise ValueError(f"softmax must be a probability in [0, 1], got {softmax}")
     if not rounds or not overflows:
         raise ValueError("rounds and overflows need at least one mode each")
     if merges < 0:
@@ -499,6 +601,52 @@ def random_spec(
             requantize(f"mq{index}")
         if rng.random() < 0.35:
             dense_from(layers[-1].name, count(0) if sizes is None else 2, f"tail{index}")
+
+    def function_table(
+        label: str,
+        function: Callable[[np.ndarray], np.ndarray],
+        signed: float,
+        i_range: tuple[int, int],
+    ) -> None:
+        """A narrow table input requantizer ``{label}_in`` (signed with probability
+        ``signed``, integer bits in ``i_range``: the range a trained softmax gives) and a
+        Table ``label`` of ``function`` on the latest (1-d) tensor."""
+        n_in = partial([]).shape(layers[-1].name)[0]
+        k = (rng.random(n_in) < signed).astype(np.int64)
+        bits = np.maximum(rng.integers(1, max(table_bits, 1) + 1, n_in), k)
+        i = rng.integers(i_range[0], i_range[1] + 1, n_in)
+        t_in = TensorType(k, i, bits - k - i)
+        layers.append(
+            RequantizeSpec(
+                name=f"{label}_in",
+                inputs=(layers[-1].name,),
+                k=t_in.k,
+                i=t_in.i,
+                f=t_in.f,
+                round=pick(rounds),
+                overflow=pick(overflows),
+            )
+        )
+        in_type = infer_types(partial([]))[layers[-1].name]
+        out = _unit_type(rng, in_type.shape[0], act_bits, zero_width)
+        layers.append(_function_table(label, layers[-1].name, in_type, out, function))
+
+    if softmax and rng.random() < softmax:
+        requantize("sm_in")
+        n = partial([]).shape("sm_in")[0]
+        layers.append(ReshapeSpec(name="sm_col", inputs=("sm_in",), shape=[n, 1]))
+        layers.append(
+            MaxPoolSpec(name="sm_maxpool", inputs=("sm_col",), pool_size=[n], strides=[n])
+        )
+        layers.append(ReshapeSpec(name="sm_max", inputs=("sm_maxpool",), shape=[1]))
+        layers.append(_ones("sm_max_b", "sm_max", 1, n))
+        layers.append(SubtractSpec(name="sm_diff", inputs=("sm_in", "sm_max_b")))
+        function_table("sm_exp", _exp, 0.9, (-1, 3))  # x - max <= 0
+        layers.append(_ones("sm_sum", "sm_exp", n, 1))
+        function_table("sm_recip", _reciprocal, 0.2, (0, 4))  # a sum >= 1
+        layers.append(_ones("sm_recip_b", "sm_recip", 1, n))
+        layers.append(MultiplySpec(name="sm_mul", inputs=("sm_exp", "sm_recip_b")))
+        requantize("sm")
     layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
     return ModelSpec(
         name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}

@@ -15,6 +15,14 @@ A TOML model file (all keys optional except ``hidden``)::
     batch_norm = false           # QDenseBatchNorm instead of QDense in hidden layers
     output_quantizer = false     # a linear QActivation on the logits
     softmax = false              # a QSoftmax on the logits (outputs probabilities, bit-exact)
+    activation = "relu"          # of the hidden layers: relu, linear, or a table function
+                                 # (tanh, sigmoid, gelu, swish, softplus: a lookup table each)
+    table_f_init = 3.0           # a table's input quantizer: initial fractional bits ...
+    table_f_max = 4.0            # ... and at most these (a table has <= 2**(k+i+f) entries)
+    table_out_f_init = 4.0       # a table's output quantizer: initial fractional bits
+    skip = false                 # skip connections: a hidden layer of the same width as the
+                                 # one before it gets that one's output added to its own
+                                 # (keras Add, a functional model; the spec becomes a graph)
     sign_bits = false            # count a sign bit per negative weight in EBOPs (old count)
     grad_scale_on = "ebops"      # 1/sqrt(n) of a shared bit width: on "ebops" or "task"
 
@@ -27,7 +35,8 @@ digits as 8x8x1 images; ``hidden`` then defaults to no hidden dense layer)::
     pool = [2, 0]                # max pool size after each convolution's ReLU (0: none)
     hidden = []                  # dense layers after the Flatten, before the logits
 
-(plus every key above except ``hidden``'s requirement). The ``cnn`` preset is exactly this.
+(plus every key above except ``hidden``'s requirement; ``activation`` and ``skip`` apply to the
+dense layers, the convolutions keep ReLU). The ``cnn`` preset is exactly this.
 """
 
 from __future__ import annotations
@@ -48,6 +57,11 @@ __all__ = [
     "resolve_model_config",
 ]
 
+HIDDEN_ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "gelu", "swish", "softplus")
+"""``activation`` values of a model config: ``relu``, ``linear`` or a table function of
+:data:`hgq_train.layers.activation.TABLE_FUNCTIONS` (named here so that a config is checked
+without importing Keras; a test keeps the two in step)."""
+
 
 @dataclass(frozen=True)
 class MLPConfig:
@@ -67,6 +81,11 @@ class MLPConfig:
     softmax: bool = False
     sign_bits: bool = False
     grad_scale_on: str = "ebops"
+    activation: str = "relu"
+    table_f_init: float = 3.0
+    table_f_max: float = 4.0
+    table_out_f_init: float = 4.0
+    skip: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,6 +93,30 @@ class MLPConfig:
         if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden):
             raise ValueError(f"hidden must be a list of positive integers, got {list(hidden)}")
         object.__setattr__(self, "hidden", hidden)
+        if self.activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {', '.join(HIDDEN_ACTIVATIONS)}, got "
+                f"{self.activation!r}"
+            )
+        if not isinstance(self.skip, bool):
+            raise ValueError(f"skip must be true or false, got {self.skip!r}")
+        if self.skip and not self.skip_layers:
+            raise ValueError(
+                "skip needs two consecutive hidden layers of the same width (a skip connection "
+                f"adds a layer's input to its output), got hidden = {list(hidden)}"
+            )
+
+    @property
+    def is_table(self) -> bool:
+        """Whether the hidden activations are lookup tables."""
+        return self.activation not in ("relu", "linear")
+
+    @property
+    def skip_layers(self) -> tuple[int, ...]:
+        """Indices ``n`` of the hidden layers whose input (hidden layer ``n - 1``'s output) is
+        added to their own output when ``skip`` is on."""
+        h = self.hidden
+        return tuple(n for n in range(1, len(h)) if h[n] == h[n - 1])
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -136,6 +179,16 @@ PRESETS: dict[str, MLPConfig] = {
         softmax=True,
         overflow="SAT",
     ),
+    "resmlp-softmax": MLPConfig(
+        hidden=(16, 16),
+        f_init=6.0,
+        input_f_init=4.0,
+        weight_f_init=2.0,
+        activation="tanh",
+        skip=True,
+        softmax=True,
+        overflow="SAT",
+    ),
     "svhn": CNNConfig(
         filters=(16, 16, 24),
         kernel_size=3,
@@ -154,6 +207,9 @@ digits front to about 0.6-0.7x the adders at equal accuracy, ``benchmarks/digits
 QConv2D 8x3x3 valid -> ReLU -> Flatten -> QDense, with the digits preset's quantizer starts;
 ``mlp-softmax``: the ``digits`` MLP with a :class:`~hgq_train.layers.QSoftmax` on the logits
 (the model outputs quantized probabilities, bit-exact in hardware; SAT overflow);
+``resmlp-softmax`` (a graph, not a chain: issue 13's done-when in one model): QDense 16 -> tanh
+table -> a -> QDense 16 -> tanh table -> b -> Add(a, b) (the skip connection; ``a`` feeds two
+layers) -> QDense 10 -> QSoftmax, with the ``mlp-softmax`` quantizer starts;
 ``svhn`` (32x32x3 images, the HGQ paper's SVHN classifier): (QConv2DBatchNorm 3x3 valid -> ReLU
 -> MaxPool 2) with 16, 16 and 24 filters -> Flatten (2x2x24 = 96) -> QDenseBatchNorm 42 -> ReLU
 -> QDenseBatchNorm 64 -> ReLU -> QDense 10; the input quantizer starts at 8 fractional bits
@@ -252,59 +308,84 @@ def _input_quantizer(config: MLPConfig) -> Any:
     )
 
 
-def _dense_head(config: MLPConfig, n_classes: int) -> list[Any]:
-    """``(QDense -> QActivation(relu))* -> QDense [-> QSoftmax | QActivation]`` of ``config``."""
+def _hidden_activation(config: MLPConfig, n: int) -> Any:
+    """The activation of hidden layer ``n``: ``relu{n}`` (or ``linear{n}``), or a table
+    ``{activation}{n}`` with the config's table quantizer starts."""
+    from hgq_train.layers import QActivation
+
+    options = _activation_options(config)
+    if config.is_table:
+        options.update(
+            f_init=config.table_f_init,
+            f_max=config.table_f_max,
+            out_f_init=config.table_out_f_init,
+        )
+    return QActivation(config.activation, name=f"{config.activation}{n}", **options)
+
+
+def _head_layers(config: MLPConfig, n_classes: int) -> tuple[list[tuple[Any, Any]], list[Any]]:
+    """The dense head's layers: ``(QDense, activation)`` per hidden layer, then the logits'
+    QDense [and a QSoftmax or linear QActivation]."""
     from hgq_train.layers import QActivation, QDense, QDenseBatchNorm, QSoftmax
 
     kernel, activation = _kernel_options(config), _activation_options(config)
-    layers: list[Any] = []
     dense = QDenseBatchNorm if config.batch_norm else QDense
-    for n, width in enumerate(config.hidden):
-        layers.append(
-            dense(
-                width,
-                name=f"dense{n}",
-                **kernel,
-            )
-        )
-        layers.append(
-            QActivation(
-                "relu",
-                name=f"relu{n}",
-                **activation,
-            )
-        )
-    layers.append(
-        QDense(
-            n_classes,
-            name="logits",
-            **kernel,
-        )
-    )
+    hidden = [
+        (dense(width, name=f"dense{n}", **kernel), _hidden_activation(config, n))
+        for n, width in enumerate(config.hidden)
+    ]
+    tail: list[Any] = [QDense(n_classes, name="logits", **kernel)]
     if config.softmax:
-        layers.append(
-            QSoftmax(
-                name="softmax",
-                **activation,
-            )
-        )
+        tail.append(QSoftmax(name="softmax", **activation))
     elif config.output_quantizer:
-        layers.append(
-            QActivation(
-                "linear",
-                name="out_q",
-                **activation,
-            )
-        )
-    return layers
+        tail.append(QActivation("linear", name="out_q", **activation))
+    return hidden, tail
+
+
+def _dense_head(config: MLPConfig, n_classes: int) -> list[Any]:
+    """``(QDense -> activation)* -> QDense [-> QSoftmax | QActivation]`` of ``config``, as a
+    list of layers for a Sequential (``config.skip`` off)."""
+    hidden, tail = _head_layers(config, n_classes)
+    return [*(layer for block in hidden for layer in block), *tail]
+
+
+def _dense_head_graph(config: MLPConfig, x: Any, n_classes: int) -> Any:
+    """The dense head applied to the tensor ``x`` with the skip connections of ``config``
+    (``Add(h[n - 1], h[n])`` for each ``n`` in :attr:`MLPConfig.skip_layers`, named
+    ``skip{n}``); returns the output tensor."""
+    import keras
+
+    hidden, tail = _head_layers(config, n_classes)
+    skips = set(config.skip_layers) if config.skip else set()
+    for n, (dense, activation) in enumerate(hidden):
+        h = activation(dense(x))
+        x = keras.layers.Add(name=f"skip{n}")([x, h]) if n in skips else h
+    for layer in tail:
+        x = layer(x)
+    return x
+
+
+def _head_model(config: MLPConfig, prefix: list[Any], n_classes: int, name: str) -> Any:
+    """A Sequential of ``prefix`` (a ``keras.Input`` first, then layers) and the dense head,
+    or with ``config.skip`` a functional model of the same layers and the skip connections."""
+    import keras
+
+    if not config.skip:
+        return keras.Sequential([*prefix, *_dense_head(config, n_classes)], name=name)
+    inputs = x = prefix[0]
+    for layer in prefix[1:]:
+        x = layer(x)
+    return keras.Model(inputs, _dense_head_graph(config, x, n_classes), name=name)
 
 
 def build_cnn(
     config: CNNConfig, image_shape: tuple[int, ...], n_classes: int, *, name: str = "hgq_cnn"
 ) -> Any:
     """``Reshape(image) -> QInput -> (QConv2D -> QActivation(relu) [-> QMaxPool2D])* -> Flatten
-    -> dense head`` as a Sequential taking flat samples of ``prod(image_shape)`` features
-    (row-major, channels last), so the data stay as flat as an MLP's."""
+    -> dense head`` (its activations and skip connections as for :func:`build_mlp`; the
+    convolutions' activations are ReLU) as a model taking flat samples of
+    ``prod(image_shape)`` features (row-major, channels last), so the data stay as flat as an
+    MLP's."""
     import math
 
     import keras
@@ -340,13 +421,13 @@ def build_cnn(
         if pool > 1:
             layers.append(QMaxPool2D(pool, name=f"pool{n}"))
     layers.append(keras.layers.Flatten(name="flatten"))
-    layers += _dense_head(config, n_classes)
-    return keras.Sequential(layers, name=name)
+    return _head_model(config, layers, n_classes, name)
 
 
 def build_mlp(config: MLPConfig, n_features: int, n_classes: int, *, name: str = "hgq_mlp") -> Any:
-    """``QInput -> (QDense -> QActivation(relu))* -> QDense [-> QActivation]`` as a Sequential."""
+    """``QInput -> (QDense -> activation)* -> QDense [-> QSoftmax | QActivation]`` as a
+    Sequential; with ``config.skip`` a functional model with the skip connections (``Add``)."""
     import keras
 
     layers = [keras.Input(shape=(n_features,)), _input_quantizer(config)]
-    return keras.Sequential([*layers, *_dense_head(config, n_classes)], name=name)
+    return _head_model(config, layers, n_classes, name)

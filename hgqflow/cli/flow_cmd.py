@@ -76,7 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="data file for --dataset jets or svhn")
     parser.add_argument(
         "--model",
-        help="model preset (jet, digits, cnn, mlp-softmax) or .toml (default: sized from the data)",
+        help="model preset (jet, digits, cnn, mlp-softmax, resmlp-softmax) or .toml (default: "
+        "sized from the data)",
     )
     parser.add_argument("--epochs", type=int, default=d.epochs)
     parser.add_argument("--beta", default=d.beta, help=f"beta schedule (default {d.beta})")

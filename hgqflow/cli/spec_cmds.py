@@ -123,6 +123,7 @@ def _random_spec(args: argparse.Namespace) -> int:
         spatial=args.spatial,
         conv_depth=args.conv_depth,
         merges=args.merges,
+        softmax=args.softmax,
     )
     save(spec, args.output)
     print(f"wrote {args.output} (seed {args.seed}, depth {args.depth})")
@@ -199,5 +200,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0,
         help="merging layers (Add, Subtract, Multiply, Concatenate) drawn into the graph: skip "
         "connections, shared tensors, branches of different depth (default 0: a chain)",
+    )
+    rs.add_argument(
+        "--softmax",
+        type=float,
+        default=0.0,
+        help="probability that the network ends in a softmax block (max, exp table, sum, "
+        "reciprocal table, multiply: the kinds of an exported QSoftmax; default 0)",
     )
     rs.set_defaults(func=_random_spec)

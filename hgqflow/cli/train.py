@@ -159,7 +159,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--model",
         help="preset (jet, digits, cnn: the digits as 8x8x1 images, mlp-softmax: digits with a "
-        "bit-exact QSoftmax output) or a .toml file; default: sized from the data",
+        "bit-exact QSoftmax output, resmlp-softmax: tanh tables, a skip connection and a "
+        "QSoftmax) or a .toml file; default: sized from the data",
     )
     train.add_argument("--epochs", type=int, default=20)
     train.add_argument(

@@ -31,6 +31,24 @@ def test_uart_top_answers_every_frame_and_naks_bad_checksums(
     assert result.report["uart_bad_checksum"]["problems"] == []
 
 
+SOFTMAX_SEED = 1
+
+
+def test_uart_top_serves_a_softmax_network(tmp_path: Path) -> None:
+    """A network ending in the exported QSoftmax's block (``random_spec(softmax=1)``: max, exp
+    table, sum, reciprocal table, multiply): every frame comes back with the quantized
+    probabilities and their exact argmax (ties, common among probabilities, to the lowest)."""
+    require_simulator("icarus")
+    from hgq_hw.random_spec import random_spec
+
+    print(f"random_spec seed {SOFTMAX_SEED}")
+    spec = random_spec(SOFTMAX_SEED, depth=2, width=(3, 6), softmax=1.0)
+    assert {"MaxPool", "Table", "Multiply"} <= {layer.kind for layer in spec.layers}
+    result = simulate_top("uart", spec, work_dir=tmp_path, samples=16, pipeline_levels=1)
+    _check(result)
+    assert result.report["uart_frames"]["answered"] == 16
+
+
 def test_uart_top_on_verilator(tmp_path: Path) -> None:
     require_simulator("verilator")
     result = simulate_top(

@@ -55,3 +55,23 @@ def test_softmax_is_bit_exact_in_simulation(
     print(result.summary())
     assert result.passed, result.summary()
     assert result.checked >= result.vectors and result.table_coverage[0] > 0
+
+
+RANDOM_SEED = 41
+
+
+def test_random_graph_with_tables_merges_and_a_softmax(simulator: str, tmp_path: Path) -> None:
+    """``random_spec`` with a table, a Concatenate and an Add, ending in the softmax block."""
+    from hgq_hw.random_spec import random_spec
+
+    spec = random_spec(RANDOM_SEED, depth=2, width=(2, 5), table=0.5, merges=2, softmax=1.0)
+    kinds = [layer.kind for layer in spec.layers]
+    print(f"random_spec seed {RANDOM_SEED}: {kinds}")
+    assert {"Table", "Concatenate", "Add", "MaxPool", "Multiply"} <= set(kinds)
+    design = generate_design(spec, tmp_path / "gen", pipeline_levels=2)
+    result = run_regression(
+        spec, design, work_dir=tmp_path / "w", simulator=simulator, samples=100, seed=7
+    )
+    print(result.summary())
+    assert result.passed, result.summary()
+    assert result.checked >= result.vectors and result.table_coverage[0] > 0

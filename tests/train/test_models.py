@@ -14,8 +14,18 @@ from hgq_train.layers import (
     QDenseBatchNorm,
     QInput,
     QMaxPool2D,
+    QSoftmax,
 )
-from hgq_train.models import PRESETS, CNNConfig, build_mlp, build_model, resolve_model_config
+from hgq_train.layers.activation import TABLE_FUNCTIONS
+from hgq_train.models import (
+    HIDDEN_ACTIVATIONS,
+    PRESETS,
+    CNNConfig,
+    MLPConfig,
+    build_mlp,
+    build_model,
+    resolve_model_config,
+)
 
 
 def _widths(model) -> list[int]:
@@ -25,7 +35,7 @@ def _widths(model) -> list[int]:
 def test_presets() -> None:
     assert _widths(build_mlp(resolve_model_config("jet", 16, 5), 16, 5)) == [64, 32, 32, 5]
     assert _widths(build_mlp(resolve_model_config("digits", 64, 10), 64, 10)) == [32, 10]
-    assert set(PRESETS) == {"jet", "digits", "cnn", "mlp-softmax", "svhn"}
+    assert set(PRESETS) == {"jet", "digits", "cnn", "mlp-softmax", "resmlp-softmax", "svhn"}
 
 
 def test_default_is_sized_from_the_data() -> None:
@@ -151,3 +161,68 @@ def test_cnn_toml_and_its_refusals(tmp_path) -> None:
     bad.write_text('filters = [3, 2]\npadding = ["same"]\npool = [0, 0]\n')
     with pytest.raises(ValueError, match=r"b.toml: padding must have one entry per convolution"):
         resolve_model_config(str(bad), 49, 3)
+
+
+def test_hidden_activations_are_relu_linear_and_the_table_functions() -> None:
+    assert set(HIDDEN_ACTIVATIONS) == {"relu", "linear", *TABLE_FUNCTIONS}
+
+
+def test_resmlp_softmax_preset_is_a_graph_with_tables_a_skip_and_a_softmax() -> None:
+    from hgq_train.training import compile_hgq
+
+    config = resolve_model_config("resmlp-softmax", 64, 10)
+    model = build_model(config, 64, 10, image_shape=None)
+    assert isinstance(model, keras.Model) and not isinstance(model, keras.Sequential)
+    names = [layer.name for layer in model.layers[1:]]
+    assert names == ["inp_q", "dense0", "tanh0", "dense1", "tanh1", "skip1", "logits", "softmax"]
+    for name in ("tanh0", "tanh1"):
+        table = model.get_layer(name)
+        assert table.is_table and table.table_activation == "tanh" and table.f_max == 4.0
+    skip = model.get_layer("skip1")
+    assert isinstance(skip, keras.layers.Add)
+    assert [t._keras_history.operation.name for t in skip.input] == ["tanh0", "tanh1"]
+    # tanh0 feeds two layers: dense1 and the skip connection
+    readers = {n.operation.name for n in model.get_layer("tanh0")._outbound_nodes}
+    assert readers == {"dense1", "skip1"}
+    assert isinstance(model.layers[-1], QSoftmax)
+    assert compile_hgq(model).task_name == "sparse_categorical_crossentropy"
+
+
+def test_skip_and_table_activation_in_a_toml_file(tmp_path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(
+        'hidden = [6, 6, 6, 4]\nactivation = "sigmoid"\nskip = true\ntable_f_max = 3.0\n'
+    )
+    config = resolve_model_config(str(path), 8, 3)
+    assert config.skip_layers == (1, 2)
+    model = build_model(config, 8, 3, image_shape=None)
+    adds = [la.name for la in model.layers if isinstance(la, keras.layers.Add)]
+    assert adds == ["skip1", "skip2"]
+    assert model.get_layer("sigmoid3").f_max == 3.0
+    x = np.random.default_rng(5).normal(size=(4, 8)).astype("float32")
+    assert model(x).shape == (4, 3)
+    # no skip: the Sequential of before, relu layers named as always
+    plain = build_mlp(MLPConfig(hidden=(6, 6)), 8, 3)
+    assert isinstance(plain, keras.Sequential)
+    assert [la.name for la in plain.layers if isinstance(la, QActivation)] == ["relu0", "relu1"]
+
+
+def test_cnn_dense_head_takes_skip_connections(digits) -> None:
+    config = CNNConfig(filters=(2,), padding=("valid",), pool=(2,), hidden=(4, 4), skip=True)
+    model = build_model(config, 64, 10, image_shape=digits.image_shape)
+    assert [la.name for la in model.layers if isinstance(la, keras.layers.Add)] == ["skip1"]
+    assert tuple(model.output_shape) == (None, 10)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"activation": "elu"}, "activation must be one of relu, linear, sigmoid"),
+        ({"skip": True, "hidden": (8, 4)}, r"skip needs two consecutive hidden layers .* \[8, 4\]"),
+        ({"skip": True, "hidden": (8,)}, "skip needs two consecutive hidden layers"),
+        ({"skip": 1}, "skip must be true or false"),
+    ],
+)
+def test_bad_activation_and_skip_settings(options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MLPConfig(**options)

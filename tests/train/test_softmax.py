@@ -79,6 +79,18 @@ def test_softmax_exports_bit_exactly(trained) -> None:
     assert verify(result.model64, loads(dumps(spec)), x_test[:50]) == 50
 
 
+def test_random_spec_draws_the_softmax_block_this_export_writes(trained) -> None:
+    """``random_spec(softmax=...)`` fuzzes exactly this subgraph: names, kinds and wiring."""
+    from hgq_hw.random_spec import random_spec
+    from tests.hw.test_random_softmax import SOFTMAX_LAYERS
+
+    exported = [la for la in trained[0].spec.layers if la.name.startswith("sm")]
+    assert [(la.name, la.kind) for la in exported] == SOFTMAX_LAYERS
+    drawn = {la.name: la for la in random_spec(3, softmax=1.0).layers}
+    for layer in exported[1:]:
+        assert drawn[layer.name].inputs == layer.inputs, layer.name
+
+
 def test_hardware_argmax_equals_reference_argmax(trained) -> None:
     result, x_test, y_test = trained
     spec = result.spec
