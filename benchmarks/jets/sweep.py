@@ -11,7 +11,14 @@ fetched from OpenML when online (see :mod:`hgq_train.data`); offline without a f
 error says where to put it. ``--dataset digits`` runs the same sweep on scikit-learn's digits
 (``benchmarks/digits/sweep.py`` is that, with the digits defaults).
 
-Each point is a trained model exported to the spec (calibrated on the training split):
+Each point is a trained model exported to the spec (calibrated on the training split). Training
+and export go through the stages of ``hgq sweep`` (:func:`hgqflow.sweep.stages.run_stage`:
+``hgq train``'s :func:`hgq_train.run.run_training`, then ``hgq export``'s checkpoint export),
+and a point's settings are those of ``benchmarks/<dataset>/sweep.toml``'s ``[defaults]`` with
+the command line's options over them: the script and
+``hgq sweep benchmarks/<dataset>/sweep.toml`` give byte-identical specs for the same settings
+(each row of ``results.json`` has the ``point`` id ``hgq sweep`` gives it). What each stage
+printed is in ``WORK/pNN/logs/``:
 
 * ``--betas A,B,...``: one fresh model per constant beta;
 * ``--ramp log:A:B`` (any :func:`hgq_train.callbacks.parse_beta_schedule` ramp): one model whose
@@ -40,33 +47,41 @@ import time
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-__all__ = ["DEFAULTS", "architecture", "main", "markdown", "pareto_indices"]
+__all__ = ["DEFAULTS", "architecture", "main", "markdown", "pareto_indices", "sweep_points"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "jets": {
-        "model": "jet",
-        "epochs": 100,
-        "batch_size": 1024,
-        "lr": 3e-3,
-        "betas": "3e-7,1e-6,3e-6,1e-5,3e-5",
-        "out": "benchmarks/jets/RESULTS.md",
-        "work": "runs/jets_sweep",
-    },
-    "digits": {
-        "model": "digits",
-        "epochs": 60,
-        "batch_size": 32,
-        "lr": 5e-3,
-        "betas": "1e-7,1e-6,3e-6,1e-5,3e-5,1e-4",
-        "out": "benchmarks/digits/RESULTS.md",
-        "work": "runs/digits_sweep",
-    },
+CONFIGS = {name: ROOT / "benchmarks" / name / "sweep.toml" for name in ("jets", "digits")}
+"""The ``hgq sweep`` config of each dataset's sweep: its ``[defaults]`` and ``[grid] beta`` are
+the script's defaults (one definition for both)."""
+
+_OUTPUTS = {
+    "jets": {"out": "benchmarks/jets/RESULTS.md", "work": "runs/jets_sweep"},
+    "digits": {"out": "benchmarks/digits/RESULTS.md", "work": "runs/digits_sweep"},
 }
-"""Per-dataset defaults of the options that are not given on the command line."""
+
+
+def _config_defaults(dataset: str) -> dict[str, Any]:
+    with CONFIGS[dataset].open("rb") as fh:
+        raw = tomllib.load(fh)
+    defaults = raw["defaults"]
+    return {
+        "model": defaults["model"],
+        "epochs": defaults["epochs"],
+        "batch_size": defaults["batch_size"],
+        "lr": defaults["lr"],
+        "betas": ",".join(raw["grid"]["beta"]),
+        **_OUTPUTS[dataset],
+    }
+
+
+DEFAULTS: dict[str, dict[str, Any]] = {name: _config_defaults(name) for name in CONFIGS}
+"""Per-dataset defaults of the options that are not given on the command line (from
+:data:`CONFIGS`, plus where the results go)."""
 
 COLUMNS = ("model", "beta", "accuracy (%)", "LUT", "FF", "latency (cycles)", "EBOPs", "adders")
 
@@ -106,12 +121,18 @@ def _parser(dataset: str | None) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, help="training seed and data split (default: 0)")
     p.add_argument(
         "--deterministic",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=None,
         help="TensorFlow op determinism (bit-reproducible training, as hgq train; default on)",
+    )
+    p.add_argument(
+        "--jit",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="XLA training steps, as hgq train (default on; --no-jit: plain TensorFlow)",
     )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--betas", help="constant betas, comma separated (one model each)")
@@ -131,12 +152,23 @@ def _parser(dataset: str | None) -> argparse.ArgumentParser:
         default=None,
         help="synthesize only designs with at most N adders (Yosys time grows with them)",
     )
-    p.add_argument("--pipeline-levels", type=int, default=2)
-    p.add_argument("--clock-mhz", type=float, default=200.0, help="nextpnr target (ice40/ecp5)")
-    p.add_argument("--verify", type=int, default=2000, help="training samples checked bit-exact")
+    p.add_argument("--pipeline-levels", type=int, help="generator pipeline levels (default 2)")
+    p.add_argument("--clock-mhz", type=float, help="nextpnr target (ice40/ecp5; default 200)")
+    p.add_argument(
+        "--verify",
+        type=int,
+        help="no effect, kept for old command lines: the export checks every training sample "
+        "(as hgq export)",
+    )
     p.add_argument("--out", help="Markdown results file (default benchmarks/<dataset>/RESULTS.md)")
     p.add_argument("--work", help="specs, Verilog, results.json (default runs/<dataset>_sweep)")
-    p.add_argument("--verbose", type=int, default=0, help="Keras fit verbosity")
+    p.add_argument(
+        "--verbose",
+        type=int,
+        default=0,
+        help="1: print each point's training log when it is done (it is always in "
+        "WORK/pNN/logs/train.log)",
+    )
     return p
 
 
@@ -154,117 +186,147 @@ def _options(argv: list[str], dataset: str | None) -> argparse.Namespace:
     return args
 
 
-def _accuracy(spec: Any, x: Any, y: Any) -> float:
+_SETTINGS_FROM_OPTIONS = {
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "seed": "seed",
+    "deterministic": "deterministic",
+    "jit": "jit",
+    "pipeline_levels": "pipeline_levels",
+    "clock_mhz": "clock_mhz",
+}
+"""Point setting -> option: given on the command line, it replaces the config's value."""
+
+
+def sweep_points(args: argparse.Namespace) -> list[Any]:
+    """The :class:`hgqflow.sweep.points.Point` of every model the script trains: the dataset's
+    sweep config (:data:`CONFIGS`) with the options given on the command line over its
+    ``[defaults]``, one point per ``--betas`` value (the text as typed, so the point id is the
+    one ``hgq sweep`` gives the same settings) or one point with the ``--ramp`` schedule.
+    Paths on the command line (``--data``, a ``--model`` ``.toml``) are made absolute.
+    ``SweepConfigError`` (a ``ValueError``) for settings the sweep would refuse."""
+    from hgqflow.sweep.config import parse_config
+    from hgqflow.sweep.points import expand_points
+
+    path = CONFIGS[args.dataset]
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    defaults = dict(raw.get("defaults", {}))
+    defaults["dataset"] = args.dataset
+    if args.data is not None:
+        defaults["data"] = str(Path(args.data).absolute())
+    model = args.model
+    defaults["model"] = str(Path(model).absolute()) if model.endswith(".toml") else model
+    for key, option in _SETTINGS_FROM_OPTIONS.items():
+        if getattr(args, option) is not None:
+            defaults[key] = getattr(args, option)
+    if args.synth != "none":
+        defaults["target"] = args.synth
+    betas = [args.ramp] if args.ramp else [b.strip() for b in args.betas.split(",")]
+    sweep = {**raw.get("sweep", {}), "stages": ["train", "export", "gen"]}
+    config = parse_config({"sweep": sweep, "defaults": defaults, "grid": {"beta": betas}}, path)
+    return expand_points(config)
+
+
+def _settle_options(args: argparse.Namespace, settings: dict[str, Any]) -> None:
+    """The options not given on the command line set to the points' settings (what the
+    results file reports)."""
+    for key, option in _SETTINGS_FROM_OPTIONS.items():
+        setattr(args, option, settings[key])
+
+
+def _stage(stage: str, point: Any, folder: Path, verbose: int) -> dict[str, Any]:
+    """``hgq sweep``'s ``stage`` of ``point`` in ``folder`` (this process); its result."""
+    from hgqflow.sweep.stages import log_path, run_stage
+
+    try:
+        marker = run_stage(stage, point, folder)
+    except Exception:
+        print(f"{stage} of {point.id} failed: see {log_path(folder, stage)}", file=sys.stderr)
+        raise
+    if verbose and stage == "train":
+        print(log_path(folder, stage).read_text(encoding="utf-8"), flush=True)
+    return marker
+
+
+def _point_row(
+    tag: str, label: str, beta: float, exported: dict[str, Any], spec_path: Path
+) -> dict[str, Any]:
+    from hgq_hw.spec import load
+
+    meta = load(spec_path).metadata
+    return {
+        "tag": tag,
+        "label": label,
+        "beta": beta,
+        "accuracy": exported["accuracy"],
+        "ebops": exported["ebops"],
+        "pruned": meta["pruned_weights"] / meta["weights"],
+        "verified_samples": exported["checked"],
+        "spec": str(spec_path),
+    }
+
+
+def _train_points(args: argparse.Namespace, points: list[Any], work: Path) -> list[dict[str, Any]]:
+    """Train and export every point of :func:`sweep_points` (the stages of ``hgq sweep``),
+    measure accuracy and EBOPs and generate its Verilog; returns one dict per table row."""
     import numpy as np
 
-    from hgq_hw.reference import predict
+    from hgq_train.callbacks import parse_beta_schedule
+    from hgqflow.sweep.stages import export_point
 
-    correct = 0
-    for start in range(0, len(x), 65536):
-        out = predict(spec, x[start : start + 65536])
-        correct += int(np.sum(np.argmax(out, axis=1) == y[start : start + 65536]))
-    return correct / len(x)
-
-
-def _train_points(args: argparse.Namespace, data: Any, work: Path) -> list[dict[str, Any]]:
-    """Train, export and measure (accuracy, EBOPs); returns one dict per point."""
-    import numpy as np
-
-    import hgq_train
-    from hgq_hw.spec import save
-    from hgq_train.callbacks import hgq_callbacks, parse_beta_schedule
-    from hgq_train.determinism import seed_training
-    from hgq_train.export import export_with_model, verify
-    from hgq_train.models import build_model, resolve_model_config
-    from hgq_train.training import compile_hgq
-
-    config = resolve_model_config(args.model, data.n_features, data.n_classes)
-
-    def build() -> Any:
-        return build_model(config, data.n_features, data.n_classes, image_shape=data.image_shape)
-
-    fit = {"epochs": args.epochs, "batch_size": args.batch_size, "verbose": args.verbose}
-    runs: list[tuple[str, float, Any, float]] = []  # (label, beta, model, train seconds/epoch)
+    if args.verify is not None:
+        print("note: --verify has no effect: the export checks every training sample", flush=True)
+    rows: list[tuple[Any, Path, dict[str, Any]]] = []  # (point, folder, row)
     if args.ramp:
         schedule = parse_beta_schedule(args.ramp)
         if schedule.kind not in ("linear", "log"):
             raise SystemExit(f"--ramp needs a linear or log schedule, got {args.ramp!r}")
-        seed_training(args.seed, deterministic=args.deterministic)
-        model = build()
-        compile_hgq(model, beta=schedule(0, args.epochs), learning_rate=args.lr)
-        pareto = work / "pareto"
-        if (pareto / "front.json").exists():
-            raise SystemExit(f"{pareto} holds an earlier front: remove it or pick another --work")
-        start = time.perf_counter()
-        model.fit(
-            data.x_train,
-            data.y_train,
-            validation_data=(data.x_val, data.y_val),
-            callbacks=hgq_callbacks(schedule, pareto_dir=pareto, epochs=args.epochs),
-            **fit,
-        )
-        per_epoch = (time.perf_counter() - start) / args.epochs
+        (point,) = points
+        ramp = work / "ramp"
+        trained = _stage("train", point, ramp, args.verbose)
+        per_epoch = trained["seconds"] / point.settings["epochs"]
+        pareto = ramp / "train" / "pareto"
         entries = json.loads((pareto / "front.json").read_text(encoding="utf-8"))
         if len(entries) > args.max_points:
             keep = np.linspace(0, len(entries) - 1, args.max_points).round().astype(int)
             entries = [entries[i] for i in np.unique(keep)]
-        for e in entries:
-            loaded = hgq_train.load_model(str(pareto / e["file"]))
-            beta = schedule(e["epoch"], args.epochs)
-            runs.append((f"epoch {e['epoch']}", beta, loaded, per_epoch))
+        for n, e in enumerate(entries):
+            tag, folder = f"p{n:02d}", work / f"p{n:02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            exported = export_point(point, pareto / e["file"], folder / "spec.json")
+            beta = schedule(e["epoch"], point.settings["epochs"])
+            row = _point_row(tag, f"epoch {e['epoch']}", beta, exported, folder / "spec.json")
+            rows.append((point, folder, {**row, "train_s_per_epoch": per_epoch}))
     else:
-        for text in args.betas.split(","):
-            beta = float(text)
-            seed_training(args.seed, deterministic=args.deterministic)
-            model = build()
-            compile_hgq(model, beta=beta, learning_rate=args.lr)
-            start = time.perf_counter()
-            model.fit(data.x_train, data.y_train, callbacks=hgq_callbacks(str(beta)), **fit)
-            per_epoch = (time.perf_counter() - start) / args.epochs
-            runs.append((f"beta {beta:g}", beta, model, per_epoch))
-            print(f"trained beta {beta:g}: {per_epoch:.2f} s/epoch", flush=True)
-
-    points = []
-    for n, (label, beta, model, per_epoch) in enumerate(runs):
-        tag = f"p{n:02d}"
-        result = export_with_model(
-            model, data.x_train, name=f"{data.name}_{tag}", metadata={"beta": beta}
-        )
-        checked = verify(result.model64, result.spec, data.x_train[: args.verify])
-        (work / tag).mkdir(parents=True, exist_ok=True)
-        spec_path = save(result.spec, work / tag / "spec.json")
-        meta = result.spec.metadata
-        point = {
-            "tag": tag,
-            "label": label,
-            "beta": beta,
-            "accuracy": _accuracy(result.spec, data.x_test, data.y_test),
-            "ebops": float(result.ebops),
-            "pruned": meta["pruned_weights"] / meta["weights"],
-            "verified_samples": checked,
-            "train_s_per_epoch": per_epoch,
-            "spec": str(spec_path),
-        }
-        points.append(point)
+        for n, point in enumerate(points):
+            tag, folder = f"p{n:02d}", work / f"p{n:02d}"
+            trained = _stage("train", point, folder, args.verbose)
+            per_epoch = trained["seconds"] / point.settings["epochs"]
+            print(f"trained beta {point.settings['beta']}: {per_epoch:.2f} s/epoch", flush=True)
+            exported = _stage("export", point, folder, args.verbose)["result"]
+            beta = float(point.settings["beta"])
+            row = _point_row(tag, f"beta {beta:g}", beta, exported, folder / "spec.json")
+            rows.append((point, folder, {**row, "train_s_per_epoch": per_epoch}))
+    out = []
+    for point, folder, row in rows:
         print(
-            f"{label}: test accuracy {point['accuracy']:.4f}, EBOPs {point['ebops']:.0f} "
-            f"(spec bit-exact on {checked} training samples)",
+            f"{row['label']}: test accuracy {row['accuracy']:.4f}, EBOPs {row['ebops']:.0f} "
+            f"(spec bit-exact on {row['verified_samples']} training samples)",
             flush=True,
         )
-    return points
+        gen = _stage("gen", point, folder, args.verbose)["result"]
+        row.update(latency=int(gen["latency"]), adders=int(gen["adders"]), point=point.id)
+        out.append(row)
+    return out
 
 
 def _hardware(args: argparse.Namespace, points: list[dict[str, Any]], work: Path) -> None:
-    """Generate every point's Verilog (latency, adders) and synthesize the chosen ones."""
-    from hgq_hw.emit import generate
-    from hgq_hw.spec import load
+    """Synthesize the chosen points (their Verilog is in ``WORK/pNN/gen``)."""
     from hgq_hw.synth import synthesize
 
     for p in points:
-        design = generate(
-            load(p["spec"]), work / p["tag"] / "gen", pipeline_levels=args.pipeline_levels
-        )
-        p.update(latency=int(design.report["latency"]), adders=int(design.report["adders"]))
         p.update(luts=None, ffs=None, carry=None, synth_s=None)
     if args.synth == "none":
         return
@@ -424,7 +486,11 @@ def _write_results(
         f"whole run {seconds / 60:.1f} min",
         f"- data: {data.summary()}",
         f"- training: {how}; {args.epochs} epochs, batch {args.batch_size}, Adam lr {args.lr}, "
-        f"seed {args.seed}",
+        f"seed {args.seed}; XLA {'on' if args.jit else 'off'}, op determinism "
+        f"{'on' if args.deterministic else 'off'}; trained and exported by the stages of "
+        "`hgq sweep` (`hgqflow.sweep.stages`: `hgq train`'s `run_training`, tf.data batches, "
+        "a checkpoint per epoch; the last epoch's model exported), the same spec bit for bit as "
+        f"`hgq sweep {CONFIGS[args.dataset].relative_to(ROOT)}` for these settings",
         "- accuracy: test split, argmax of `hgq_hw.reference.predict` on the exported spec (the "
         "bit-exact integer model of the hardware); the spec was checked bit-exact against the "
         f"float64 Keras model on {points[0]['verified_samples'] if points else 0} training "
@@ -443,11 +509,12 @@ def _write_results(
         "",
         *markdown(points, arch, mode=mode),
         "",
-        "| point | pruned weights | fit s / epochs (first-epoch tracing included) | synthesis s |",
-        "|---|---|---|---|",
+        "| point | `hgq sweep` point id | pruned weights | train stage s / epochs (data, "
+        "tracing, checkpoints included) | synthesis s |",
+        "|---|---|---|---|---|",
         *(
-            f"| {p['label']} | {100 * p['pruned']:.1f}% | {p['train_s_per_epoch']:.2f} | "
-            f"{_cell(p.get('synth_s'), '{:.0f}')} |"
+            f"| {p['label']} | `{p['point']}` | {100 * p['pruned']:.1f}% | "
+            f"{p['train_s_per_epoch']:.2f} | {_cell(p.get('synth_s'), '{:.0f}')} |"
             for p in points
         ),
         "",
@@ -468,6 +535,8 @@ def main(argv: list[str] | None = None, *, dataset: str | None = None) -> int:
     from hgq_train.data import load_dataset
 
     try:
+        points = sweep_points(args)
+        _settle_options(args, points[0].settings)
         data = load_dataset(args.dataset, args.data, seed=args.seed)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -480,7 +549,7 @@ def main(argv: list[str] | None = None, *, dataset: str | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    points = _train_points(args, data, work)
+    points = _train_points(args, points, work)
     _hardware(args, points, work)
     seconds = time.perf_counter() - start
     (work / "results.json").write_text(

@@ -38,8 +38,12 @@ def import_ray() -> Any:
 
 
 def _stage_task(stage: str, point: Point, work: str, threads: int | None) -> dict[str, Any]:
-    """The body of a Ray stage task (module level, so Ray pickles it by reference)."""
-    return run_stage(stage, point, Path(work), threads)
+    """The body of a Ray stage task (module level, so Ray pickles it by reference); the
+    marker records the id of the Ray node it ran on."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    return run_stage(stage, point, Path(work), threads, node=node)
 
 
 class SerialExecutor:

@@ -62,7 +62,7 @@ def pareto_front(points: list[dict[str, Any]], cost: str) -> list[str]:
 
 def point_commands(run: PointRun, folder: Path) -> list[str]:
     """The ``hgq`` commands that rebuild this point alone into ``folder``."""
-    from hgqflow.sweep.stages import _spec_name
+    from hgqflow.sweep.stages import spec_name
 
     s, p = run.point.settings, run.point
     f = str(folder)
@@ -77,7 +77,7 @@ def point_commands(run: PointRun, folder: Path) -> list[str]:
     train += ["--cost", s["cost"]] if s["cost"] != "ebops" else []
     train += ["--out", f"{f}/train"]
     export = ["hgq", "export", f"{f}/train/model.keras", "-o", f"{f}/spec.json"]
-    export += ["--name", _spec_name(p)]
+    export += ["--name", spec_name(p)]
     if s["calibration_margin_bits"]:
         export += ["--calibration-margin-bits", str(s["calibration_margin_bits"])]
     export += [] if s["fold_rounding"] else ["--no-fold-rounding"]

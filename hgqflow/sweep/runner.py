@@ -118,10 +118,18 @@ def _prepare(point: Point, config: SweepConfig, out: Path, root: Path) -> PointR
 
 
 def _finish(run: PointRun, out: Path, root: Path) -> None:
-    """Write ``point.json`` and move the folder into place (atomically, by a rename)."""
+    """Write ``point.json`` (settings, stages, and per stage the host and Ray node that ran
+    it, None outside Ray) and move the folder into place (atomically, by a rename)."""
+    markers = {s: run.results.get(s) or {} for s in run.stages}
     atomic.write_json(
         run.work / "point.json",
-        {"id": run.id, "settings": run.point.settings, "stages": list(run.stages)},
+        {
+            "id": run.id,
+            "settings": run.point.settings,
+            "stages": list(run.stages),
+            "hosts": {s: m.get("host") for s, m in markers.items()},
+            "nodes": {s: m.get("node") for s, m in markers.items()},
+        },
         indent=1,
     )
     done = root / "points" / run.id

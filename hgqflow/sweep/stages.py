@@ -11,8 +11,13 @@ Every stage works in the point's folder ``WORK`` and leaves::
     WORK/logs/<stage>.log  what the stage printed (first line: pid, host, time)
     WORK/stages/<stage>.json  the stage's result, written last and atomically: a stage whose
                               file exists is done, one without it is redone from scratch
+                              (with the pid, host and Ray node id that ran it)
 
 Paths inside the results are relative to ``WORK`` (the folder is renamed when the point is done).
+
+These functions are the one training and export path of a point: ``hgq sweep`` runs them as
+Ray tasks (or in process with ``--serial``) and ``benchmarks/{digits,jets}/sweep.py`` call them
+in process, so a point's settings give the same spec bit for bit either way.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ from typing import Any
 from hgq_hw import atomic
 from hgqflow.sweep.points import Point
 
-__all__ = ["STAGE_FUNCTIONS", "log_path", "marker_path", "read_marker", "run_stage"]
+__all__ = [
+    "STAGE_FUNCTIONS",
+    "export_point",
+    "log_path",
+    "marker_path",
+    "read_marker",
+    "run_stage",
+    "spec_name",
+]
 
 
 def marker_path(work: Path, stage: str) -> Path:
@@ -53,7 +66,8 @@ def read_marker(work: Path, stage: str) -> dict[str, Any] | None:
         return None
 
 
-def _spec_name(point: Point) -> str:
+def spec_name(point: Point) -> str:
+    """The spec's (and the Verilog top's) name: the dataset's file stem, then ``_hgq``."""
     stem = Path(str(point.settings["dataset"])).stem
     clean = "".join(c if c.isalnum() else "_" for c in stem).strip("_") or "model"
     return f"{clean if clean[0].isalpha() else 'm_' + clean}_hgq"
@@ -94,27 +108,36 @@ def _train(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
     }
 
 
-def _export(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
-    s = point.settings
+def export_point(point: Point, checkpoint: Path, spec: Path) -> dict[str, Any]:
+    """Export the ``.keras`` ``checkpoint`` of ``point``'s training run (its ``model.keras``, or
+    one of its ``pareto/*.keras``) to ``spec`` with the point's export settings, proven
+    bit-exact on the training split; returns ``ebops``, ``accuracy`` (the spec's, on the test
+    split) and ``checked`` (training samples checked)."""
     from hgq_train.run import export_checkpoint
-    from hgq_train.session import fresh_session, limit_threads
 
-    limit_threads(threads)
-    fresh_session()
+    s = point.settings
     result = export_checkpoint(
-        work / "train" / "model.keras",
-        work / "spec.json",
-        name=_spec_name(point),
+        checkpoint,
+        spec,
+        name=spec_name(point),
         calibration_margin_bits=s["calibration_margin_bits"],
         fold_rounding=s["fold_rounding"],
     )
     print(f"EBOPs {result.ebops:.0f}; spec test accuracy {result.test_accuracy:.4f}")
     return {
-        "spec": "spec.json",
         "ebops": float(result.ebops),
         "accuracy": float(result.test_accuracy),
         "checked": int(result.checked),
     }
+
+
+def _export(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
+    from hgq_train.session import fresh_session, limit_threads
+
+    limit_threads(threads)
+    fresh_session()
+    result = export_point(point, work / "train" / "model.keras", work / "spec.json")
+    return {"spec": "spec.json", **result}
 
 
 def _gen(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
@@ -193,10 +216,18 @@ STAGE_FUNCTIONS: dict[str, Callable[[Point, Path, int | None], dict[str, Any]]] 
 """Stage name -> ``fn(point, work, threads)`` returning the stage's result (JSON data)."""
 
 
-def run_stage(stage: str, point: Point, work: Path, threads: int | None = None) -> dict[str, Any]:
+def run_stage(
+    stage: str,
+    point: Point,
+    work: Path,
+    threads: int | None = None,
+    *,
+    node: str | None = None,
+) -> dict[str, Any]:
     """Run ``stage`` of ``point`` in ``work`` (see the module docstring), printing into its log;
-    returns the marker written (``stage``, ``seconds``, ``pid``, ``host``, ``result``). An
-    exception propagates after the log has it; the marker is then not written."""
+    returns the marker written (``stage``, ``seconds``, ``pid``, ``host``, ``node``: the Ray
+    node id the caller ran it on, None outside Ray; ``result``). An exception propagates after
+    the log has it; the marker is then not written."""
     work = Path(work)
     if stage not in STAGE_FUNCTIONS:
         raise ValueError(f"unknown stage {stage!r} (known: {list(STAGE_FUNCTIONS)})")
@@ -208,7 +239,8 @@ def run_stage(stage: str, point: Point, work: Path, threads: int | None = None) 
     start = time.perf_counter()
     with log.open("a", encoding="utf-8") as fh:
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        fh.write(f"== {stage} of {point.id}: pid {pid}, host {host}, {now}\n")
+        where = f", node {node}" if node else ""
+        fh.write(f"== {stage} of {point.id}: pid {pid}, host {host}, {now}{where}\n")
         fh.flush()
         with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
             try:
@@ -223,6 +255,7 @@ def run_stage(stage: str, point: Point, work: Path, threads: int | None = None) 
         "seconds": round(time.perf_counter() - start, 3),
         "pid": pid,
         "host": host,
+        "node": node,
         "result": result,
     }
     marker_path(work, stage).parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ def test_sweep_end_to_end_on_synthetic_jets(tmp_path: Path) -> None:
     model = tmp_path / "tiny.toml"
     model.write_text("hidden = [8]\n", encoding="utf-8")
     args = ["--data", str(data), "--model", str(model), "--epochs", "1", "--batch-size", "128"]
-    args += ["--betas", "1e-6,1e-5"]
+    args += ["--betas", "1e-6,1e-5", "--no-jit"]  # XLA's compile time outweighs 1 epoch
     args += ["--synth", "none", "--verify", "200", "--out", str(out), "--work", str(work)]
     proc = run_sweep(*args)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -90,11 +90,14 @@ def test_sweep_end_to_end_on_synthetic_jets(tmp_path: Path) -> None:
     results = json.loads((work / "results.json").read_text(encoding="utf-8"))
     assert results["command"] == command
     assert [p["beta"] for p in results["points"]] == [1e-6, 1e-5]
-    for p in results["points"]:
+    for p, beta in zip(results["points"], ["1e-6", "1e-5"]):
         assert 0.0 <= p["accuracy"] <= 1.0
         assert p["ebops"] >= 0
         assert Path(p["spec"]).exists()
         assert (work / p["tag"] / "gen" / "report.json").exists()
+        for stage in ("train", "export", "gen"):  # hgq sweep's stages ran each point
+            assert (work / p["tag"] / "stages" / f"{stage}.json").is_file()
+        assert p["point"].startswith(f"jets-b{beta}-s0-")  # its hgq sweep point id
 
 
 @pytest.mark.toolchain
@@ -109,7 +112,8 @@ def test_sweep_fills_lut_and_ff_with_max_synth(tmp_path: Path) -> None:
     model.write_text("hidden = [4]\n", encoding="utf-8")
     out, work = tmp_path / "RESULTS.md", tmp_path / "work"
     args = ["--data", str(data), "--model", str(model), "--epochs", "1", "--betas", "1e-6,1e-4"]
-    args += ["--synth", "xc7", "--max-synth", "1", "--out", str(out), "--work", str(work)]
+    args += ["--no-jit", "--synth", "xc7", "--max-synth", "1"]
+    args += ["--out", str(out), "--work", str(work)]
     proc = run_sweep(*args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     points = json.loads((work / "results.json").read_text(encoding="utf-8"))["points"]
@@ -156,7 +160,7 @@ def test_sweep_takes_a_cnn_on_digits_and_skips_big_designs(tmp_path: Path) -> No
     model = tmp_path / "tiny_cnn.toml"
     model.write_text('filters = [2]\npadding = ["valid"]\npool = [2]\n', encoding="utf-8")
     args = ["--dataset", "digits", "--model", str(model), "--epochs", "1", "--betas", "1e-5"]
-    args += ["--synth", "xc7", "--max-synth-adders", "0", "--verify", "100"]
+    args += ["--no-jit", "--synth", "xc7", "--max-synth-adders", "0", "--verify", "100"]
     proc = run_sweep(*args, "--out", str(out), "--work", str(work))
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
