@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hgq_hw.synth import TARGETS, run_tool
+from hgq_hw.synth import TARGETS
+from hgq_hw.toolchain import run_tool
 
-__all__ = ["NOMFS", "SCRIPTS", "design_hash", "script_for", "yosys_cells"]
+__all__ = ["NOMFS", "SCRIPTS", "YosysTimeout", "design_hash", "script_for", "yosys_cells"]
 
 SCRIPTS: dict[str, str] = {
     "xc7": "synth_xilinx -family xc7 -flatten -nodsp",
@@ -37,6 +38,15 @@ NOMFS = "scratchpad -set abc9.nomfs 1"
 """Prefix that drops ``&mfs`` from ABC9's script (the ``nomfs`` variant of a target)."""
 
 _DSP_PREFIXES = ("DSP48", "MULT18X18", "ALU54")
+
+
+class YosysTimeout(RuntimeError):
+    """Yosys was killed at its time limit (``seconds``); nothing is cached for the design."""
+
+    def __init__(self, seconds: float, log: Path) -> None:
+        super().__init__(f"timeout after {seconds:.0f} s (log {log})")
+        self.seconds = seconds
+        self.log = log
 
 
 def script_for(target: str, *, nomfs: bool = False) -> str:
@@ -66,6 +76,7 @@ def yosys_cells(
     *,
     cached_only: bool = False,
     nomfs: bool = False,
+    timeout_s: float | None = None,
 ) -> dict[str, Any] | None:
     """Synthesize ``files`` (relative to ``build_dir``) with top module ``top`` for ``target``.
 
@@ -74,8 +85,9 @@ def yosys_cells(
     :data:`hgq_hw.synth.TARGETS`, DSP cells (0 with ``-nodsp``), every cell type's count, the
     Yosys run time (0 when cached) and the log's path; with ``cached_only``, None instead of a
     Yosys run when the design is not in the cache; ``nomfs``: the script without ABC9's
-    ``&mfs`` (see the module doc). ``RuntimeError`` naming the log when Yosys
-    fails; ``ValueError`` for an unknown target.
+    ``&mfs`` (see the module doc); ``timeout_s``: Yosys is killed after that many seconds and
+    :class:`YosysTimeout` (a ``RuntimeError``) is raised, nothing cached. ``RuntimeError``
+    naming the log when Yosys fails; ``ValueError`` for an unknown target.
     """
     command = script_for(target, nomfs=nomfs)
     key = design_hash(build_dir, files, top, target, nomfs=nomfs)
@@ -90,10 +102,14 @@ def yosys_cells(
     reads = "; ".join(f"read_verilog {name}" for name in files)
     script = f"{reads}; {command} -top {top}; tee -q -o {stat} stat -json"
     start = time.perf_counter()
-    rc, _ = run_tool("yosys", ["-q", "-p", script], build_dir, log)
+    run = run_tool(
+        "yosys", ["-q", "-p", script], build_dir, log, check=False, live=False, timeout_s=timeout_s
+    )
     seconds = time.perf_counter() - start
-    if rc != 0:
-        raise RuntimeError(f"yosys failed (exit {rc}); see {build_dir / log}")
+    if run.timed_out:
+        raise YosysTimeout(seconds, build_dir / log)
+    if run.exit_code != 0:
+        raise RuntimeError(f"yosys failed (exit {run.exit_code}); see {build_dir / log}")
     cells = json.loads((build_dir / stat).read_text(encoding="utf-8"))["design"]
     counts = {c: int(n) for c, n in cells["num_cells_by_type"].items()}
     t = TARGETS[target]

@@ -212,6 +212,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="synthesize at most N points per side, fewest adders first (default: all)",
     )
     p.add_argument(
+        "--yosys-timeout",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="kill a Yosys run (one design, one target) after SECONDS; the point is reported "
+        "as 'timeout after N s' in the table, not dropped (default: no limit)",
+    )
+    p.add_argument(
         "--synth-cached-only",
         action="store_true",
         help="report only LUT counts already in the Yosys cache; run no Yosys",
@@ -537,9 +545,13 @@ def _synthesize(
     cache: Path,
     cached_only: bool,
     nomfs: bool = False,
+    timeout_s: float | None = None,
 ) -> None:
+    """Yosys cell counts of ``side`` for each target into ``side`` (``luts_<target>``,
+    ``yosys_<target>``); a run killed at ``timeout_s`` sets ``synth_timeout_<target>`` (its
+    seconds), a failed one ``synth_error_<target>``."""
     sys.path.insert(0, str(BENCH))
-    from yosys_luts import yosys_cells
+    from yosys_luts import YosysTimeout, yosys_cells
 
     for target in targets:
         build = Path(side["build_dir"])
@@ -552,7 +564,12 @@ def _synthesize(
                 cache,
                 cached_only=cached_only,
                 nomfs=nomfs and target == "xc7",
+                timeout_s=timeout_s,
             )
+        except YosysTimeout as err:
+            side[f"synth_timeout_{target}"] = err.seconds
+            print(f"  {target}: {err}", flush=True)
+            continue
         except RuntimeError as err:
             side[f"synth_error_{target}"] = str(err)
             print(f"  {target}: synthesis failed: {err}", flush=True)
@@ -561,6 +578,7 @@ def _synthesize(
             print(f"  {target}: not in the cache (--synth-cached-only)", flush=True)
             continue
         side[f"luts_{target}"] = cells["luts"]
+        side.pop(f"synth_timeout_{target}", None)
         side[f"yosys_{target}"] = {k: v for k, v in cells.items() if k != "cells"}
         took = "cached" if cells["cached"] else f"{cells['seconds']:.0f} s"
         print(
@@ -613,6 +631,16 @@ def _cell(value: Any, fmt: str = "{}") -> str:
     return "—" if value is None else fmt.format(value)
 
 
+def _luts_cell(side: dict[str, Any], target: str) -> str:
+    """The LUT count of ``side`` for ``target``, "timeout after N s" where Yosys was killed at
+    ``--yosys-timeout``, "—" where not measured."""
+    if side.get(f"luts_{target}") is not None:
+        return str(side[f"luts_{target}"])
+    if f"synth_timeout_{target}" in side:
+        return f"timeout after {side[f'synth_timeout_{target}']:.0f} s"
+    return "—"
+
+
 def _table(points: list[dict[str, Any]]) -> list[str]:
     head = (
         "| beta | side | test accuracy (%) | EBOPs | adders | adder depth | latency (cycles) | "
@@ -632,7 +660,7 @@ def _table(points: list[dict[str, Any]]) -> list[str]:
             rows.append(
                 f"| {p['beta']:g} | {name} | {100 * side['accuracy']:.2f} | {ebops} | "
                 f"{side['adders']} | {side['adder_depth']} | {side['latency']} | "
-                f"{_cell(side.get('luts_xc7'))} | {_cell(side.get('luts_ecp5'))} | "
+                f"{_luts_cell(side, 'xc7')} | {_luts_cell(side, 'ecp5')} | "
                 f"{side['s_per_epoch']:.3f} | {side['epoch_seconds'][0]:.1f} |"
             )
         if "ratios" not in p:
@@ -837,12 +865,13 @@ def _run(
         if args.reuse and raw_path.exists():
             old = json.loads(raw_path.read_text(encoding="utf-8"))
             same_theirs = _theirs_key(old.get("opts", {})) == _theirs_key(opts)
-            if same_theirs and Path(old["ours"]["spec"]).exists():
+            if same_theirs and Path(old["theirs"]["build_dir"]).exists():
                 point = old
                 print(f"beta {beta:g}: reusing {_relpath(str(raw_path))}", flush=True)
                 changed = old["ours"].get("config", {}) != config
                 ours_opts = old.get("opts_key") != _opts_key(opts)
-                if args.rerun_ours or changed or ours_opts:
+                missing = not Path(old["ours"]["spec"]).exists()
+                if args.rerun_ours or changed or ours_opts or missing:
                     point["ours"] = run_ours(
                         data, opts, _ours_dir(work / run / tag / "ours", config), config
                     )
@@ -852,6 +881,8 @@ def _run(
                         else "our settings differ"
                         if changed
                         else "our options differ"
+                        if ours_opts
+                        else "our spec is not in --work"
                     )
                     print(f"beta {beta:g}: trained ours again ({why})", flush=True)
                     point["opts"], point["opts_key"] = opts, _opts_key(opts)
@@ -908,7 +939,14 @@ def _run(
         cache = work / "yosys_cache"
         for p, side_name in synthesis_order(points, args.max_synth):
             print(f"synthesize beta {p['beta']:g} {side_name}:", flush=True)
-            _synthesize(p[side_name], args.synth, cache, args.synth_cached_only, args.xc7_nomfs)
+            _synthesize(
+                p[side_name],
+                args.synth,
+                cache,
+                args.synth_cached_only,
+                args.xc7_nomfs,
+                args.yosys_timeout,
+            )
             kind = "ours_" if p.get("theirs") is None else ""
             raw_path = raw / f"hgq2_{run}_{kind}b{p['beta']:g}.json"
             raw_path.write_text(json.dumps(p, indent=1) + "\n", encoding="utf-8")
@@ -929,6 +967,15 @@ def _run(
     print()
     for line in _bar_lines(points):
         print(line)
+    timeouts = [
+        f"beta {p['beta']:g} {name} {target} (after {side[f'synth_timeout_{target}']:.0f} s)"
+        for p in points
+        for name, side in (("ours", p["ours"]), ("HGQ2", p.get("theirs") or {}))
+        for target in SYNTH_TARGETS
+        if f"synth_timeout_{target}" in side and side.get(f"luts_{target}") is None
+    ]
+    if timeouts:
+        print(f"- Yosys killed at --yosys-timeout (no LUT count): {', '.join(timeouts)}")
     if refused:
         names = ", ".join(f"beta {p['beta']:g}" for p in refused)
         print(f"- refused (not bit-exact): {names}")

@@ -266,3 +266,38 @@ def test_hgq2_bar_lines_name_each_of_their_points() -> None:
         "0.0001 93.00% at 1600 LUTs (0.853x, +1.00 pp); most accurate at <= 0.8x: ours beta "
         "0.0009 90.00% at 672 LUTs (0.358x, -2.00 pp)"
     )
+
+
+def test_yosys_timeout_is_reported_not_cached_and_shown_in_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import yosys_luts
+
+    from hgq_hw.toolchain import ToolRun
+
+    (tmp_path / "a.v").write_text("module a; endmodule\n")
+    asked: list[float | None] = []
+
+    def killed(name: str, args: list[str], cwd: Path, log: str, **kw: Any) -> ToolRun:
+        asked.append(kw["timeout_s"])
+        return ToolRun(name, (name, *args), -9, Path(cwd) / log, 12.0, None, timed_out=True)
+
+    monkeypatch.setattr(yosys_luts, "run_tool", killed)
+    cache = tmp_path / "cache"
+    with pytest.raises(yosys_luts.YosysTimeout, match="timeout after") as err:
+        yosys_luts.yosys_cells(tmp_path, ["a.v"], "a", "xc7", cache, timeout_s=7)
+    assert asked == [7] and not list(cache.glob("*.json"))
+    assert isinstance(err.value, RuntimeError)
+
+    mod = _hgq2_module()
+    side = {"build_dir": str(tmp_path), "files": ["a.v"], "top": "a"}
+    mod._synthesize(side, ("xc7",), cache, False, timeout_s=7)
+    assert "luts_xc7" not in side and side["synth_timeout_xc7"] > 0
+    assert mod._luts_cell(side, "xc7") == f"timeout after {side['synth_timeout_xc7']:.0f} s"
+    assert mod._luts_cell(side, "ecp5") == "—"
+    assert mod._luts_cell({"luts_xc7": 640, "synth_timeout_xc7": 9.0}, "xc7") == "640"
+    assert mod.parse_args(["--yosys-timeout", "2700"]).yosys_timeout == 2700
+    assert mod.parse_args([]).yosys_timeout is None
+    with pytest.raises(SystemExit):
+        mod.parse_args(["--yosys-timeout", "0"])
