@@ -170,6 +170,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ours.add_argument("--ours-f-init", type=float, default=None, help="activations' initial f")
     ours.add_argument("--ours-weight-f-init", type=float, default=None)
     ours.add_argument("--ours-weight-init-bits", type=float, default=None)
+    ours.add_argument("--ours-input-f-init", type=float, default=None, help="input's initial f")
+    ours.add_argument(
+        "--ours-output-quantizer",
+        action="store_true",
+        default=None,
+        help="a trained linear quantizer on our logits (as HGQ2's example has)",
+    )
     ours.add_argument("--ours-cost", choices=("ebops", "luts"), default=None)
     ours.add_argument("--ours-calibration-margin-bits", type=_non_negative, default=None)
     ours.add_argument(
@@ -406,6 +413,8 @@ _CONFIG_FIELDS = {
     "ours_f_init": "f_init",
     "ours_weight_f_init": "weight_f_init",
     "ours_weight_init_bits": "weight_init_bits",
+    "ours_input_f_init": "input_f_init",
+    "ours_output_quantizer": "output_quantizer",
 }
 
 
