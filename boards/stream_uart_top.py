@@ -19,20 +19,16 @@ from __future__ import annotations
 from typing import Any
 
 from amaranth.hdl import Cat, Module, Signal
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
-from boards.argmax import Argmax
-from boards.protocol import FRAME_TIMEOUT_BYTES, MAX_OUTPUTS, REQUEST_HEADER, n_bytes
+from boards.protocol import FRAME_TIMEOUT_BYTES, REQUEST_HEADER, n_bytes
 from boards.stream_core import StreamCore
-from boards.uart import UARTRx, UARTTx
-from boards.uart_reply import add_reply
+from boards.uart_reply import UARTServer, add_reply
 from hgq_hw.spec import ModelSpec
 
 __all__ = ["StreamUARTTop"]
 
 
-class StreamUARTTop(wiring.Component):
+class StreamUARTTop(UARTServer):
     """The stream network of ``spec`` served over a UART (see the module docstring).
 
     Parameters
@@ -57,38 +53,16 @@ class StreamUARTTop(wiring.Component):
     def __init__(
         self, spec: ModelSpec, *, divisor: int, pipeline_levels: int = 0, plan: Any = None
     ) -> None:
-        self.network = StreamCore(spec, pipeline_levels=pipeline_levels, plan=plan)
-        self.plan = self.network.plan
-        n_out = len(self.network.out_layout.fields)
-        if n_out > MAX_OUTPUTS:
-            raise ValueError(
-                f"the UART top reports the argmax in one byte: at most {MAX_OUTPUTS} output "
-                f"elements, spec {spec.name!r} has {n_out}"
-            )
-        self.divisor = divisor
-        self.rx_uart = UARTRx(divisor)
-        self.tx_uart = UARTTx(divisor)
-        out_f = [int(v) for v in self.network.out_type.f.ravel()]
-        self.argmax = Argmax(self.network.out_layout, out_f)
-        self.in_width = self.network.in_layout.width
-        self.out_width = self.network.out_layout.width
-        self.n_pixels = self.network.n_pixels
-        self.verilog_files = self.network.verilog_files
+        network = StreamCore(spec, pipeline_levels=pipeline_levels, plan=plan)
+        self.plan = network.plan
+        self.n_pixels = network.n_pixels
         super().__init__(
-            {"rx": In(1, init=1), "tx": Out(1), "led_green": Out(1), "led_red": Out(1)}
+            network, spec_name=spec.name, divisor=divisor, verilog_files=network.verilog_files
         )
-
-    @property
-    def latency(self) -> int:
-        return self.network.latency
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        m.submodules.network = net = self.network
-        m.submodules.rx_uart = rxu = self.rx_uart
-        m.submodules.tx_uart = txu = self.tx_uart
-        m.submodules.argmax = argmax = self.argmax
-        m.d.comb += [rxu.rx.eq(self.rx), self.tx.eq(txu.tx)]
+        net, rxu, txu, argmax = self.add_common(m)
 
         pixel_bytes, out_bytes = n_bytes(self.in_width), n_bytes(self.out_width)
         n_pixels = self.n_pixels

@@ -1,19 +1,70 @@
 """The board side of a response: argmax done -> ``0x5A | OUT | ARGMAX | CHK``, or a NAK.
 
 :func:`add_reply` adds the transmit state machine that both UART tops share
-(:class:`boards.uart_top.UARTTop`, :class:`boards.stream_uart_top.StreamUARTTop`); the frames
-are those of :mod:`boards.protocol`.
+(:class:`boards.uart_top.UARTTop`, :class:`boards.stream_uart_top.StreamUARTTop`);
+:class:`UARTServer` is their common part (ports, UARTs, argmax, the output-count check). The
+frames are those of :mod:`boards.protocol`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from amaranth.hdl import Array, Const, Module, Signal, Value
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
 from boards.argmax import Argmax
-from boards.protocol import NAK, RESPONSE_HEADER
-from boards.uart import UARTTx
+from boards.protocol import MAX_OUTPUTS, NAK, RESPONSE_HEADER
+from boards.uart import UARTRx, UARTTx
 
-__all__ = ["add_reply"]
+__all__ = ["UARTServer", "add_reply"]
+
+
+class UARTServer(wiring.Component):
+    """A network behind a UART: ports ``rx``, ``tx``, ``led_green``, ``led_red``, the UARTs and
+    the argmax over the network's output word. Subclasses build the receive side.
+
+    ``network`` has ``in_layout``, ``out_layout``, ``out_type`` and ``latency``; at most
+    :data:`~boards.protocol.MAX_OUTPUTS` output elements (the argmax is one byte), else
+    ``ValueError`` naming ``spec_name``. Members: ``network``, ``divisor``, ``rx_uart``,
+    ``tx_uart``, ``argmax``, ``in_width``, ``out_width``, ``verilog_files``.
+    """
+
+    def __init__(
+        self, network: Any, *, spec_name: str, divisor: int, verilog_files: dict[str, str]
+    ) -> None:
+        n_out = len(network.out_layout.fields)
+        if n_out > MAX_OUTPUTS:
+            raise ValueError(
+                f"the UART top reports the argmax in one byte: at most {MAX_OUTPUTS} output "
+                f"elements, spec {spec_name!r} has {n_out}"
+            )
+        self.network = network
+        self.divisor = divisor
+        self.rx_uart = UARTRx(divisor)
+        self.tx_uart = UARTTx(divisor)
+        out_f = [int(v) for v in network.out_type.f.ravel()]
+        self.argmax = Argmax(network.out_layout, out_f)
+        self.in_width = network.in_layout.width
+        self.out_width = network.out_layout.width
+        self.verilog_files = verilog_files
+        super().__init__(
+            {"rx": In(1, init=1), "tx": Out(1), "led_green": Out(1), "led_red": Out(1)}
+        )
+
+    @property
+    def latency(self) -> int:
+        return self.network.latency
+
+    def add_common(self, m: Module) -> tuple[Any, UARTRx, UARTTx, Argmax]:
+        """Add the network, the UARTs and the argmax to ``m`` and wire the serial pins."""
+        m.submodules.network = self.network
+        m.submodules.rx_uart = self.rx_uart
+        m.submodules.tx_uart = self.tx_uart
+        m.submodules.argmax = self.argmax
+        m.d.comb += [self.rx_uart.rx.eq(self.rx), self.tx.eq(self.tx_uart.tx)]
+        return self.network, self.rx_uart, self.tx_uart, self.argmax
 
 
 def add_reply(

@@ -16,24 +16,19 @@ from __future__ import annotations
 from typing import Any
 
 from amaranth.hdl import Cat, Module, Signal
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
-from boards.argmax import Argmax
 from boards.protocol import (
     FRAME_TIMEOUT_BYTES,
-    MAX_OUTPUTS,
     REQUEST_HEADER,
     n_bytes,
 )
-from boards.uart import UARTRx, UARTTx
-from boards.uart_reply import add_reply
+from boards.uart_reply import UARTServer, add_reply
 from hgq_hw.spec import ModelSpec
 
 __all__ = ["UARTTop"]
 
 
-class UARTTop(wiring.Component):
+class UARTTop(UARTServer):
     """The network of ``spec`` served over a UART (stop-and-wait; see the module docstring).
 
     Parameters
@@ -65,36 +60,11 @@ class UARTTop(wiring.Component):
         self.plan = (
             plan if plan is not None else plan_network(spec, pipeline_levels=pipeline_levels)
         )
-        n_out = len(self.plan.out_layout.fields)
-        if n_out > MAX_OUTPUTS:
-            raise ValueError(
-                f"the UART top reports the argmax in one byte: at most {MAX_OUTPUTS} output "
-                f"elements, spec {spec.name!r} has {n_out}"
-            )
-        self.network = Network(self.plan)
-        self.divisor = divisor
-        self.rx_uart = UARTRx(divisor)
-        self.tx_uart = UARTTx(divisor)
-        out_f = [int(v) for v in self.network.out_type.f.ravel()]
-        self.argmax = Argmax(self.network.out_layout, out_f)
-        self.in_width = self.network.in_layout.width
-        self.out_width = self.network.out_layout.width
-        self.verilog_files: dict[str, str] = {}
-        super().__init__(
-            {"rx": In(1, init=1), "tx": Out(1), "led_green": Out(1), "led_red": Out(1)}
-        )
-
-    @property
-    def latency(self) -> int:
-        return self.network.latency
+        super().__init__(Network(self.plan), spec_name=spec.name, divisor=divisor, verilog_files={})
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        m.submodules.network = net = self.network
-        m.submodules.rx_uart = rxu = self.rx_uart
-        m.submodules.tx_uart = txu = self.tx_uart
-        m.submodules.argmax = argmax = self.argmax
-        m.d.comb += [rxu.rx.eq(self.rx), self.tx.eq(txu.tx)]
+        net, rxu, txu, argmax = self.add_common(m)
 
         in_bytes, out_bytes = n_bytes(self.in_width), n_bytes(self.out_width)
 
