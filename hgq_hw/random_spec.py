@@ -162,6 +162,21 @@ def _requantize_type(
     return TensorType(k, i, f)
 
 
+def _table_spec(
+    name: str, source: str, tables: list[np.ndarray], table_of: list[int], out: TensorType
+) -> TableSpec:
+    """The Table layer of ``tables`` (element ``e`` reads ``tables[table_of[e]]``) typed ``out``."""
+    return TableSpec(
+        name=name,
+        inputs=(source,),
+        tables=tables,
+        table_of=np.array(table_of, dtype=np.int64),
+        k=out.k,
+        i=out.i,
+        f=out.f,
+    )
+
+
 def _random_table_layer(
     rng: np.random.Generator,
     name: str,
@@ -191,15 +206,7 @@ def _random_table_layer(
         seen[key] = len(tables)
         table_of.append(len(tables))
         tables.append(entries.astype(np.int64))
-    return TableSpec(
-        name=name,
-        inputs=(source,),
-        tables=tables,
-        table_of=np.array(table_of, dtype=np.int64),
-        k=out.k,
-        i=out.i,
-        f=out.f,
-    )
+    return _table_spec(name, source, tables, table_of, out)
 
 
 def _function_table(
@@ -227,15 +234,7 @@ def _function_table(
             index[key] = len(tables)
             tables.append(entries)
         table_of.append(index[key])
-    return TableSpec(
-        name=name,
-        inputs=(source,),
-        tables=tables,
-        table_of=np.array(table_of, dtype=np.int64),
-        k=out_type.k,
-        i=out_type.i,
-        f=out_type.f,
-    )
+    return _table_spec(name, source, tables, table_of, out_type)
 
 
 def _unit_type(
@@ -260,18 +259,6 @@ def _exp(x: np.ndarray) -> np.ndarray:
 def _reciprocal(s: np.ndarray) -> np.ndarray:
     """The softmax's reciprocal table: ``1 / max(s, 1)``."""
     return 1.0 / np.maximum(s, 1.0)
-
-
-def _ones(name: str, source: str, n_in: int, n_out: int) -> DenseSpec:
-    """A Dense of weights 1 and no bias: a broadcast (``n_in = 1``) or a sum (``n_out = 1``)."""
-    return DenseSpec(
-        name=name,
-        inputs=(source,),
-        weight_raw=np.ones((n_in, n_out), dtype=np.int64),
-        weight_f=np.zeros((n_in, n_out), dtype=np.int64),
-        bias_raw=np.zeros(n_out, dtype=np.int64),
-        bias_f=np.zeros(n_out, dtype=np.int64),
-    )
 
 
 def _zero_channel(
@@ -639,12 +626,12 @@ def random_spec(
             MaxPoolSpec(name="sm_maxpool", inputs=("sm_col",), pool_size=[n], strides=[n])
         )
         layers.append(ReshapeSpec(name="sm_max", inputs=("sm_maxpool",), shape=[1]))
-        layers.append(_ones("sm_max_b", "sm_max", 1, n))
+        layers.append(DenseSpec.ones("sm_max_b", "sm_max", 1, n))
         layers.append(SubtractSpec(name="sm_diff", inputs=("sm_in", "sm_max_b")))
         function_table("sm_exp", _exp, 0.9, (-1, 3))  # x - max <= 0
-        layers.append(_ones("sm_sum", "sm_exp", n, 1))
+        layers.append(DenseSpec.ones("sm_sum", "sm_exp", n, 1))
         function_table("sm_recip", _reciprocal, 0.2, (0, 4))  # a sum >= 1
-        layers.append(_ones("sm_recip_b", "sm_recip", 1, n))
+        layers.append(DenseSpec.ones("sm_recip_b", "sm_recip", 1, n))
         layers.append(MultiplySpec(name="sm_mul", inputs=("sm_exp", "sm_recip_b")))
         requantize("sm")
     layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))

@@ -704,6 +704,18 @@ class DenseSpec(LayerSpec):
         "bias_f": _int_array(1),
     }
 
+    @classmethod
+    def ones(cls, name: str, source: str, n_in: int, n_out: int) -> DenseSpec:
+        """Weights 1 and no bias: a broadcast (``n_in = 1``) or a sum (``n_out = 1``)."""
+        return cls(
+            name=name,
+            inputs=(source,),
+            weight_raw=np.ones((n_in, n_out), dtype=np.int64),
+            weight_f=np.zeros((n_in, n_out), dtype=np.int64),
+            bias_raw=np.zeros(n_out, dtype=np.int64),
+            bias_f=np.zeros(n_out, dtype=np.int64),
+        )
+
     def _check(self) -> None:
         n_in, n_out = self.weight_raw.shape
         if n_in == 0 or n_out == 0:

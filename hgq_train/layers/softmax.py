@@ -258,15 +258,15 @@ class QSoftmax(QuantizerLayer):
                 name=f"{name}_maxpool", inputs=(f"{name}_col",), pool_size=(n,), strides=(n,)
             ),
             ReshapeSpec(name=f"{name}_max", inputs=(f"{name}_maxpool",), shape=(1,)),
-            _ones(f"{name}_max_b", f"{name}_max", 1, n),
+            DenseSpec.ones(f"{name}_max_b", f"{name}_max", 1, n),
             SubtractSpec(name=f"{name}_diff", inputs=(q_in.name, f"{name}_max_b")),
         ]
         exp = self.exp_table.to_spec((f"{name}_diff",), context)
         layers += exp
-        layers.append(_ones(f"{name}_sum", exp[-1].name, n, 1))
+        layers.append(DenseSpec.ones(f"{name}_sum", exp[-1].name, n, 1))
         recip = self.recip_table.to_spec((f"{name}_sum",), context)
         layers += recip
-        layers.append(_ones(f"{name}_recip_b", recip[-1].name, 1, n))
+        layers.append(DenseSpec.ones(f"{name}_recip_b", recip[-1].name, 1, n))
         layers.append(MultiplySpec(name=f"{name}_mul", inputs=(exp[-1].name, f"{name}_recip_b")))
         k, i, f = (spec_int(a, context) for a in self.output_quantizer.kif())
         layers.append(
@@ -281,15 +281,3 @@ class QSoftmax(QuantizerLayer):
             )
         )
         return layers
-
-
-def _ones(name: str, source: str, n_in: int, n_out: int) -> DenseSpec:
-    """A Dense of weights 1 and no bias: a broadcast (``n_in = 1``) or a sum (``n_out = 1``)."""
-    return DenseSpec(
-        name=name,
-        inputs=(source,),
-        weight_raw=np.ones((n_in, n_out), dtype=np.int64),
-        weight_f=np.zeros((n_in, n_out), dtype=np.int64),
-        bias_raw=np.zeros(n_out, dtype=np.int64),
-        bias_f=np.zeros(n_out, dtype=np.int64),
-    )
