@@ -845,7 +845,7 @@ def _run(
         f"{'abc9.nomfs + ' if args.xc7_nomfs else ''}synth_xilinx -family xc7 -flatten -nodsp",
         flush=True,
     )
-    split = work / "digits_split.npz"
+    split = work / f"digits_split_s{args.seed}.npz"  # the split depends on the seed
     np.savez(
         split, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
     )
