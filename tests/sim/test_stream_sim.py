@@ -1,15 +1,21 @@
 """cocotb regressions of stream-mode designs (``hgq gen --io stream``) on Icarus and Verilator,
-``hgq sim --design`` on a stream design, and a planted bug the pixel testbench must catch."""
+``hgq sim --design`` on a stream design, and planted bugs the pixel testbench must catch.
+
+The networks come from :func:`tests.hw.stream_cases.random_stream_network` at seeds whose
+reference outputs vary with the image and with where each pixel is
+(:func:`assert_outputs_vary`, checked first in every regression): a network whose output is
+one constant would pass on a design that drops, repeats or reorders its pixels."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hgq_hw.random_spec import random_spec
+from hgq_hw.reference import evaluate
 from hgq_hw.spec import (
     ConvSpec,
     InputSpec,
@@ -17,59 +23,72 @@ from hgq_hw.spec import (
     ModelSpec,
     OutputSpec,
     Padding,
-    RequantizeSpec,
-    ReshapeSpec,
     save,
 )
 from hgqflow.cli import main
 from sim.design import generate_design
 from sim.runner import run_regression
 from sim.stream_runner import needed_pixels, stream_plan_of
-from sim.stream_vectors import corner_images
-from tests.hw.stream_cases import random_stream_conv
+from sim.stream_vectors import StreamVectorSet, build_stream_vectors, corner_images
+from tests.hw.stream_cases import random_stream_conv, random_stream_network
 from tests.sim.conftest import require
 
 pytestmark = pytest.mark.sim
 
-
-def per_channel(spec: ModelSpec) -> ModelSpec:
-    """``spec`` with every Input and Requantize before the first Reshape given the types of
-    its first position at every position (one type per channel: what stream mode requires,
-    :func:`hgq_hw.stream.pixel_types`)."""
-    layers, streamed = [], True
-    for layer in spec.layers:
-        streamed &= not isinstance(layer, ReshapeSpec)
-        if streamed and isinstance(layer, InputSpec | RequantizeSpec) and layer.k.ndim > 1:
-            first = (0,) * (layer.k.ndim - 1)
-            layer = dataclasses.replace(
-                layer,
-                **{
-                    a: np.broadcast_to(getattr(layer, a)[first], layer.k.shape).copy()
-                    for a in "kif"
-                },
-            )
-        layers.append(layer)
-    return dataclasses.replace(spec, layers=tuple(layers))
+MIN_DISTINCT = 3
+"""Every output takes at least this many values over a regression's images, and the images
+with one pixel at its maximum give at least this many different outputs."""
 
 
-def stream_spec(seed: int, spatial: int) -> ModelSpec:
-    """A tiny random Conv network with one type per channel (two Conv blocks, pools likely)."""
-    return per_channel(
-        random_spec(seed, spatial=spatial, depth=1, width=(1, 4), conv_depth=2, pool=0.8)
+def stream_network(seed: int) -> ModelSpec:
+    """The spec of ``random_stream_network(seed)`` (its layers do not depend on the levels)."""
+    return random_stream_network(seed, levels=1)[0]
+
+
+def assert_outputs_vary(spec: ModelSpec, *, images: int, seed: int) -> StreamVectorSet:
+    """The precondition of a stream regression on ``spec`` with ``images`` random images of
+    ``seed`` (the images :func:`sim.runner.run_regression` streams, returned): every output
+    takes at least :data:`MIN_DISTINCT` values; the outputs depend on where a pixel is (the
+    single-pixel corner images give at least :data:`MIN_DISTINCT` different outputs); and
+    reversing the pixel order of a random image changes its outputs for at least half of them.
+    Raises AssertionError naming the failed property."""
+    vectors = build_stream_vectors(spec, images=images, seed=seed)
+    y = np.asarray(vectors.y_raw, dtype=object)
+    distinct = [len(set(y[:, e].tolist())) for e in range(y.shape[1])]
+    assert min(distinct) >= MIN_DISTINCT, f"{spec.name}: distinct values per output {distinct}"
+    single = {tuple(y[n]) for n, s in enumerate(vectors.sources) if "pixel-max@" in s}
+    assert len(single) >= MIN_DISTINCT, (
+        f"{spec.name}: single-pixel images give {len(single)} different outputs"
     )
+    random_ = [n for n, s in enumerate(vectors.sources) if s.startswith("random:")]
+    x = vectors.images[random_]
+    c = spec.input_shape[-1]
+    reversed_ = x.reshape(len(x), math.prod(spec.input_shape[:-1]), c)[:, ::-1].reshape(x.shape)
+    y_rev = np.asarray(evaluate(spec, reversed_), dtype=object).reshape(len(x), -1)
+    changed = int(np.sum(np.any(y_rev != y[random_], axis=1)))
+    assert 2 * changed >= len(x), (
+        f"{spec.name}: reversing the pixels changes {changed} of {len(x)} random images"
+    )
+    return vectors
 
 
-ICARUS_SPECS = {  # (seed, spatial): "same" Conv1D; "same" Conv2D + MaxPool; two "same" + pools
-    "conv1d-same": (0, 1),
-    "conv2d-same-maxpool": (0, 2),
-    "conv2d-two-same": (2, 2),
+ICARUS_NETWORKS = {  # name: random_stream_network seed, input shape and layers
+    # (11, 2): "same" Conv stride 2, ReLU, MaxPool 2, "same" Conv, Dense (WRAP requantizers)
+    "conv1d-two-same-maxpool": 4,
+    # (5, 4, 2): "same" Conv 2x3, ReLU, MaxPool 2x2, Dense
+    "conv2d-same-maxpool": 111,
+    # (5, 4, 2): "same" Conv 2x2, AvgPool 2x2, Requantize, Dense
+    "conv2d-same-avgpool": 113,
+    # (5, 6, 2): "same" Conv 2x2, ReLU, "same" Conv 3x3, Dense, Requantize (WRAP), Dense
+    "conv2d-two-same": 1,
 }
 
 
-@pytest.mark.parametrize("name", list(ICARUS_SPECS))
+@pytest.mark.parametrize("name", list(ICARUS_NETWORKS))
 def test_stream_design_is_bit_exact_on_icarus(name: str, tmp_path: Path) -> None:
     require("icarus")
-    spec = stream_spec(*ICARUS_SPECS[name])
+    spec = stream_network(ICARUS_NETWORKS[name])
+    assert_outputs_vary(spec, images=12, seed=5)
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=1, io="stream")
     assert design.stream
     result = run_regression(
@@ -83,9 +102,10 @@ def test_stream_design_is_bit_exact_on_icarus(name: str, tmp_path: Path) -> None
 
 
 def test_stream_design_is_bit_exact_on_verilator(tmp_path: Path) -> None:
-    """One Verilator build (the slow part), the same network as on Icarus."""
+    """One Verilator build (the slow part), a network also run on Icarus."""
     require("verilator")
-    spec = stream_spec(0, 2)
+    spec = stream_network(ICARUS_NETWORKS["conv2d-same-maxpool"])
+    assert_outputs_vary(spec, images=12, seed=6)
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=1, io="stream")
     result = run_regression(
         spec, design, work_dir=tmp_path / "w", simulator="verilator", samples=12, seed=6
@@ -99,6 +119,7 @@ def test_a_planted_bug_is_caught_and_named(tmp_path: Path) -> None:
     mismatches, and the message names the image, the output position and the channel."""
     require("icarus")
     spec, _ = random_stream_conv(3, levels=1)
+    assert_outputs_vary(spec, images=4, seed=1)
     design = generate_design(spec, tmp_path / "gen", io="stream")
     conv = spec.layers[1]
     assert isinstance(conv, ConvSpec)
@@ -118,14 +139,47 @@ def test_a_planted_bug_is_caught_and_named(tmp_path: Path) -> None:
     assert "channel 0: expected raw" in summary and "(seed 1)" in summary
 
 
+def test_a_mirrored_window_is_caught(tmp_path: Path) -> None:
+    """A pixel-order bug: the design of a network checked against the spec with its first
+    Conv's kernel mirrored along the row (what a design that reads its window's pixels in
+    reverse order computes). Images that tell the two apart mismatch; the others pass."""
+    require("icarus")
+    spec = stream_network(ICARUS_NETWORKS["conv1d-two-same-maxpool"])
+    vectors = assert_outputs_vary(spec, images=4, seed=3)
+    design = generate_design(spec, tmp_path / "gen", pipeline_levels=1, io="stream")
+    conv = spec.layers[1]
+    assert isinstance(conv, ConvSpec)
+    mirrored = dataclasses.replace(conv, kernel_raw=np.flip(conv.kernel_raw, axis=0))
+    layers = list(spec.layers)
+    layers[1] = mirrored
+    wrong = dataclasses.replace(spec, layers=tuple(layers))
+    differ = np.any(
+        np.asarray(evaluate(wrong, vectors.images), dtype=object).reshape(len(vectors), -1)
+        != vectors.y_raw,
+        axis=1,
+    )
+    assert 0 < differ.sum() < len(vectors)
+    result = run_regression(
+        wrong, design, work_dir=tmp_path / "w", simulator="icarus", samples=4, seed=3
+    )
+    summary = result.summary()
+    print(summary)
+    assert not result.passed
+    assert 0 < result.mismatch_count < result.checked
+    first = int(np.argmax(differ))
+    assert f"MISMATCH image {first} ({vectors.sources[first]}) output " in summary
+    assert "(seed 3)" in summary
+
+
 def test_hgq_sim_takes_a_stream_design_folder(tmp_path: Path, capsys) -> None:
     require("icarus")
-    spec = stream_spec(0, 1)
+    spec = stream_network(ICARUS_NETWORKS["conv1d-two-same-maxpool"])
+    assert_outputs_vary(spec, images=3, seed=0)
     path = save(spec, tmp_path / "spec.json")
     gen = tmp_path / "gen"
     assert main(["gen", str(path), "-o", str(gen), "--io", "stream"]) == 0
     argv = ["sim", str(path), "--design", str(gen), "--simulator", "icarus", "--samples", "3"]
-    assert main([*argv, "--work", str(tmp_path / "w"), "--no-data"]) == 0
+    assert main([*argv, "--seed", "0", "--work", str(tmp_path / "w"), "--no-data"]) == 0
     printed = capsys.readouterr().out
     assert "stream mode: one pixel per cycle" in printed
     assert "images streamed pixel by pixel" in printed
@@ -139,6 +193,7 @@ def test_an_output_later_than_the_latency_is_caught(tmp_path: Path) -> None:
     require("icarus")
     spec, _ = random_stream_conv(5, levels=1)
     assert spec.layers[1].padding == Padding.SAME
+    assert_outputs_vary(spec, images=3, seed=2)
     design = generate_design(spec, tmp_path / "gen", io="stream")
     early = dataclasses.replace(design, latency=design.latency - 1)
     result = run_regression(
@@ -169,6 +224,7 @@ def test_an_output_before_its_image_ends_is_exact(tmp_path: Path) -> None:
     pixel: after pixel 19 (its bottom-right tap (3, 3)), not before; the testbench takes it."""
     require("icarus")
     spec = _pool_5x5()
+    assert_outputs_vary(spec, images=8, seed=4)
     design = generate_design(spec, tmp_path / "gen", io="stream")
     assert needed_pixels(stream_plan_of(spec, design)) == 3 * 5 + 3 + 1
     result = run_regression(
