@@ -4,7 +4,7 @@ serial run, a worker killed mid-stage, Ctrl-C and the rerun, a point that keeps 
 Tiny settings (a 64-8-10 MLP, 2 epochs, Icarus with 10 random vectors, no synthesis) and
 ``deterministic = true``: TensorFlow's op determinism makes training bit-reproducible on CPU,
 so a Ray run and a serial run give byte-identical specs and Verilog. One Ray session serves
-every test of this module (Ray takes seconds to start).
+every test of ``tests/sweep`` (``ray_session`` in its conftest).
 """
 
 from __future__ import annotations
@@ -44,14 +44,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("iverilog") is None, reason="needs Icarus (iverilog)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def ray_session() -> Any:
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
