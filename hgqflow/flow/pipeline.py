@@ -285,6 +285,7 @@ def _sim(opts: FlowOptions, run: Path) -> dict[str, Any]:
         "latency": result.latency,
         "cycles_per_second": round(result.cycles_per_second),
         "edge_coverage": list(result.edge_coverage),
+        "table_coverage": list(result.table_coverage),
     }
 
 
