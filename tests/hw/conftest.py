@@ -57,7 +57,7 @@ def non_chain_spec() -> ModelSpec:
                 name="q",
                 inputs=("x",),
                 k=[1, 0, 1, 1],
-                i=[2, 2, 1, 0],
+                i=[2, 2, 2, 0],  # element 2 saturates x's 0..7 at 3: each output varies
                 f=[0, 1, 0, 2],
                 round=Round.RND,
                 overflow=Overflow.SAT,

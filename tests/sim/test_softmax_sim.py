@@ -16,6 +16,7 @@ from hgq_train.layers import QInput, QSoftmax
 from sim.design import generate_design
 from sim.runner import run_regression
 from tests.sim.conftest import require
+from tests.sim.vary import assert_vectors_vary
 
 pytestmark = pytest.mark.sim
 
@@ -48,29 +49,37 @@ def test_softmax_is_bit_exact_in_simulation(
     softmax_spec: ModelSpec, simulator: str, tmp_path: Path
 ) -> None:
     require(simulator)
+    vectors = assert_vectors_vary(softmax_spec, samples=100, seed=7)
     design = generate_design(softmax_spec, tmp_path / "gen", pipeline_levels=2)
     result = run_regression(
-        softmax_spec, design, work_dir=tmp_path / "w", simulator=simulator, samples=100, seed=7
+        softmax_spec, design, work_dir=tmp_path / "w", simulator=simulator, vectors=vectors, seed=7
     )
     print(result.summary())
     assert result.passed, result.summary()
     assert result.checked >= result.vectors and result.table_coverage[0] > 0
 
 
-RANDOM_SEED = 41
+RANDOM_SEED = 28
+RANDOM_DRAW = {"zero_width": 0.0, "act_bits": (4, 10), "table_bits": 6}
+"""No width-0 elements and 4..10-bit activations: with random_spec's defaults the softmax
+block had a constant output on every draw of seeds 0..3300 with these kinds
+(:func:`tests.sim.vary.assert_vectors_vary`); this draw's vary."""
 
 
 def test_random_graph_with_tables_merges_and_a_softmax(simulator: str, tmp_path: Path) -> None:
     """``random_spec`` with a table, a Concatenate and an Add, ending in the softmax block."""
     from hgq_hw.random_spec import random_spec
 
-    spec = random_spec(RANDOM_SEED, depth=2, width=(2, 5), table=0.5, merges=2, softmax=1.0)
+    spec = random_spec(
+        RANDOM_SEED, depth=2, width=(2, 5), table=0.5, merges=2, softmax=1.0, **RANDOM_DRAW
+    )
     kinds = [layer.kind for layer in spec.layers]
     print(f"random_spec seed {RANDOM_SEED}: {kinds}")
     assert {"Table", "Concatenate", "Add", "MaxPool", "Multiply"} <= set(kinds)
+    vectors = assert_vectors_vary(spec, samples=100, seed=7)
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=2)
     result = run_regression(
-        spec, design, work_dir=tmp_path / "w", simulator=simulator, samples=100, seed=7
+        spec, design, work_dir=tmp_path / "w", simulator=simulator, vectors=vectors, seed=7
     )
     print(result.summary())
     assert result.passed, result.summary()

@@ -9,7 +9,6 @@ one constant would pass on a design that drops, repeats or reorders its pixels."
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +31,9 @@ from sim.stream_runner import needed_pixels, stream_plan_of
 from sim.stream_vectors import StreamVectorSet, build_stream_vectors, corner_images
 from tests.hw.stream_cases import random_stream_conv, random_stream_network
 from tests.sim.conftest import require
+from tests.sim.vary import MIN_DISTINCT, assert_each_output_varies, assert_order_matters
 
 pytestmark = pytest.mark.sim
-
-MIN_DISTINCT = 3
-"""Every output takes at least this many values over a regression's images, and the images
-with one pixel at its maximum give at least this many different outputs."""
 
 
 def stream_network(seed: int) -> ModelSpec:
@@ -48,27 +44,20 @@ def stream_network(seed: int) -> ModelSpec:
 def assert_outputs_vary(spec: ModelSpec, *, images: int, seed: int) -> StreamVectorSet:
     """The precondition of a stream regression on ``spec`` with ``images`` random images of
     ``seed`` (the images :func:`sim.runner.run_regression` streams, returned): every output
-    takes at least :data:`MIN_DISTINCT` values; the outputs depend on where a pixel is (the
-    single-pixel corner images give at least :data:`MIN_DISTINCT` different outputs); and
-    reversing the pixel order of a random image changes its outputs for at least half of them.
-    Raises AssertionError naming the failed property."""
+    takes at least :data:`~tests.sim.vary.MIN_DISTINCT` values (whatever its type); the
+    outputs depend on where a pixel is (the single-pixel corner images give at least
+    :data:`MIN_DISTINCT` different outputs); and reversing the pixel order of a random image
+    (:func:`tests.sim.vary.assert_order_matters`) changes its outputs for at least half of
+    them. Raises AssertionError naming the failed property."""
     vectors = build_stream_vectors(spec, images=images, seed=seed)
     y = np.asarray(vectors.y_raw, dtype=object)
-    distinct = [len(set(y[:, e].tolist())) for e in range(y.shape[1])]
-    assert min(distinct) >= MIN_DISTINCT, f"{spec.name}: distinct values per output {distinct}"
+    assert_each_output_varies(spec.name, y, MIN_DISTINCT)
     single = {tuple(y[n]) for n, s in enumerate(vectors.sources) if "pixel-max@" in s}
     assert len(single) >= MIN_DISTINCT, (
         f"{spec.name}: single-pixel images give {len(single)} different outputs"
     )
     random_ = [n for n, s in enumerate(vectors.sources) if s.startswith("random:")]
-    x = vectors.images[random_]
-    c = spec.input_shape[-1]
-    reversed_ = x.reshape(len(x), math.prod(spec.input_shape[:-1]), c)[:, ::-1].reshape(x.shape)
-    y_rev = np.asarray(evaluate(spec, reversed_), dtype=object).reshape(len(x), -1)
-    changed = int(np.sum(np.any(y_rev != y[random_], axis=1)))
-    assert 2 * changed >= len(x), (
-        f"{spec.name}: reversing the pixels changes {changed} of {len(x)} random images"
-    )
+    assert_order_matters(spec.name, spec, vectors.images[random_], y[random_])
     return vectors
 
 
