@@ -14,8 +14,7 @@ Steps (in this order, see :func:`greedy_graph`):
 3. **Adder trees.** Each column's remaining terms (and its bias, as one constant, and for a
    column with a parent in a :class:`~hgq_hw.cmvm.decompose.ColumnTree` the parent's output) are
    summed by always adding the two shallowest terms first, which reaches the smallest possible
-   depth ``ceil(log2(sum_t 2**depth_t))`` for the given terms. The bias counts as a term of
-   depth 0 in that bound but joins the tree as late as the bound allows (``_constant_depth``).
+   depth ``ceil(log2(sum_t 2**depth_t))`` for the given terms.
 
 ``slack`` bounds the CSE: an occurrence is only replaced when the column's depth estimate stays
 within ``slack`` adders of the column's minimum (``None``: no limit).
@@ -116,22 +115,6 @@ class _Column:
 
 def _trailing_zeros(n: int) -> int:
     return (n & -n).bit_length() - 1 if n else 0
-
-
-def _constant_depth(depths: Sequence[int]) -> int:
-    """Depth at which a column's constant joins its shallowest-first adder tree.
-
-    The tree of terms at ``depths`` plus the constant reaches ``D = ceil(log2(S + 1))``,
-    ``S = sum(2**d)``, with the constant at depth 0. The result is the largest ``d`` with
-    ``S + 2**d <= 2**D``: the constant is added as late as that depth allows, so it does not
-    offset (and widen) the partial sums below it, and the column's depth stays ``D``.
-    Constants added last cost fewer adder bits and LUTs on trained digits specs
-    (``benchmarks/peers/raw/lutgap/``).
-    """
-    total = sum(1 << d for d in depths)
-    if not total:
-        return 0
-    return ((1 << total.bit_length()) - total).bit_length() - 1
 
 
 class _Solver:
@@ -483,8 +466,7 @@ class _Solver:
             items.append((self.depth[term[0]], self.width(term[0]), seq, term))
             seq += 1
         if bias:
-            late = _constant_depth([item[0] for item in items])
-            items.append((late, interval_width(bias, bias)[1], seq, (-1, 0, bias)))
+            items.append((0, interval_width(bias, bias)[1], seq, (-1, 0, bias)))
             seq += 1
         if not items:
             return Output(-1, 0, 0, 0, 0)

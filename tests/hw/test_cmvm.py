@@ -228,32 +228,3 @@ def test_plain_runs_share_work_but_not_results(seed: int) -> None:
             alone, alone_hit = greedy_graph(w, lo, hi, bias, live, slack, None, tie, tie_seed)
             assert graph.to_json() == alone.to_json(), (seed, tie, tie_seed, slack)
             assert hit == alone_hit
-
-
-def test_bias_joins_the_tree_last_without_extra_depth() -> None:
-    """The bias is added by the column's last adder when the depth bound leaves room for it
-    (4 input terms + bias: depth 3 either way), not to the first pair of inputs, where it
-    would offset and widen every partial sum above it."""
-    w = np.array([[1], [1], [1], [1]])
-    lo, hi = [0] * 4, [15] * 4
-    g = solve(w, lo, hi, [37])
-    out = g.outputs[0]
-    root = g.ops[out.node - g.n_in]
-    assert root.const != 0 or out.const != 0, "the bias is not in the last adder"
-    assert all(op.const == 0 for op in g.ops if op is not root)
-    assert g.depth == 3  # ceil(log2(4 + 1)): the same depth as with the bias first
-    x = np.array(list(itertools.product([0, 15], repeat=4)) + [[3, 5, 7, 11]], dtype=object)
-    assert np.array_equal(g(x), x @ w + 37)
-
-
-@pytest.mark.parametrize(
-    ("depths", "want"), [([], 0), ([0], 0), ([0, 0, 0], 0), ([0] * 4, 2), ([2, 1, 0], 0), ([3], 3)]
-)
-def test_constant_depth_keeps_the_column_depth(depths: list[int], want: int) -> None:
-    from hgq_hw.cmvm.cse import _constant_depth
-
-    got = _constant_depth(depths)
-    assert got == want
-    total = sum(1 << d for d in depths)
-    # the depth with the constant at ``got`` is the depth with it at 0
-    assert (total + (1 << got) - 1).bit_length() == total.bit_length() or not depths
