@@ -39,7 +39,7 @@ from hgq_hw.spec import (  # noqa: E402
 
 
 def trace(spec: ModelSpec, hard_dc: int):
-    """``(CombLogic, input TensorType)`` of ``spec`` traced through da4ml."""
+    """da4ml's ``CombLogic`` of ``spec``, traced layer by layer."""
     from da4ml.trace import FixedVariableArray, comb_trace
 
     types = infer_types(spec)
@@ -72,17 +72,18 @@ def trace(spec: ModelSpec, hard_dc: int):
         else:
             raise TypeError(f"unsupported layer kind {type(layer).__name__}")
     out = vals[spec.output.name]
-    return comb_trace(inp, out), types[spec.input.name]
+    return comb_trace(inp, out)
 
 
 def check(spec: ModelSpec, comb, n: int = 2000, seed: int = 0) -> int:
     """Outputs of ``comb`` that differ from the reference on ``n`` random raw inputs + extremes."""
-    t = infer_types(spec)[spec.input.name]
+    types = infer_types(spec)
+    t = types[spec.input.name]
     lo, hi = t.raw_bounds()
     lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
     rng = np.random.default_rng(seed)
     x = np.vstack([rng.integers(lo, hi + 1, (n, len(lo))), lo, hi])
-    want = to_real(evaluate(spec, x), infer_types(spec)[spec.output.name])
+    want = to_real(evaluate(spec, x), types[spec.output.name])
     got = np.asarray(comb.predict(np.ldexp(x.astype(np.float64), -t.f.astype(np.int32))))
     return int(np.sum(got.reshape(want.shape) != want))
 
@@ -101,7 +102,7 @@ def main() -> int:
 
     spec = load(args.spec)
     out = Path(args.out).resolve()
-    comb, _ = trace(spec, args.hard_dc)
+    comb = trace(spec, args.hard_dc)
     bad = check(spec, comb)
     print(f"da4ml trace: cost {comb.cost}, mismatches {bad} (seed 0)", flush=True)
     if bad:

@@ -31,7 +31,7 @@ from sim.stream_runner import needed_pixels, stream_plan_of
 from sim.stream_vectors import StreamVectorSet, build_stream_vectors, corner_images
 from tests.hw.stream_cases import random_stream_conv, random_stream_network
 from tests.sim.conftest import require
-from tests.sim.vary import MIN_DISTINCT, assert_each_output_varies, assert_order_matters
+from tests.sim.vary import MIN_DISTINCT, assert_inputs_vary
 
 pytestmark = pytest.mark.sim
 
@@ -50,14 +50,16 @@ def assert_outputs_vary(spec: ModelSpec, *, images: int, seed: int) -> StreamVec
     (:func:`tests.sim.vary.assert_order_matters`) changes its outputs for at least half of
     them. Raises AssertionError naming the failed property."""
     vectors = build_stream_vectors(spec, images=images, seed=seed)
-    y = np.asarray(vectors.y_raw, dtype=object)
-    assert_each_output_varies(spec.name, y, MIN_DISTINCT)
-    single = {tuple(y[n]) for n, s in enumerate(vectors.sources) if "pixel-max@" in s}
-    assert len(single) >= MIN_DISTINCT, (
-        f"{spec.name}: single-pixel images give {len(single)} different outputs"
+    assert_inputs_vary(
+        spec,
+        vectors.images,
+        np.asarray(vectors.y_raw, dtype=object),
+        vectors.sources,
+        floor=MIN_DISTINCT,
+        single=lambda s: "pixel-max@" in s,
+        random=lambda s: s.startswith("random:"),
+        what="single-pixel images",
     )
-    random_ = [n for n, s in enumerate(vectors.sources) if s.startswith("random:")]
-    assert_order_matters(spec.name, spec, vectors.images[random_], y[random_])
     return vectors
 
 

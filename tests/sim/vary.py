@@ -9,6 +9,8 @@ shared by the parallel regressions (:func:`assert_vectors_vary`, on the vectors
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from hgq_hw.reference import evaluate, infer_types, input_bounds
@@ -18,6 +20,7 @@ from sim.vectors import VectorSet, build_vectors
 __all__ = [
     "MIN_DISTINCT",
     "assert_each_output_varies",
+    "assert_inputs_vary",
     "assert_order_matters",
     "assert_vectors_vary",
     "distinct_per_output",
@@ -85,20 +88,45 @@ def assert_order_matters(name: str, spec: ModelSpec, x_raw: np.ndarray, y_raw: n
     return changed
 
 
+def assert_inputs_vary(
+    spec: ModelSpec,
+    x_raw: np.ndarray,
+    y_raw: np.ndarray,
+    sources: Sequence[str],
+    *,
+    floor: int | np.ndarray,
+    single: Callable[[str], bool],
+    random: Callable[[str], bool],
+    what: str,
+) -> None:
+    """The three preconditions on the inputs ``x_raw`` of a regression, ``y_raw`` their
+    reference outputs and ``sources`` their names: every output takes at least ``floor``
+    values (:func:`assert_each_output_varies`); the inputs whose source satisfies ``single``
+    (one element or pixel set; ``what`` names them in the message) give at least
+    :data:`MIN_DISTINCT` different outputs; and reversing the input positions of those whose
+    source satisfies ``random`` changes at least half of their outputs
+    (:func:`assert_order_matters`). Raises AssertionError naming the failed property."""
+    assert_each_output_varies(spec.name, y_raw, floor)
+    ones = {tuple(y_raw[n]) for n, s in enumerate(sources) if single(s)}
+    assert len(ones) >= MIN_DISTINCT, f"{spec.name}: {what} give {len(ones)} different outputs"
+    random_ = [n for n, s in enumerate(sources) if random(s)]
+    assert_order_matters(spec.name, spec, x_raw[random_], y_raw[random_])
+
+
 def assert_vectors_vary(spec: ModelSpec, *, samples: int, seed: int) -> VectorSet:
     """The precondition of a parallel regression on ``spec`` with ``samples`` random vectors of
-    ``seed`` (the vectors :func:`sim.runner.run_regression` sends, returned): every output
-    takes at least :data:`MIN_DISTINCT` values (:func:`output_floor`); the outputs depend on
-    which element is set (the single-element corner vectors give at least
-    :data:`MIN_DISTINCT` different outputs); and reversing the input positions of the random
-    vectors changes the outputs of at least half of them. Raises AssertionError naming the
-    failed property."""
+    ``seed`` (the vectors :func:`sim.runner.run_regression` sends, returned):
+    :func:`assert_inputs_vary` with :func:`output_floor`, the single-element corner vectors and
+    the random ones."""
     vectors = build_vectors(spec, samples=samples, seed=seed)
-    assert_each_output_varies(spec.name, vectors.y_raw, output_floor(spec))
-    single = {tuple(vectors.y_raw[n]) for n, s in enumerate(vectors.sources) if "@" in s}
-    assert len(single) >= MIN_DISTINCT, (
-        f"{spec.name}: single-element corner vectors give {len(single)} different outputs"
+    assert_inputs_vary(
+        spec,
+        vectors.x_raw,
+        vectors.y_raw,
+        vectors.sources,
+        floor=output_floor(spec),
+        single=lambda s: "@" in s,
+        random=lambda s: s == "random",
+        what="single-element corner vectors",
     )
-    random_ = [n for n, s in enumerate(vectors.sources) if s == "random"]
-    assert_order_matters(spec.name, spec, vectors.x_raw[random_], vectors.y_raw[random_])
     return vectors

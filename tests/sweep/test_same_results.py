@@ -35,6 +35,8 @@ BETA = "1e-5"
 EPOCHS = 2
 STAGES = ("train", "export", "gen")
 """The stages ``benchmarks/digits/sweep.py`` runs for a constant beta with ``--synth none``."""
+HEADLINE = ("accuracy", "ebops", "adders", "latency")
+"""The ``sweep.json`` / ``results.json`` columns compared (and printed) per point."""
 
 
 SERIAL = """
@@ -146,7 +148,7 @@ def _assert_same(out: Path, serial: SerialRun) -> list[dict[str, Any]]:
     specs = set()
     for row in swept:
         ours, (theirs, serial_row) = out / "points" / row["id"], rows[row["id"]]
-        print(row["id"], {k: row[k] for k in ("accuracy", "ebops", "adders", "latency")})
+        print(row["id"], {k: row[k] for k in HEADLINE})
         spec = (ours / "spec.json").read_bytes()
         assert spec == (theirs / "spec.json").read_bytes(), f"{row['id']}: specs differ"
         specs.add(spec)
@@ -160,8 +162,7 @@ def _assert_same(out: Path, serial: SerialRun) -> list[dict[str, Any]]:
             assert ray_markers[stage]["node"] is not None, f"{stage} did not run on a Ray node"
             assert ray_markers[stage]["pid"] not in (os.getpid(), serial.child.pid)
             assert serial_markers[stage]["pid"] == serial.child.pid
-        keys = ("accuracy", "ebops", "adders", "latency")
-        assert {k: row[k] for k in keys} == {k: serial_row[k] for k in keys}
+        assert {k: row[k] for k in HEADLINE} == {k: serial_row[k] for k in HEADLINE}
     assert len(specs) == len(SEEDS), "the seeds must give different models"
     return swept
 
