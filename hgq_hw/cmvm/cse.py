@@ -536,8 +536,8 @@ def _finish(s: _Solver, bias: list[int], tree: ColumnTree | None) -> AdderGraph:
                 done[j] = s.column_output(j, bias[j])
                 continue
             up = done[k]
-            if up.node < 0:  # the parent is a constant: it folds into the bias
-                done[j] = s.column_output(j, bias[j] - sign * up.const)
+            if up.node < 0:  # the parent is a constant: sign * (y_k - bias_k) folds into the bias
+                done[j] = s.column_output(j, bias[j] + sign * (up.const - bias[k]))
             else:
                 term = (up.node, up.shift, sign)
                 done[j] = s.column_output(j, bias[j] - sign * bias[k], (term,))

@@ -84,7 +84,14 @@ class _Stages:
         self.order = names
         self.start = time.perf_counter()
 
-    def run(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def run(
+        self,
+        name: str,
+        fn: Callable[[], dict[str, Any]],
+        verdict: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> dict[str, Any]:
+        """Run stage ``name``; its status is "ok", or "ok, <what verdict says>" when
+        ``verdict`` finds something to say about the result (a missed clock), or "failed"."""
         stage = self.stages[name]
         number = self.order.index(name) + 1
         print(
@@ -95,7 +102,8 @@ class _Stages:
         t0 = time.perf_counter()
         try:
             stage.detail = fn() or {}
-            stage.status = "ok"
+            note = verdict(stage.detail) if verdict else None
+            stage.status = f"ok, {note}" if note else "ok"
         except BaseException:
             stage.status = "failed"
             raise
@@ -304,6 +312,16 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
     return {"target": opts.target, **{k: v for k, v in entry.items() if k != "cells"}}
 
 
+def synth_verdict(detail: dict[str, Any]) -> str | None:
+    """What the synth stage's status adds to "ok": a missed clock target (nextpnr exits 1 and
+    the flow goes on) or a place and route without a timing result; None when timing is met."""
+    if detail.get("timing_met") is False:
+        return f"timing missed (Fmax {detail['fmax_mhz']:.1f} MHz < {detail['clock_mhz']:g} MHz)"
+    if detail.get("pnr_error"):
+        return "no timing result (place and route failed)"
+    return None
+
+
 def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
     from boards.build import build_board, format_build_report
     from boards.registry import get_board
@@ -338,7 +356,7 @@ def run_flow(opts: FlowOptions) -> dict[str, Any]:
     results["gen"] = stages.run("gen", lambda: _gen(opts, run))
     results["sim"] = stages.run("sim", lambda: _sim(opts, run))
     if opts.target:
-        results["synth"] = stages.run("synth", lambda: _synth(opts, run))
+        results["synth"] = stages.run("synth", lambda: _synth(opts, run), synth_verdict)
     else:
         stages.skip("synth", "no --target")
     if opts.board:

@@ -13,7 +13,6 @@ suite, and Verilator covers random specs with tables, merges and softmax in ``te
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from tests.sim.conftest import require
 pytestmark = pytest.mark.sim
 
 SEED = 0
+TABLE_COVERAGE = (1228, 1584)
 CHECKED = 727
 
 # The layers the preset exports, in order (kinds as in spec.json): the two tanh tables, the
@@ -102,8 +102,6 @@ def test_resmlp_softmax_flow_is_bit_exact(simulator: str, tmp_path: Path) -> Non
     spec = load(tmp_path / "run" / "spec.json")
     layers = [(layer.name, layer.kind) for layer in spec.layers]
     assert layers == EXPECTED_LAYERS
-    kinds = Counter(kind for _, kind in layers)
-    assert kinds["Table"] == 4 and kinds["Add"] == 1 and kinds["Multiply"] == 1
     by_name = {layer.name: layer for layer in spec.layers}
     assert by_name["skip1"].inputs == ("tanh0", "tanh1")  # the skip connection
     assert by_name["softmax_diff"].inputs == ("softmax_in", "softmax_max_b")
@@ -115,10 +113,9 @@ def test_resmlp_softmax_flow_is_bit_exact(simulator: str, tmp_path: Path) -> Non
     sim = report["sim"]
     assert sim["simulator"] == simulator
     assert sim["mismatches"] == 0
-    hit, total = sim["table_coverage"]
-    assert total > 0 and hit > 0
     # Seed 0 and op determinism give the same spec, so the same vectors, on every run (and on
-    # both simulators): 692 vectors, 727 samples checked. Another count means the preset, the
-    # training or the vectors changed.
+    # both simulators): 692 vectors, 727 samples checked, 1,228 of the 1,584 table entries hit.
+    # Other counts mean the preset, the training or the vectors changed.
     assert sim["checked"] == CHECKED
+    assert tuple(sim["table_coverage"]) == TABLE_COVERAGE
     assert report["gen"]["latency"] == sim["latency"] > 0

@@ -138,6 +138,22 @@ def test_every_greedy_variant_is_exact(tie: Tie, level: int | None) -> None:
     _check_exact(g, w.astype(np.int64), [0] * 9, _inputs(lo, hi, 5))
 
 
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_parent_column_that_is_a_constant_folds_into_the_bias(sign: int) -> None:
+    """Column 0 reads only a dead input (raw interval [0, 0]), so its output is its bias; column
+    1 hangs from it. ``spanning_tree`` never links to such a column, so the tree is made here."""
+    from hgq_hw.cmvm.decompose import ColumnTree
+
+    w = np.array([[5, sign * 5], [0, 3]], dtype=object)
+    lo, hi, bias = [0, -8], [0, 7], [7, 3]
+    residual = w.copy()
+    residual[:, 1] = w[:, 1] - sign * w[:, 0]
+    tree = ColumnTree(parent=(-1, 0), sign=(1, sign), residual=residual, order=(0, 1))
+    g, _ = greedy_graph(w, lo, hi, bias, [False, True], None, tree, Tie.SHALLOWEST, None)
+    assert g.outputs[0].node == -1 and g.outputs[0].const == 7
+    _check_exact(g, w.astype(np.int64), bias, _inputs(lo, hi, 2))
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("level", [0, 1, 2, None])
 def test_spanning_tree_reconstructs_columns(seed: int, level: int | None) -> None:
