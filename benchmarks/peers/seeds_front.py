@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hgq2_vs_ours import bar_check
+from hgq2_vs_ours import OURS_ONLY_OPTS, bar_check
 
 __all__ = ["MeanPoint", "SidePoint", "load_points", "main", "mean_points", "report"]
 
@@ -56,8 +56,6 @@ class SidePoint:
     seed: int
     accuracy: float
     luts: int | None
-    adders: int
-    ebops: float
 
 
 def _settings(point: dict[str, Any], side: str) -> dict[str, Any]:
@@ -68,7 +66,7 @@ def _settings(point: dict[str, Any], side: str) -> dict[str, Any]:
         k: v for k, v in point["opts"].items() if k not in ("seed", "beta", "data", "out", "config")
     }
     if side == "theirs":
-        return {k: v for k, v in opts.items() if k not in ("ours_jit", "pipeline_levels")}
+        return {k: v for k, v in opts.items() if k not in OURS_ONLY_OPTS}
     for theirs_only in ("init", "jit", "hard_dc", "latency_cutoff"):
         opts.pop(theirs_only, None)
     return {**opts, "config": point["ours"].get("config", point["opts"].get("config", {}))}
@@ -113,8 +111,6 @@ def load_points(folders: Sequence[Path]) -> list[SidePoint]:
                         seed=seed,
                         accuracy=float(result["accuracy"]),
                         luts=result.get("luts_xc7"),
-                        adders=int(result["adders"]),
-                        ebops=float(result["ebops"]),
                     )
                 )
     return found
