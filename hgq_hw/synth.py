@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -317,6 +317,18 @@ def synthesize_entry(
     )
     report.with_synth(target, entry).write(out)
     return entry
+
+
+def timing_note(entry: Mapping[str, Any]) -> str | None:
+    """What a synthesis entry (:meth:`SynthEntry.to_dict` or its report.json form) says about
+    timing beyond "done": a missed clock target, or a place and route that gave no timing result
+    (with nextpnr's last error); ``None`` when the clock was met or no place and route ran
+    (xc7)."""
+    if entry.get("pnr_error"):
+        return f"no timing result (place and route failed: {entry['pnr_error']})"
+    if entry.get("timing_met") is False:
+        return f"timing missed (Fmax {entry['fmax_mhz']:.1f} MHz < {entry['clock_mhz']:g} MHz)"
+    return None
 
 
 def run_tool(

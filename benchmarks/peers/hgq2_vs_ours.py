@@ -5,7 +5,7 @@
         [--synth xc7,ecp5|none] [--max-synth N] [--pipeline-levels 0] [--work DIR] \\
         [--ours-betas 5e-4,7e-4] [--ours-f-init F] [--ours-weight-f-init F] \\
         [--ours-weight-init-bits N] [--ours-cost ebops|luts] [--ours-calibration-margin-bits N] \\
-        [--xc7-nomfs] [--hgq2-python /work/.venv-hgq2/bin/python]
+        [--xc7-nomfs] [--select final|late:N] [--hgq2-python /work/.venv-hgq2/bin/python]
 
 Both sides train the 64-32-10 MLP on the same digits split (``hgq_train.data.load_dataset``,
 written once to an ``.npz`` that both read) with the same epochs, batch size, Adam learning rate,
@@ -32,6 +32,9 @@ LUTs; and the issue's criterion: at least three of their points where one of our
 check per HGQ2 point: the cheapest of ours at accuracy >= theirs and the most accurate of ours
 at <= 0.8x their xc7 LUTs, each with its LUT ratio and accuracy difference, and whether the bar
 is met.
+
+``--select late:N`` deploys, on both sides, the weights of the best of the last N epochs on the
+validation split (``late_best.py``; ties to fewer EBOPs) instead of the last epoch's.
 
 ``--ours-betas`` adds points of ours only (no HGQ2 run at those betas; they count in our front
 and its checks); ``--ours-*`` change our start bits, cost or calibration margin over the digits
@@ -86,6 +89,8 @@ DEFAULT_PYTHONS = (ROOT / ".venv-hgq2" / "bin" / "python", Path("/work/.venv-hgq
 SYNTH_TARGETS = ("xc7", "ecp5")
 HGQ2_PACKAGES = "'hgq2==0.2.0' 'da4ml==0.6.*' tensorflow-cpu scikit-learn"
 
+sys.path.insert(0, str(WORKER.parent))  # late_best.py, imported where it is needed (Keras)
+
 
 # ---------------------------------------------------------------- options and environment
 
@@ -113,6 +118,15 @@ def _targets(text: str) -> tuple[str, ...]:
             f"got {text!r}"
         )
     return names
+
+
+def _select(text: str) -> int:
+    from late_best import parse_select
+
+    try:
+        return parse_select(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _positive(text: str) -> int:
@@ -143,6 +157,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=_positive, default=64)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--select",
+        type=_select,
+        default=0,
+        metavar="final|late:N",
+        help="both sides: deploy the last epoch's weights (final, default) or, of the last N "
+        "epochs, the one with the best validation accuracy, ties to fewer EBOPs (late_best.py)",
+    )
     p.add_argument("--hidden", default="32", help="hidden widths, comma separated (default 32)")
     p.add_argument(
         "--hgq2-init",
@@ -382,6 +404,13 @@ def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float | No
 # ---------------------------------------------------------------- the two sides
 
 
+def _selected(side: dict[str, Any]) -> str:
+    """``", epoch E (val acc A)"`` for a side trained with ``--select late:N``, else ``""``."""
+    if side.get("selected_epoch") is None:
+        return ""
+    return f", epoch {side['selected_epoch']} (val acc {side['val_accuracy']:.4f})"
+
+
 def _median_epoch(seconds: list[float]) -> float:
     """Median seconds per epoch over epochs 2..N (the first includes tracing / compilation)."""
     return statistics.median(seconds[1:] or seconds)
@@ -490,16 +519,23 @@ def run_ours(
     fast = {"jit_compile": True} if opts["ours_jit"] else {}
     compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"], cost=cost, **fast)
     timer = EpochTimes()
+    callbacks = [*hgq_callbacks(beta_schedule(opts["beta"], warmup)), timer]
+    window = int(opts.get("select_window", 0))
+    if window:
+        from late_best import LateBest
+
+        callbacks.append(LateBest(data.x_val, data.y_val, window))
     start = time.perf_counter()
     model.fit(
         data.x_train,
         data.y_train,
         epochs=opts["epochs"],
         batch_size=opts["batch_size"],
-        callbacks=[*hgq_callbacks(beta_schedule(opts["beta"], warmup)), timer],
+        callbacks=callbacks,
         verbose=0,
     )
     fit_seconds = time.perf_counter() - start
+    selection = callbacks[-1].summary() if window else {}
     result = export_with_model(
         model,
         data.x_train,
@@ -527,6 +563,7 @@ def run_ours(
         "files": [str(design.report["verilog"])],
         "top": str(design.report["name"]),
         "config": dict(config or {}),
+        **selection,
     }
 
 
@@ -806,7 +843,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     run = (
         f"e{args.epochs}_bs{args.batch_size}_lr{args.lr:g}_s{args.seed}_{args.hgq2_init}"
-        f"_pl{args.pipeline_levels}"
+        f"_pl{args.pipeline_levels}{f'_late{args.select}' if args.select else ''}"
     )
     with open(raw / f"hgq2_{run}.log", "a", encoding="utf-8") as log:  # runs in turn
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} ===\n")
@@ -835,7 +872,8 @@ def _run(
         f"betas {','.join(f'{b:g}' for b in args.betas)}; HGQ2 init {args.hgq2_init}, "
         f"HGQ2 jit {args.hgq2_jit}, ours jit {args.ours_jit}; ours pipeline_levels "
         f"{args.pipeline_levels}, da4ml latency_cutoff {args.da4ml_latency_cutoff:g}, "
-        f"hard_dc {args.hard_dc}",
+        f"hard_dc {args.hard_dc}; select "
+        f"{f'late:{args.select} (validation split)' if args.select else 'final'}",
         flush=True,
     )
     config = ours_config(args)
@@ -847,7 +885,13 @@ def _run(
     )
     split = work / f"digits_split_s{args.seed}.npz"  # the split depends on the seed
     np.savez(
-        split, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
+        split,
+        x_train=data.x_train,
+        y_train=data.y_train,
+        x_val=data.x_val,
+        y_val=data.y_val,
+        x_test=data.x_test,
+        y_test=data.y_test,
     )
     points: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
@@ -868,6 +912,7 @@ def _run(
             "hard_dc": args.hard_dc,
             "latency_cutoff": args.da4ml_latency_cutoff,
             "out": str(work / run / tag / "da4ml"),
+            **({"select_window": args.select} if args.select else {}),
         }
         raw_path = raw / f"hgq2_{run}_{tag}.json"
         point = None
@@ -926,9 +971,10 @@ def _run(
             )
         print(
             f"beta {beta:g}: ours acc {o['accuracy']:.4f} EBOPs {o['ebops']:.0f} adders "
-            f"{o['adders']} ({o['s_per_epoch']:.3f} s/epoch); HGQ2 acc {t['accuracy']:.4f} "
-            f"(HGQ2 model {t['accuracy_hgq2']:.4f}) EBOPs {t['ebops']} adders {t['adders']} "
-            f"({t['s_per_epoch']:.3f} s/epoch); da4ml vs HGQ2: {t['mismatches']} of "
+            f"{o['adders']} ({o['s_per_epoch']:.3f} s/epoch{_selected(o)}); HGQ2 acc "
+            f"{t['accuracy']:.4f} (HGQ2 model {t['accuracy_hgq2']:.4f}) EBOPs {t['ebops']} adders "
+            f"{t['adders']} ({t['s_per_epoch']:.3f} s/epoch{_selected(t)}); da4ml vs HGQ2: "
+            f"{t['mismatches']} of "
             f"{t['outputs_compared']} outputs differ on {t['test_samples']} test samples; "
             f"{t['undefined_msb_ops']} da4ml ops with undefined top bits",
             flush=True,
@@ -1016,6 +1062,7 @@ def _ours_only(
         "ours_jit": args.ours_jit,
         "pipeline_levels": args.pipeline_levels,
         "config": config,
+        **({"select_window": args.select} if args.select else {}),
     }
     raw_path = raw / f"hgq2_{run}_{tag}.json"
     if args.reuse and raw_path.exists():
@@ -1030,7 +1077,7 @@ def _ours_only(
     point["theirs"] = None
     print(
         f"beta {beta:g} (ours only): acc {ours['accuracy']:.4f} EBOPs {ours['ebops']:.0f} "
-        f"adders {ours['adders']} ({ours['s_per_epoch']:.3f} s/epoch)",
+        f"adders {ours['adders']} ({ours['s_per_epoch']:.3f} s/epoch{_selected(ours)})",
         flush=True,
     )
     raw_path.write_text(json.dumps(point, indent=1) + "\n", encoding="utf-8")

@@ -9,8 +9,9 @@ The JSON argument holds ``data`` (an ``.npz`` with x_train, y_train, x_test, y_t
 initialisation, weights ``kbi`` with 3 bits and 0 integer bits, activations ``kif`` with
 ``i = 3, f = 3``; ``"ours"``: every weight and activation starts at ``f = 6`` like hgq_train's),
 ``jit`` (compile with XLA, as HGQ2's examples do), ``hard_dc`` (da4ml's CMVM option),
-``latency_cutoff`` (da4ml's ``RTLModel``; ``-1``: combinational) and ``out`` (the folder for
-da4ml's Verilog project).
+``latency_cutoff`` (da4ml's ``RTLModel``; ``-1``: combinational), ``out`` (the folder for
+da4ml's Verilog project) and, optionally, ``select_window`` (``N > 0``: deploy the weights of
+the best of the last ``N`` epochs on the ``.npz``'s x_val / y_val, ``late_best.py``'s rule).
 
 With ``{"mode": "rtl_check", "project": DIR, "data": ...}`` it instead compiles the Verilog of an
 ``RTLModel`` project that an earlier run wrote (da4ml's own Verilator emulator,
@@ -153,16 +154,24 @@ def main() -> int:
             self.seconds.append(time.perf_counter() - self._start)
 
     timer = EpochTimes()
+    callbacks = [FreeEBOPs(), timer]
+    window = int(opts.get("select_window", 0))
+    if window:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from late_best import LateBest
+
+        callbacks.append(LateBest(data["x_val"].astype(np.float32), data["y_val"], window))
     start = time.perf_counter()
     model.fit(
         x_train,
         y_train,
         epochs=opts["epochs"],
         batch_size=opts["batch_size"],
-        callbacks=[FreeEBOPs(), timer],
+        callbacks=callbacks,
         verbose=0,
     )
     fit_seconds = time.perf_counter() - start
+    selection = callbacks[-1].summary() if window else {}
     ebops = int(trace_minmax(model, x_train, batch_size=len(x_train)))
     y_hgq = np.asarray(model.predict(x_test, batch_size=len(x_test), verbose=0), np.float64)
 
@@ -208,6 +217,7 @@ def main() -> int:
         "deploy_seconds": deploy_seconds,
         "epoch_seconds": timer.seconds,
         "project": str(project),
+        **selection,
     }
     print("HGQ2_RESULT " + json.dumps(result), flush=True)
     return 0

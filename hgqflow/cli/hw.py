@@ -37,7 +37,7 @@ def _synth(args: argparse.Namespace) -> int:
     if args.serial_bits < 1:
         raise ValueError(f"--serial-bits must be >= 1, got {args.serial_bits}")
     from hgq_hw.emit import format_report, read_report
-    from hgq_hw.synth import synthesize
+    from hgq_hw.synth import synthesize, timing_note
 
     entry = synthesize(  # a failed Yosys / nextpnr: one line naming its log, at the boundary
         args.dir,
@@ -49,15 +49,14 @@ def _synth(args: argparse.Namespace) -> int:
         progress=print,
     )
     print(format_report(read_report(args.dir)))
+    note = timing_note(entry)
+    if note:
+        print(f"note: {note}")
     if entry.get("pnr_error"):
-        print(f"note: place and route gave no timing result: {entry['pnr_error']}")
         if not entry.get("pnr", {}).get("wrapped"):
             print("(if the ports have more bits than the package has pins: --wrap always)")
-    elif entry.get("timing_met") is False:
-        print(
-            f"note: timing missed: Fmax {entry['fmax_mhz']:.1f} MHz < {args.clock_mhz:g} MHz "
-            "(regenerate with a smaller --pipeline-levels N: fewer adder levels per stage)"
-        )
+    elif note:
+        print("(regenerate with a smaller --pipeline-levels N: fewer adder levels per stage)")
     return 0
 
 

@@ -312,16 +312,6 @@ def _synth(opts: FlowOptions, run: Path) -> dict[str, Any]:
     return {"target": opts.target, **{k: v for k, v in entry.items() if k != "cells"}}
 
 
-def synth_verdict(detail: dict[str, Any]) -> str | None:
-    """What the synth stage's status adds to "ok": a missed clock target (nextpnr exits 1 and
-    the flow goes on) or a place and route without a timing result; None when timing is met."""
-    if detail.get("timing_met") is False:
-        return f"timing missed (Fmax {detail['fmax_mhz']:.1f} MHz < {detail['clock_mhz']:g} MHz)"
-    if detail.get("pnr_error"):
-        return "no timing result (place and route failed)"
-    return None
-
-
 def _board(opts: FlowOptions, run: Path) -> dict[str, Any]:
     from boards.build import build_board, format_build_report
     from boards.registry import get_board
@@ -356,7 +346,9 @@ def run_flow(opts: FlowOptions) -> dict[str, Any]:
     results["gen"] = stages.run("gen", lambda: _gen(opts, run))
     results["sim"] = stages.run("sim", lambda: _sim(opts, run))
     if opts.target:
-        results["synth"] = stages.run("synth", lambda: _synth(opts, run), synth_verdict)
+        from hgq_hw.synth import timing_note
+
+        results["synth"] = stages.run("synth", lambda: _synth(opts, run), timing_note)
     else:
         stages.skip("synth", "no --target")
     if opts.board:

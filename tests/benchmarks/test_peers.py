@@ -104,7 +104,10 @@ def test_hgq2_arguments_defaults_and_refusals() -> None:
     args = mod.parse_args(["--betas", "1e-4,3e-4", "--synth", "none", "--hgq2-init", "ours"])
     assert args.betas == [1e-4, 3e-4] and args.synth == () and args.hgq2_init == "ours"
     assert mod.parse_args(["--synth", "ecp5"]).synth == ("ecp5",)
+    assert args.select == 0 and mod.parse_args(["--select", "late:30"]).select == 30
     for bad in (
+        ["--select", "late:0"],
+        ["--select", "best"],
         ["--synth", "ice40"],
         ["--betas", "a,b"],
         ["--betas", "-1e-5"],
