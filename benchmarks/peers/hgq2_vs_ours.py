@@ -521,10 +521,12 @@ def run_ours(
     timer = EpochTimes()
     callbacks = [*hgq_callbacks(beta_schedule(opts["beta"], warmup)), timer]
     window = int(opts.get("select_window", 0))
+    chooser = None
     if window:
         from late_best import LateBest
 
-        callbacks.append(LateBest(data.x_val, data.y_val, window))
+        chooser = LateBest(data.x_val, data.y_val, window)
+        callbacks.append(chooser)
     start = time.perf_counter()
     model.fit(
         data.x_train,
@@ -535,7 +537,7 @@ def run_ours(
         verbose=0,
     )
     fit_seconds = time.perf_counter() - start
-    selection = callbacks[-1].summary() if window else {}
+    selection = chooser.summary() if chooser else {}
     result = export_with_model(
         model,
         data.x_train,

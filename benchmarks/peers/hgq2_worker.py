@@ -156,11 +156,13 @@ def main() -> int:
     timer = EpochTimes()
     callbacks = [FreeEBOPs(), timer]
     window = int(opts.get("select_window", 0))
+    chooser = None
     if window:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from late_best import LateBest
 
-        callbacks.append(LateBest(data["x_val"].astype(np.float32), data["y_val"], window))
+        chooser = LateBest(data["x_val"].astype(np.float32), data["y_val"], window)
+        callbacks.append(chooser)
     start = time.perf_counter()
     model.fit(
         x_train,
@@ -171,7 +173,7 @@ def main() -> int:
         verbose=0,
     )
     fit_seconds = time.perf_counter() - start
-    selection = callbacks[-1].summary() if window else {}
+    selection = chooser.summary() if chooser else {}
     ebops = int(trace_minmax(model, x_train, batch_size=len(x_train)))
     y_hgq = np.asarray(model.predict(x_test, batch_size=len(x_test), verbose=0), np.float64)
 

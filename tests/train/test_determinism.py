@@ -11,15 +11,24 @@ import pytest
 SEED = 7
 
 
-def _digest(model) -> str:
-    h = hashlib.sha256()
-    for v in model.variables:
-        h.update(np.ascontiguousarray(np.asarray(v)).tobytes())
-    return h.hexdigest()
+def _digests(model) -> list[tuple[str, str]]:
+    """``(variable path, SHA-256 of its bytes)`` for every variable of ``model``, in order (so a
+    mismatch names the variables that differ)."""
+    return [
+        (v.path, hashlib.sha256(np.ascontiguousarray(np.asarray(v)).tobytes()).hexdigest())
+        for v in model.variables
+    ]
 
 
-def _train(digits, seed: int, *, jit: bool) -> tuple[str, float]:
-    """Three epochs of a small MLP on 400 digits; the weights' digest and the final loss."""
+def _differing(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> list[str]:
+    """Positions whose digests differ, named by both runs' variable paths."""
+    if len(a) != len(b):
+        return [f"{len(a)} variables against {len(b)}"]
+    return [f"{pa} / {pb}" for (pa, da), (pb, db) in zip(a, b, strict=True) if da != db]
+
+
+def _train(digits, seed: int, *, jit: bool) -> tuple[list[tuple[str, str]], float]:
+    """Three epochs of a small MLP on 400 digits; the variables' digests and the final loss."""
     from hgq_train.callbacks import hgq_callbacks
     from hgq_train.determinism import kept_op_determinism, seed_training
     from hgq_train.models import MLPConfig, build_mlp
@@ -39,7 +48,7 @@ def _train(digits, seed: int, *, jit: bool) -> tuple[str, float]:
             verbose=0,
             shuffle=False,
         )
-    return _digest(model), float(hist.history["loss"][-1])
+    return _digests(model), float(hist.history["loss"][-1])
 
 
 @pytest.mark.parametrize("jit", [True, False], ids=["xla", "plain"])
@@ -47,10 +56,12 @@ def test_same_seed_same_weights_other_seed_other_weights(digits, jit: bool) -> N
     print(f"seeds {SEED}, {SEED + 1}")
     first, loss = _train(digits, SEED, jit=jit)
     again, loss_again = _train(digits, SEED, jit=jit)
-    assert again == first and loss_again == loss
+    differing = _differing(first, again)
+    assert not differing, f"same seed, other values in {differing}; loss {loss!r} vs {loss_again!r}"
+    assert loss_again == loss
     if not jit:  # (one XLA compilation less: the seed reaches both paths the same way)
         other, _ = _train(digits, SEED + 1, jit=jit)
-        assert other != first
+        assert _differing(first, other)
 
 
 def test_switch_is_set_and_restored() -> None:
