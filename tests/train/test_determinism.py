@@ -4,6 +4,7 @@ different seed different ones, and the process-wide switch is restored after a r
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import numpy as np
 import pytest
@@ -57,7 +58,11 @@ def test_same_seed_same_weights_other_seed_other_weights(digits, jit: bool) -> N
     first, loss = _train(digits, SEED, jit=jit)
     again, loss_again = _train(digits, SEED, jit=jit)
     differing = _differing(first, again)
-    assert not differing, f"same seed, other values in {differing}; loss {loss!r} vs {loss_again!r}"
+    threads = sorted(t.name for t in threading.enumerate())  # what else ran in the process
+    assert not differing, (
+        f"same seed, other values in {differing}; loss {loss!r} vs {loss_again!r}; "
+        f"threads {threads}"
+    )
     assert loss_again == loss
     if not jit:  # (one XLA compilation less: the seed reaches both paths the same way)
         other, _ = _train(digits, SEED + 1, jit=jit)
