@@ -60,8 +60,21 @@ class _Script(keras.callbacks.Callback):
         logs["ebops"] = self.ebops.get(epoch, 1e9)
 
 
+@pytest.fixture(autouse=True)
+def _deterministic() -> Any:
+    """Train as the rest of the suite does: op determinism on, put back as it was afterwards
+    (this folder runs first, and the process's first training should not be a nondeterministic
+    one)."""
+    from hgq_train.determinism import kept_op_determinism
+
+    with kept_op_determinism():
+        yield
+
+
 def _model(seed: int) -> keras.Model:
-    keras.utils.set_random_seed(seed)
+    from hgq_train.determinism import seed_training
+
+    seed_training(seed, deterministic=True)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), _Marked()])
     # learning rate 0: every epoch predicts the same, so the EBOPs alone decide
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
