@@ -54,13 +54,14 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shlex
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -89,7 +90,7 @@ DEFAULT_PYTHONS = (ROOT / ".venv-hgq2" / "bin" / "python", Path("/work/.venv-hgq
 SYNTH_TARGETS = ("xc7", "ecp5")
 HGQ2_PACKAGES = "'hgq2==0.2.0' 'da4ml==0.6.*' tensorflow-cpu scikit-learn"
 
-sys.path.insert(0, str(WORKER.parent))  # late_best.py, imported where it is needed (Keras)
+sys.path.insert(0, str(WORKER.parent))  # late_best.py, fit_common.py: imported where needed (Keras)
 
 
 # ---------------------------------------------------------------- options and environment
@@ -120,13 +121,49 @@ def _targets(text: str) -> tuple[str, ...]:
     return names
 
 
-def _select(text: str) -> int:
-    from late_best import parse_select
+def parse_select(text: str) -> int:
+    """``"final"`` -> 0 (the last epoch's weights, no selection); ``"late:N"`` -> ``N`` (a
+    positive window). Anything else raises ``ValueError`` naming the accepted forms."""
+    if text == "final":
+        return 0
+    kind, _, count = text.partition(":")
+    if kind == "late" and count.isdigit() and int(count) > 0:
+        return int(count)
+    raise ValueError(f"--select {text!r}: expected 'final' or 'late:N' with N a positive integer")
 
-    try:
-        return parse_select(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+
+def parse_lr_schedule(text: str) -> float | None:
+    """``"constant"`` -> None; ``"cosine"`` -> 0.0 and ``"cosine:F"`` -> ``F``: a cosine decay
+    from ``--lr`` to ``F * --lr`` over the whole run, ``0 <= F < 1``. Anything else raises
+    ``ValueError`` naming the accepted forms."""
+    if text == "constant":
+        return None
+    kind, colon, final = text.partition(":")
+    if kind == "cosine" and not colon:
+        return 0.0
+    if kind == "cosine":
+        try:
+            value = float(final)
+        except ValueError:
+            value = math.nan
+        if 0.0 <= value < 1.0:
+            return value
+    raise ValueError(
+        f"--lr-schedule {text!r}: expected 'constant', 'cosine' or 'cosine:F' with 0 <= F < 1"
+    )
+
+
+def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse`` as an argparse type: its ``ValueError`` becomes argparse's message."""
+
+    def wrapped(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    wrapped.__name__ = parse.__name__
+    return wrapped
 
 
 def _positive(text: str) -> int:
@@ -159,11 +196,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--select",
-        type=_select,
+        type=_argtype(parse_select),
         default=0,
         metavar="final|late:N",
         help="both sides: deploy the last epoch's weights (final, default) or, of the last N "
         "epochs, the one with the best validation accuracy, ties to fewer EBOPs (late_best.py)",
+    )
+    p.add_argument(
+        "--lr-schedule",
+        type=_argtype(parse_lr_schedule),
+        default=None,
+        metavar="constant|cosine[:F]",
+        help="both sides: Adam's learning rate constant at --lr (default) or a cosine from --lr "
+        "down to F * --lr (default F 0) over the run's steps (fit_common.py)",
     )
     p.add_argument("--hidden", default="32", help="hidden widths, comma separated (default 32)")
     p.add_argument(
@@ -483,8 +528,9 @@ def run_ours(
 ) -> dict[str, Any]:
     """Train, export, verify and generate ours; the numbers of one point (no LUTs yet).
     ``config``: :func:`ours_config`'s settings over the digits preset."""
-    import keras
     import numpy as np
+    from fit_common import EpochTimes, adam, steps_per_epoch
+    from late_best import LateBest
 
     from hgq_hw.emit import generate
     from hgq_hw.reference import predict
@@ -496,17 +542,6 @@ def run_ours(
     from hgq_train.models import PRESETS, build_mlp
     from hgq_train.training import compile_hgq
 
-    class EpochTimes(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.seconds.append(time.perf_counter() - self._start)
-
     settings = dict(config or {})
     cost = settings.pop("cost", "ebops")
     margin = settings.pop("calibration_margin_bits", 0)
@@ -517,14 +552,14 @@ def run_ours(
     seed_training(opts["seed"], deterministic=deterministic)
     model = build_mlp(mlp, data.n_features, data.n_classes)
     fast = {"jit_compile": True} if opts["ours_jit"] else {}
-    compile_hgq(model, beta=opts["beta"], learning_rate=opts["lr"], cost=cost, **fast)
+    steps = steps_per_epoch(len(data.x_train), opts["batch_size"]) * opts["epochs"]
+    optimizer = adam(opts["lr"], opts.get("lr_cosine_final"), steps)
+    compile_hgq(model, beta=opts["beta"], optimizer=optimizer, cost=cost, **fast)
     timer = EpochTimes()
     callbacks = [*hgq_callbacks(beta_schedule(opts["beta"], warmup)), timer]
     window = int(opts.get("select_window", 0))
     chooser = None
     if window:
-        from late_best import LateBest
-
         chooser = LateBest(data.x_val, data.y_val, window)
         callbacks.append(chooser)
     start = time.perf_counter()
@@ -812,6 +847,18 @@ def _front_lines(points: list[dict[str, Any]]) -> list[str]:
 # ---------------------------------------------------------------- main
 
 
+def both_sides_opts(args: argparse.Namespace) -> dict[str, Any]:
+    """The options both sides train with beyond the shared ones, each only when set (so the
+    keys, and the reuse of raw points, of runs without them stay as they were):
+    ``select_window`` (``--select late:N``) and ``lr_cosine_final`` (``--lr-schedule``)."""
+    opts: dict[str, Any] = {}
+    if args.select:
+        opts["select_window"] = args.select
+    if args.lr_schedule is not None:
+        opts["lr_cosine_final"] = args.lr_schedule
+    return opts
+
+
 def _opts_key(opts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(opts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -846,6 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = (
         f"e{args.epochs}_bs{args.batch_size}_lr{args.lr:g}_s{args.seed}_{args.hgq2_init}"
         f"_pl{args.pipeline_levels}{f'_late{args.select}' if args.select else ''}"
+        f"{'' if args.lr_schedule is None else f'_cos{args.lr_schedule:g}'}"
     )
     with open(raw / f"hgq2_{run}.log", "a", encoding="utf-8") as log:  # runs in turn
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} ===\n")
@@ -875,7 +923,8 @@ def _run(
         f"HGQ2 jit {args.hgq2_jit}, ours jit {args.ours_jit}; ours pipeline_levels "
         f"{args.pipeline_levels}, da4ml latency_cutoff {args.da4ml_latency_cutoff:g}, "
         f"hard_dc {args.hard_dc}; select "
-        f"{f'late:{args.select} (validation split)' if args.select else 'final'}",
+        f"{f'late:{args.select} (validation split)' if args.select else 'final'}; lr schedule "
+        f"{'constant' if args.lr_schedule is None else f'cosine to {args.lr_schedule:g} x lr'}",
         flush=True,
     )
     config = ours_config(args)
@@ -914,7 +963,7 @@ def _run(
             "hard_dc": args.hard_dc,
             "latency_cutoff": args.da4ml_latency_cutoff,
             "out": str(work / run / tag / "da4ml"),
-            **({"select_window": args.select} if args.select else {}),
+            **both_sides_opts(args),
         }
         raw_path = raw / f"hgq2_{run}_{tag}.json"
         point = None
@@ -1064,7 +1113,7 @@ def _ours_only(
         "ours_jit": args.ours_jit,
         "pipeline_levels": args.pipeline_levels,
         "config": config,
-        **({"select_window": args.select} if args.select else {}),
+        **both_sides_opts(args),
     }
     raw_path = raw / f"hgq2_{run}_{tag}.json"
     if args.reuse and raw_path.exists():

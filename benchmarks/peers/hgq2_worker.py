@@ -11,7 +11,9 @@ initialisation, weights ``kbi`` with 3 bits and 0 integer bits, activations ``ki
 ``jit`` (compile with XLA, as HGQ2's examples do), ``hard_dc`` (da4ml's CMVM option),
 ``latency_cutoff`` (da4ml's ``RTLModel``; ``-1``: combinational), ``out`` (the folder for
 da4ml's Verilog project) and, optionally, ``select_window`` (``N > 0``: deploy the weights of
-the best of the last ``N`` epochs on the ``.npz``'s x_val / y_val, ``late_best.py``'s rule).
+the best of the last ``N`` epochs on the ``.npz``'s x_val / y_val, ``late_best.py``'s rule)
+and ``lr_cosine_final`` (``F``: Adam's rate falls on a cosine from ``lr`` to ``F * lr`` over the
+run, ``fit_common.py``, as on our side).
 
 With ``{"mode": "rtl_check", "project": DIR, "data": ...}`` it instead compiles the Verilog of an
 ``RTLModel`` project that an earlier run wrote (da4ml's own Verilator emulator,
@@ -106,6 +108,10 @@ def main() -> int:
         from hgq.regularizers import MonoL1
         from hgq.utils import trace_minmax
         from hgq.utils.sugar import FreeEBOPs
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from fit_common import EpochTimes, adam, steps_per_epoch
+        from late_best import LateBest
     except Exception as err:  # any import failure is reported as such
         print(f"HGQ2_IMPORT_ERROR {type(err).__name__}: {err}", flush=True)
         return 3
@@ -135,32 +141,19 @@ def main() -> int:
             layers.append(QDense(width, beta0=beta, activation="relu", name=f"dense_{n}", **extra))
         layers.append(QDense(n_classes, beta0=beta, enable_oq=True, oq_conf=oq_conf, name="logits"))
         model = keras.Sequential(layers)
+    steps = steps_per_epoch(len(x_train), opts["batch_size"]) * opts["epochs"]
     model.compile(
-        optimizer=keras.optimizers.Adam(opts["lr"]),
+        optimizer=adam(opts["lr"], opts.get("lr_cosine_final"), steps),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         jit_compile=bool(opts["jit"]),
     )
-
-    class EpochTimes(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
 
     timer = EpochTimes()
     callbacks = [FreeEBOPs(), timer]
     window = int(opts.get("select_window", 0))
     chooser = None
     if window:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from late_best import LateBest
-
         chooser = LateBest(data["x_val"].astype(np.float32), data["y_val"], window)
         callbacks.append(chooser)
     start = time.perf_counter()

@@ -25,17 +25,6 @@ class EpochRecord:
     ebops: float
 
 
-def parse_select(text: str) -> int:
-    """``"final"`` -> 0 (the last epoch's weights, no selection); ``"late:N"`` -> ``N`` (a
-    positive window). Anything else raises ``ValueError`` naming the accepted forms."""
-    if text == "final":
-        return 0
-    kind, _, count = text.partition(":")
-    if kind == "late" and count.isdigit() and int(count) > 0:
-        return int(count)
-    raise ValueError(f"--select {text!r}: expected 'final' or 'late:N' with N a positive integer")
-
-
 def choose(records: Sequence[EpochRecord]) -> EpochRecord:
     """The record with the best validation accuracy; ties to fewer EBOPs, then the later
     epoch. ``records`` must not be empty."""
@@ -73,7 +62,7 @@ class LateBest(keras.callbacks.Callback):
         accuracy = float(np.mean(np.argmax(y, axis=1) == self.y_val))
         record = EpochRecord(epoch, accuracy, float(logs["ebops"]))
         self.records.append(record)
-        if choose([record, self.chosen] if self.chosen else [record]) is record:
+        if self.chosen is None or choose([self.chosen, record]) is record:
             self.chosen = record
             self._best_weights = [np.array(w) for w in self.model.get_weights()]
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from hgq_hw import atomic
+from hgq_hw.synth import timing_note
 
 __all__ = ["FlowOptions", "choose", "run_flow"]
 
@@ -346,8 +347,6 @@ def run_flow(opts: FlowOptions) -> dict[str, Any]:
     results["gen"] = stages.run("gen", lambda: _gen(opts, run))
     results["sim"] = stages.run("sim", lambda: _sim(opts, run))
     if opts.target:
-        from hgq_hw.synth import timing_note
-
         results["synth"] = stages.run("synth", lambda: _synth(opts, run), timing_note)
     else:
         stages.skip("synth", "no --target")

@@ -14,15 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "peers"))
 
-from late_best import EpochRecord, LateBest, choose, parse_select
-
-
-def test_parse_select_reads_final_and_late_windows() -> None:
-    assert parse_select("final") == 0
-    assert parse_select("late:30") == 30
-    for bad in ("late", "late:0", "late:-3", "late:x", "best:5", ""):
-        with pytest.raises(ValueError, match="'final' or 'late:N'"):
-            parse_select(bad)
+from late_best import EpochRecord, LateBest, choose
 
 
 def test_choose_takes_accuracy_then_fewer_ebops_then_the_later_epoch() -> None:

@@ -105,9 +105,20 @@ def test_hgq2_arguments_defaults_and_refusals() -> None:
     assert args.betas == [1e-4, 3e-4] and args.synth == () and args.hgq2_init == "ours"
     assert mod.parse_args(["--synth", "ecp5"]).synth == ("ecp5",)
     assert args.select == 0 and mod.parse_args(["--select", "late:30"]).select == 30
+    assert args.lr_schedule is None and mod.both_sides_opts(args) == {}
+    args = mod.parse_args(["--lr-schedule", "cosine:0.1", "--select", "late:5"])
+    assert args.lr_schedule == 0.1
+    assert mod.both_sides_opts(args) == {"select_window": 5, "lr_cosine_final": 0.1}
+    assert mod.parse_args(["--lr-schedule", "cosine"]).lr_schedule == 0.0
+    assert mod.parse_args(["--lr-schedule", "constant"]).lr_schedule is None
     for bad in (
         ["--select", "late:0"],
         ["--select", "best"],
+        ["--lr-schedule", "cosine:1"],
+        ["--lr-schedule", "cosine:-0.1"],
+        ["--lr-schedule", "cosine:x"],
+        ["--lr-schedule", "cosine:"],
+        ["--lr-schedule", "linear"],
         ["--synth", "ice40"],
         ["--betas", "a,b"],
         ["--betas", "-1e-5"],
@@ -120,6 +131,18 @@ def test_hgq2_arguments_defaults_and_refusals() -> None:
         with pytest.raises(SystemExit) as err:
             mod.parse_args(bad)
         assert err.value.code == 2, bad
+
+
+def test_hgq2_select_and_schedule_parsers_name_the_accepted_forms() -> None:
+    mod = _hgq2_module()
+    assert mod.parse_select("final") == 0 and mod.parse_select("late:30") == 30
+    for bad in ("late", "late:0", "late:-3", "late:x", "best:5", ""):
+        with pytest.raises(ValueError, match="'final' or 'late:N'"):
+            mod.parse_select(bad)
+    assert mod.parse_lr_schedule("cosine:0.25") == 0.25
+    for bad in ("cosine:nan", "cosine:1.0", "cos", ""):
+        with pytest.raises(ValueError, match="'constant', 'cosine' or 'cosine:F'"):
+            mod.parse_lr_schedule(bad)
 
 
 def test_hgq2_dominance_on_given_numbers() -> None:
