@@ -34,8 +34,11 @@ kinds an exported :class:`~hgq_train.layers.QSoftmax` has (names ``sm_*``): ``Re
 ``1 / max(s, 1)`` -> ``Dense`` of ones -> ``Multiply`` -> ``Requantize`` (``sm``). The two
 tables hold the functions themselves, rounded to the nearest and clipped to drawn output types
 (which may be too narrow, signed or unsigned: the clipping corners), over every raw input of
-their drawn narrow input types (WRAP or SAT; integer bits about those a trained softmax gets,
-so the entries vary). ``softmax=0`` (the default) draws what it always
+their drawn narrow input types (WRAP or SAT). As training calibrates a QSoftmax, ``sm_in`` and
+the table inputs get the integer bits that hold the values reaching them on random inputs
+(now and then one fewer, the overflow corner, or one more), and their widths, like those of
+the tables' and ``sm``'s outputs in ``(0, 1]``, come from the upper half of the allowed range:
+so the probabilities vary with the input. ``softmax=0`` (the default) draws what it always
 drew.
 """
 
@@ -46,7 +49,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
-from hgq_hw.reference import infer_types
+from hgq_hw.reference import evaluate, infer_types, input_bounds
 from hgq_hw.spec import (
     MAX_TABLE_INPUT_BITS,
     AddSpec,
@@ -237,14 +240,22 @@ def _function_table(
     return _table_spec(name, source, tables, table_of, out_type)
 
 
+def _upper_half_width(rng: np.random.Generator, bits: tuple[int, int], n: int) -> np.ndarray:
+    """``n`` widths drawn from the upper half of ``bits`` (at least 1): those of trained
+    quantizers around a softmax, where a narrower one rounds most values to one or two."""
+    low = max(bits[0], (bits[1] + 1) // 2, 1)
+    return rng.integers(low, max(bits[1], low) + 1, n)
+
+
 def _unit_type(
     rng: np.random.Generator, n: int, bits: tuple[int, int], zero_width: float
 ) -> TensorType:
-    """An output type for values in ``(0, 1]`` (a softmax's exp and reciprocal): mostly
+    """An output type for values in ``(0, 1]`` (a softmax's exp, reciprocal and output): mostly
     unsigned, 1 integer bit (1.0 exact) or 0 (1.0 saturates) or 2 or -1 (no room for 1.0:
-    clipped entries), the rest of the drawn width fractional."""
+    clipped entries), the rest of the drawn width fractional. The width comes from the upper
+    half of ``bits``, as a trained softmax's (a narrower one rounds most values to 0 or 1)."""
     k = (rng.random(n) < 0.2).astype(np.int64)
-    width = np.maximum(rng.integers(max(bits[0], 1), bits[1] + 1, n), k)
+    width = np.maximum(_upper_half_width(rng, bits, n), k)
     width = np.where(rng.random(n) < zero_width, 0, width)
     k = np.where(width == 0, 0, k)
     i = np.where(width == 0, 0, rng.choice([-1, 0, 1, 1, 2], n))
@@ -259,6 +270,43 @@ def _exp(x: np.ndarray) -> np.ndarray:
 def _reciprocal(s: np.ndarray) -> np.ndarray:
     """The softmax's reciprocal table: ``1 / max(s, 1)``."""
     return 1.0 / np.maximum(s, 1.0)
+
+
+CALIBRATION_SAMPLES = 64
+"""Random inputs :func:`random_spec` runs through the network so far to calibrate the integer
+bits of a softmax block's requantizers, as training calibrates a QSoftmax's."""
+
+
+def _observed_range(
+    spec: ModelSpec, seed: int, samples: int = CALIBRATION_SAMPLES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest real value per element of ``spec``'s (1-d) output over ``samples``
+    raw inputs drawn uniformly over the input types, and the min / max / zero corner rows.
+    The inputs come from a generator of their own (``seed``), so calibrating draws nothing
+    from the spec's."""
+    rng = np.random.default_rng((seed, 0x50F7))
+    lo, hi = (np.asarray(b, dtype=object).reshape(-1) for b in input_bounds(spec))
+    rows = [lo, hi, np.zeros_like(lo)]
+    for _ in range(samples):
+        # Python ints: an input type may be wider than int64 can draw from
+        rows.append(np.array([a + int(rng.random() * (b - a + 1)) for a, b in zip(lo, hi)]))
+    raw = np.asarray(evaluate(spec, np.stack(rows)), dtype=object).reshape(len(rows), -1)
+    scale = np.ldexp(1.0, -infer_types(spec)[spec.layers[-1].inputs[0]].f.astype(np.int64))
+    real = raw.astype(np.float64) * scale
+    return real.min(axis=0), real.max(axis=0)
+
+
+def _calibrated_i(
+    rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray, k: np.ndarray, fallback: np.ndarray
+) -> np.ndarray:
+    """Integer bits per element that hold the observed range ``[lo, hi]`` (signed where ``k``;
+    an unsigned type holds only ``hi``), then one fewer (the overflow corner) or one more now
+    and then; ``fallback`` where the range is a single value 0."""
+    magnitude = np.where(k == 1, np.maximum(-lo, hi), np.maximum(hi, 0.0))
+    i = np.where(magnitude > 0, np.ceil(np.log2(np.maximum(magnitude, 1e-300))), fallback)
+    i = i + (np.where(k == 1, magnitude, 0) == np.exp2(i))  # signed: 2**i itself needs one more
+    i = i + rng.choice([-1, 0, 0, 0, 1], len(i))
+    return np.clip(i, -MAX_EXPONENT, MAX_EXPONENT).astype(np.int64)
 
 
 def _zero_channel(
@@ -594,14 +642,19 @@ def random_spec(
         function: Callable[[np.ndarray], np.ndarray],
         signed: float,
         i_range: tuple[int, int],
+        out_zero_width: float,
     ) -> None:
         """A narrow table input requantizer ``{label}_in`` (signed with probability
-        ``signed``, integer bits in ``i_range``: the range a trained softmax gives) and a
-        Table ``label`` of ``function`` on the latest (1-d) tensor."""
+        ``signed``, integer bits calibrated on the latest (1-d) tensor's values, as training
+        calibrates them, with ``i_range`` where those are all 0) and a Table ``label`` of
+        ``function`` on it, its output elements of width 0 with probability
+        ``out_zero_width``."""
         n_in = partial([]).shape(layers[-1].name)[0]
         k = (rng.random(n_in) < signed).astype(np.int64)
-        bits = np.maximum(rng.integers(1, max(table_bits, 1) + 1, n_in), k)
-        i = rng.integers(i_range[0], i_range[1] + 1, n_in)
+        widest = max(table_bits, 1)
+        bits = np.maximum(rng.integers((widest + 1) // 2, widest + 1, n_in), k)
+        fallback = rng.integers(i_range[0], i_range[1] + 1, n_in)
+        i = _calibrated_i(rng, *_observed_range(partial([]), seed), k, fallback)
         t_in = TensorType(k, i, bits - k - i)
         layers.append(
             RequantizeSpec(
@@ -615,11 +668,32 @@ def random_spec(
             )
         )
         in_type = infer_types(partial([]))[layers[-1].name]
-        out = _unit_type(rng, in_type.shape[0], act_bits, zero_width)
+        out = _unit_type(rng, in_type.shape[0], act_bits, out_zero_width)
         layers.append(_function_table(label, layers[-1].name, in_type, out, function))
 
+    def logits_quantizer() -> None:
+        """``sm_in``, a QSoftmax's input quantizer: signed as the incoming values are, integer
+        bits calibrated on them, a width from the upper half of ``act_bits``."""
+        incoming = infer_types(partial([]))[layers[-1].name].flat()
+        n_in = incoming.shape[0]
+        k = incoming.k
+        width = np.maximum(_upper_half_width(rng, act_bits, n_in), k)
+        i = _calibrated_i(rng, *_observed_range(partial([]), seed), k, incoming.i)
+        f = np.clip(width - k - i, -MAX_EXPONENT, MAX_EXPONENT)
+        layers.append(
+            RequantizeSpec(
+                name="sm_in",
+                inputs=(layers[-1].name,),
+                k=k,
+                i=i,
+                f=f,
+                round=pick(rounds),
+                overflow=pick(overflows),
+            )
+        )
+
     if softmax and rng.random() < softmax:
-        requantize("sm_in")
+        logits_quantizer()
         n = partial([]).shape("sm_in")[0]
         layers.append(ReshapeSpec(name="sm_col", inputs=("sm_in",), shape=[n, 1]))
         layers.append(
@@ -628,12 +702,24 @@ def random_spec(
         layers.append(ReshapeSpec(name="sm_max", inputs=("sm_maxpool",), shape=[1]))
         layers.append(DenseSpec.ones("sm_max_b", "sm_max", 1, n))
         layers.append(SubtractSpec(name="sm_diff", inputs=("sm_in", "sm_max_b")))
-        function_table("sm_exp", _exp, 0.9, (-1, 3))  # x - max <= 0
+        function_table("sm_exp", _exp, 0.9, (-1, 3), zero_width)  # x - max <= 0
         layers.append(DenseSpec.ones("sm_sum", "sm_exp", n, 1))
-        function_table("sm_recip", _reciprocal, 0.2, (0, 4))  # a sum >= 1
+        # a sum >= 1; one reciprocal scales every output: width 0 would zero them all
+        function_table("sm_recip", _reciprocal, 0.2, (0, 4), 0.0)
         layers.append(DenseSpec.ones("sm_recip_b", "sm_recip", 1, n))
         layers.append(MultiplySpec(name="sm_mul", inputs=("sm_exp", "sm_recip_b")))
-        requantize("sm")
+        unit = _unit_type(rng, n, act_bits, zero_width)
+        layers.append(
+            RequantizeSpec(
+                name="sm",
+                inputs=(layers[-1].name,),
+                k=unit.k,
+                i=unit.i,
+                f=unit.f,
+                round=pick(rounds),
+                overflow=pick(overflows),
+            )
+        )
     layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
     return ModelSpec(
         name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}

@@ -59,11 +59,12 @@ def test_softmax_is_bit_exact_in_simulation(
     assert result.checked >= result.vectors and result.table_coverage[0] > 0
 
 
-RANDOM_SEED = 28
+RANDOM_SEED = 111
 RANDOM_DRAW = {"zero_width": 0.0, "act_bits": (4, 10), "table_bits": 6}
-"""No width-0 elements and 4..10-bit activations: with random_spec's defaults the softmax
-block had a constant output on every draw of seeds 0..3300 with these kinds
-(:func:`tests.sim.vary.assert_vectors_vary`); this draw's vary."""
+"""No width-0 elements and 4..10-bit activations. Of seeds 0..399 of this draw, 111 is the one
+that has all these kinds and whose outputs each vary
+(:func:`tests.sim.vary.assert_vectors_vary`): most random networks in front of a softmax have
+logits that barely move, or one that always wins."""
 
 
 def test_random_graph_with_tables_merges_and_a_softmax(simulator: str, tmp_path: Path) -> None:
