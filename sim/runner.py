@@ -31,6 +31,7 @@ from hgq_hw import atomic
 from hgq_hw.spec import ModelSpec, save
 from hgq_hw.toolchain import TOOLS, ToolError, find_tool, tool_env
 from sim.icarus import icarus_kick
+from sim.stream_vectors import StreamVectorSet
 from sim.vectors import VectorSet, build_vectors
 
 __all__ = [
@@ -362,7 +363,7 @@ def run_regression(
     seed: int | None = None,
     waves: bool | None = None,
     data: np.ndarray | None = None,
-    vectors: VectorSet | None = None,
+    vectors: VectorSet | StreamVectorSet | None = None,
     gap_probability: float = 0.3,
     optimize: bool = False,
 ) -> SimResult:
@@ -375,7 +376,9 @@ def run_regression(
 
     A stream-mode design (``design.stream``) runs :func:`sim.stream_runner.run_stream_regression`
     instead: ``samples`` random images (``NUM_IMAGES``, default 20, when not given) plus corner
-    and border images and ``data``; ``vectors`` must then be None.
+    and border images and ``data``, or the images of ``vectors``, a
+    :class:`~sim.stream_vectors.StreamVectorSet` (a parallel design takes a
+    :class:`~sim.vectors.VectorSet`; either is refused for the other kind of design).
     """
     simulator = (simulator or os.environ.get("SIM") or "verilator").lower()
     seed = int(os.environ.get("SEED", 0)) if seed is None else seed
@@ -383,8 +386,8 @@ def run_regression(
     if design.stream:
         from sim.stream_runner import run_stream_regression
 
-        if vectors is not None:
-            raise ValueError("a stream design takes images (samples, data), not a VectorSet")
+        if vectors is not None and not isinstance(vectors, StreamVectorSet):
+            raise ValueError("a stream design takes a StreamVectorSet of images, not a VectorSet")
         images = int(os.environ.get("NUM_IMAGES", 20)) if samples is None else samples
         return run_stream_regression(
             spec,
@@ -395,9 +398,12 @@ def run_regression(
             seed=seed,
             waves=waves,
             data=data,
+            vectors=vectors,
             gap_probability=gap_probability,
             optimize=optimize,
         )
+    if isinstance(vectors, StreamVectorSet):
+        raise ValueError("a parallel design takes a VectorSet, not a StreamVectorSet of images")
     samples = int(os.environ.get("NUM_SAMPLES", 200)) if samples is None else samples
     if vectors is None:
         vectors = build_vectors(spec, samples=samples, seed=seed, data=data)

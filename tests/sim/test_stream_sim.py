@@ -79,11 +79,11 @@ ICARUS_NETWORKS = {  # name: random_stream_network seed, input shape and layers
 def test_stream_design_is_bit_exact_on_icarus(name: str, tmp_path: Path) -> None:
     require("icarus")
     spec = stream_network(ICARUS_NETWORKS[name])
-    assert_outputs_vary(spec, images=12, seed=5)
+    vectors = assert_outputs_vary(spec, images=12, seed=5)
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=1, io="stream")
     assert design.stream
     result = run_regression(
-        spec, design, work_dir=tmp_path / "w", simulator="icarus", samples=12, seed=5
+        spec, design, work_dir=tmp_path / "w", simulator="icarus", vectors=vectors, seed=5
     )
     print(result.summary())
     assert result.passed, result.summary()
@@ -96,10 +96,10 @@ def test_stream_design_is_bit_exact_on_verilator(tmp_path: Path) -> None:
     """One Verilator build (the slow part), a network also run on Icarus."""
     require("verilator")
     spec = stream_network(ICARUS_NETWORKS["conv2d-same-maxpool"])
-    assert_outputs_vary(spec, images=12, seed=6)
+    vectors = assert_outputs_vary(spec, images=12, seed=6)
     design = generate_design(spec, tmp_path / "gen", pipeline_levels=1, io="stream")
     result = run_regression(
-        spec, design, work_dir=tmp_path / "w", simulator="verilator", samples=12, seed=6
+        spec, design, work_dir=tmp_path / "w", simulator="verilator", vectors=vectors, seed=6
     )
     print(result.summary())
     assert result.passed, result.summary()
@@ -184,11 +184,11 @@ def test_an_output_later_than_the_latency_is_caught(tmp_path: Path) -> None:
     require("icarus")
     spec, _ = random_stream_conv(5, levels=1)
     assert spec.layers[1].padding == Padding.SAME
-    assert_outputs_vary(spec, images=3, seed=2)
+    vectors = assert_outputs_vary(spec, images=3, seed=2)
     design = generate_design(spec, tmp_path / "gen", io="stream")
     early = dataclasses.replace(design, latency=design.latency - 1)
     result = run_regression(
-        spec, early, work_dir=tmp_path / "w", simulator="icarus", samples=3, seed=2
+        spec, early, work_dir=tmp_path / "w", simulator="icarus", vectors=vectors, seed=2
     )
     print(result.summary())
     assert not result.passed and result.mismatch_count == 0
@@ -215,11 +215,27 @@ def test_an_output_before_its_image_ends_is_exact(tmp_path: Path) -> None:
     pixel: after pixel 19 (its bottom-right tap (3, 3)), not before; the testbench takes it."""
     require("icarus")
     spec = _pool_5x5()
-    assert_outputs_vary(spec, images=8, seed=4)
+    vectors = assert_outputs_vary(spec, images=8, seed=4)
     design = generate_design(spec, tmp_path / "gen", io="stream")
     assert needed_pixels(stream_plan_of(spec, design)) == 3 * 5 + 3 + 1
     result = run_regression(
-        spec, design, work_dir=tmp_path / "w", simulator="icarus", samples=8, seed=4
+        spec, design, work_dir=tmp_path / "w", simulator="icarus", vectors=vectors, seed=4
     )
     print(result.summary())
     assert result.passed, result.summary()
+
+
+def test_each_kind_of_design_refuses_the_other_kind_of_vectors(tmp_path: Path) -> None:
+    """A stream design streams a StreamVectorSet's images; a parallel one takes a VectorSet.
+    Either given to the other is refused before anything is built."""
+    from sim.vectors import build_vectors
+
+    spec = _pool_5x5()
+    images = build_stream_vectors(spec, images=2, seed=0)
+    stream = generate_design(spec, tmp_path / "stream", io="stream")
+    parallel = generate_design(spec, tmp_path / "parallel")
+    with pytest.raises(ValueError, match="a stream design takes a StreamVectorSet"):
+        run_regression(spec, stream, work_dir=tmp_path / "w", vectors=build_vectors(spec))
+    with pytest.raises(ValueError, match="a parallel design takes a VectorSet"):
+        run_regression(spec, parallel, work_dir=tmp_path / "w", vectors=images)
+    assert not (tmp_path / "w").exists()
