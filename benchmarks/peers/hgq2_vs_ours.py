@@ -877,6 +877,17 @@ def _relpath(path: str) -> str:
     return os.path.relpath(p, ROOT) if p.is_relative_to(ROOT) else path
 
 
+def run_name(args: argparse.Namespace) -> str:
+    """The name of a run's raw files and work folder: the shared settings, then ``_late<N>``
+    with ``--select late:N`` and ``_cos<F>`` with ``--lr-schedule cosine:F`` (none without
+    them, so older runs keep their names)."""
+    return (
+        f"e{args.epochs}_bs{args.batch_size}_lr{args.lr:g}_s{args.seed}_{args.hgq2_init}"
+        f"_pl{args.pipeline_levels}{f'_late{args.select}' if args.select else ''}"
+        f"{'' if args.lr_schedule is None else f'_cos{args.lr_schedule:g}'}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
@@ -890,11 +901,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw.mkdir(parents=True, exist_ok=True)
     work = Path(args.work).absolute()
     work.mkdir(parents=True, exist_ok=True)
-    run = (
-        f"e{args.epochs}_bs{args.batch_size}_lr{args.lr:g}_s{args.seed}_{args.hgq2_init}"
-        f"_pl{args.pipeline_levels}{f'_late{args.select}' if args.select else ''}"
-        f"{'' if args.lr_schedule is None else f'_cos{args.lr_schedule:g}'}"
-    )
+    run = run_name(args)
     with open(raw / f"hgq2_{run}.log", "a", encoding="utf-8") as log:  # runs in turn
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} ===\n")
         stdout = sys.stdout

@@ -111,6 +111,8 @@ def test_hgq2_arguments_defaults_and_refusals() -> None:
     assert mod.both_sides_opts(args) == {"select_window": 5, "lr_cosine_final": 0.1}
     assert mod.parse_args(["--lr-schedule", "cosine"]).lr_schedule == 0.0
     assert mod.parse_args(["--lr-schedule", "constant"]).lr_schedule is None
+    assert mod.run_name(mod.parse_args([])) == "e300_bs64_lr0.003_s0_example_pl0"
+    assert mod.run_name(args) == "e300_bs64_lr0.003_s0_example_pl0_late5_cos0.1"
     for bad in (
         ["--select", "late:0"],
         ["--select", "best"],
