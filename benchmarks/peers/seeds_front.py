@@ -16,7 +16,11 @@ mean xc7 LUTs (with each seed's numbers beside them). Betas missing from some se
 left out of the means. Accuracies are on each seed's own test split: the split is drawn from the
 seed (``hgq_train.data.load_dataset``), the same for both sides within a seed.
 
-``--out`` also writes what is printed to FILE.
+``--out`` also writes what is printed to FILE; ``--seeds 0,1,2`` keeps only those seeds.
+``--theirs-from DIR [DIR ...]`` takes HGQ2's points from other runs' folders (and ours only
+from the positional ones): our front of one setting against HGQ2's of another, say each side
+at its own best learning-rate schedule. Each side still needs one setting over its files, and
+a seed's split is the same in every run.
 """
 
 from __future__ import annotations
@@ -72,10 +76,10 @@ def _settings(point: dict[str, Any], side: str) -> dict[str, Any]:
     return {**opts, "config": point["ours"].get("config", point["opts"].get("config", {}))}
 
 
-def load_points(folders: Sequence[Path]) -> list[SidePoint]:
-    """Every side of every point file under ``folders``. ``ValueError`` (naming the files) when
-    two files of the same side disagree on the settings, when a folder holds no point file, or
-    when the same seed, side and beta comes twice."""
+def load_points(folders: Sequence[Path], sides: Sequence[str] = SIDES) -> list[SidePoint]:
+    """Each of ``sides`` of every point file under ``folders``. ``ValueError`` (naming the
+    files) when two files of the same side disagree on the settings, when a folder holds no
+    point file, or when the same seed, side and beta comes twice."""
     found: list[SidePoint] = []
     keys: dict[str, tuple[str, Path]] = {}
     seen: dict[tuple[str, int, float], Path] = {}
@@ -86,7 +90,7 @@ def load_points(folders: Sequence[Path]) -> list[SidePoint]:
         for path in files:
             point = json.loads(path.read_text(encoding="utf-8"))
             seed = int(point["opts"]["seed"])
-            for side in SIDES:
+            for side in sides:
                 result = point.get(side)
                 if result is None:
                     continue
@@ -245,13 +249,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("raw", nargs="+", type=Path, help="hgq2_vs_ours.py --raw folders")
     p.add_argument("--cost-ratio", type=float, default=0.8)
     p.add_argument("--out", type=Path, help="also write the report here")
+    p.add_argument(
+        "--theirs-from",
+        nargs="+",
+        type=Path,
+        metavar="RAW",
+        help="take HGQ2's points from these folders (ours only from the positional ones)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=lambda text: {int(v) for v in text.split(",")},
+        help="only these seeds, comma separated (default: every seed found)",
+    )
     args = p.parse_args(argv)
     try:
-        points = load_points(args.raw)
+        if args.theirs_from:
+            points = load_points(args.raw, ("ours",))
+            points += load_points(args.theirs_from, ("theirs",))
+        else:
+            points = load_points(args.raw)
     except (ValueError, OSError, KeyError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    text = "\n".join(report(points, args.cost_ratio)) + "\n"
+    if args.seeds is not None:
+        points = [point for point in points if point.seed in args.seeds]
+        if not points:
+            print(f"error: no point of seeds {sorted(args.seeds)}", file=sys.stderr)
+            return 2
+    lines = report(points, args.cost_ratio)
+    if args.theirs_from:
+        where = ", ".join(map(str, args.theirs_from))
+        lines.insert(1, f"HGQ2's points from {where}; ours from {', '.join(map(str, args.raw))}")
+    text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.out:
         args.out.write_text(text, encoding="utf-8")

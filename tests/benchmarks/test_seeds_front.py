@@ -141,3 +141,39 @@ def test_command_line_prints_writes_and_refuses(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 2 and "no hgq2_vs_ours.py point files" in proc.stderr
+
+
+def test_their_points_can_come_from_another_run(tmp_path: Path) -> None:
+    """``--theirs-from``: HGQ2's points of other folders against ours of the positional ones.
+    Their low point there costs 1,000 LUTs, so ours 90 % / 88 % at 700 (0.7x) meets it in
+    seed 0 and not in seed 1 (their 89 %); their points in the positional folders are unused."""
+    folders = _two_seeds(tmp_path)
+    other = tmp_path / "other"
+    _write(other, 0, 3e-4, ours=(0.10, 100), theirs=(0.90, 1000))
+    _write(other, 1, 3e-4, ours=(0.10, 100), theirs=(0.89, 1000))
+    mod = _module()
+    ours = mod.load_points(folders, ("ours",))
+    assert {p.side for p in ours} == {"ours"} and len(ours) == 7
+    theirs = mod.load_points([other], ("theirs",))
+    lines = mod.report(ours + theirs)
+    assert "## seed 0 alone: 1 of 1 HGQ2 points met" in lines
+    assert "## seed 1 alone: 0 of 1 HGQ2 points met" in lines
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, folders), "--theirs-from", str(other)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1] == (
+        f"HGQ2's points from {other}; ours from {', '.join(map(str, folders))}"
+    )
+    assert "| HGQ2 + da4ml | 0.0003 | 89.50 | 1000 | 90.00 / 89.00 | 1000 / 1000 |" in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, folders), "--seeds", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("seeds 1; bar") and "## seed 0" not in proc.stdout
