@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from hgq_hw.errors import InputFileError
 from hgq_train.archive import check_keras_archive
+from hgq_train.lr_schedule import adam, parse_lr_schedule
 
 __all__ = [
     "XLA_STEPS_PER_EXECUTION",
@@ -49,7 +50,7 @@ __all__ = [
 XLA_STEPS_PER_EXECUTION = 8
 """Steps per execution on the XLA path (Keras needs XLA for more than one, see compile_hgq)."""
 
-_RESUMED_KEYS = ("dataset", "data", "model", "seed", "batch_size", "lr", "beta")
+_RESUMED_KEYS = ("dataset", "data", "model", "seed", "batch_size", "lr", "beta", "lr_schedule")
 """Settings a resumed run takes from its config.json (the command line cannot change them)."""
 
 T = TypeVar("T")
@@ -88,6 +89,9 @@ class TrainOptions:
     grad_scale_on: str | None = None
     cost: str = "ebops"
     """The resource term of the loss: ``"ebops"`` or ``"luts"`` (predicted xc7 LUTs)."""
+    lr_schedule: str = "constant"
+    """Adam's rate over the run: ``"constant"``, ``"cosine"`` or ``"cosine:F"`` (down to ``F``
+    times ``lr`` at the last step; :mod:`hgq_train.lr_schedule`)."""
 
     def model_overrides(self) -> dict[str, Any]:
         """The :class:`~hgq_train.models.MLPConfig` fields these options set."""
@@ -102,6 +106,7 @@ class TrainOptions:
             raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ValueError(f"--lr must be > 0, got {self.lr}")
+        parse_lr_schedule(self.lr_schedule)
         if self.cost not in ("ebops", "luts"):
             raise ValueError(f"--cost must be ebops or luts, got {self.cost!r}")
         if self.grad_scale_on not in (None, "ebops", "task"):
@@ -291,7 +296,11 @@ def _train(options: TrainOptions, schedule: Any) -> RunResult:
             config_path,
             {**settings, "model_config": model_config.to_dict(), "epochs": epochs},
         )
-    optimizer = model.optimizer if done else None  # resume keeps the optimizer state
+    if done:
+        optimizer = model.optimizer  # resume keeps the optimizer state (and its schedule)
+    else:
+        steps_per_epoch = -(-len(data.x_train) // int(settings["batch_size"]))
+        optimizer = adam(float(settings["lr"]), settings["lr_schedule"], epochs * steps_per_epoch)
     saved_beta = _read_json(state_path, {}).get("beta") if done else None
 
     def compile_model(jit: bool) -> None:
@@ -301,7 +310,7 @@ def _train(options: TrainOptions, schedule: Any) -> RunResult:
             beta=schedule(done, epochs),
             learning_rate=float(settings["lr"]),
             cost=options.cost,
-            optimizer=optimizer if optimizer is not None else getattr(model, "optimizer", None),
+            optimizer=optimizer,
             **(fast if jit else {"jit_compile": False}),
         )
         if saved_beta is not None:

@@ -54,7 +54,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import shlex
 import statistics
@@ -65,6 +64,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from hgq_train.lr_schedule import parse_lr_schedule
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -130,27 +131,6 @@ def parse_select(text: str) -> int:
     if kind == "late" and count.isdigit() and int(count) > 0:
         return int(count)
     raise ValueError(f"--select {text!r}: expected 'final' or 'late:N' with N a positive integer")
-
-
-def parse_lr_schedule(text: str) -> float | None:
-    """``"constant"`` -> None; ``"cosine"`` -> 0.0 and ``"cosine:F"`` -> ``F``: a cosine decay
-    from ``--lr`` to ``F * --lr`` over the whole run, ``0 <= F < 1``. Anything else raises
-    ``ValueError`` naming the accepted forms."""
-    if text == "constant":
-        return None
-    kind, colon, final = text.partition(":")
-    if kind == "cosine" and not colon:
-        return 0.0
-    if kind == "cosine":
-        try:
-            value = float(final)
-        except ValueError:
-            value = math.nan
-        if 0.0 <= value < 1.0:
-            return value
-    raise ValueError(
-        f"--lr-schedule {text!r}: expected 'constant', 'cosine' or 'cosine:F' with 0 <= F < 1"
-    )
 
 
 def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:

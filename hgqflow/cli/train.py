@@ -97,11 +97,20 @@ def add_method_args(parser: argparse.ArgumentParser) -> None:
         help="resource term of the loss: beta * EBOPs (default) or beta * predicted xc7 LUTs "
         "(hgq_hw/cost_xc7.json; about 1.3 LUTs per EBOP on a trained MLP)",
     )
+    group.add_argument(
+        "--lr-schedule",
+        default="constant",
+        metavar="constant|cosine[:F]",
+        help="Adam's learning rate: constant at --lr (default) or a cosine from --lr down to "
+        "F times it (default F 0) at the last step; on digits, cosine gave ours more accuracy "
+        "per LUT (benchmarks/peers/RESULTS_qor9.md); checked when training starts",
+    )
 
 
 def method_kwargs(args: argparse.Namespace) -> dict[str, object]:
     """The :func:`add_method_args` options as ``TrainOptions`` / ``FlowOptions`` fields."""
     names = ("sign_bits", "weight_f_init", "weight_init_bits", "grad_scale_on", "cost")
+    names += ("lr_schedule",)
     return {name: getattr(args, name) for name in names}
 
 

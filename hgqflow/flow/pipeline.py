@@ -65,6 +65,7 @@ class FlowOptions:
     weight_init_bits: float | None = None
     grad_scale_on: str | None = None
     cost: str = "ebops"
+    lr_schedule: str = "constant"
     calibration_margin_bits: int = 0
     fold_rounding: bool = True
 
@@ -171,6 +172,7 @@ def _train(opts: FlowOptions, run: Path) -> dict[str, Any]:
             weight_init_bits=opts.weight_init_bits,
             grad_scale_on=opts.grad_scale_on,
             cost=opts.cost,
+            lr_schedule=opts.lr_schedule,
         )
     )
     history = json.loads(result.history_path.read_text())

@@ -8,7 +8,8 @@ A config has up to four tables (``hgq sweep --example`` prints a commented one):
     [[points]]     explicit points: settings over [defaults] (with [grid], they are added)
 
 Every error is a :class:`SweepConfigError` (a ``ValueError``) naming the file, where in it
-(``[defaults]``, ``[grid]``, ``points[2]``, the grid point) and the key. Standard library only.
+(``[defaults]``, ``[grid]``, ``points[2]``, the grid point) and the key. Standard library only
+(and :func:`hgq_train.lr_schedule.parse_lr_schedule`, itself standard library).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import tomllib
+
+from hgq_train.lr_schedule import parse_lr_schedule
 
 __all__ = [
     "CHOICES",
@@ -48,6 +51,7 @@ SETTINGS: dict[str, tuple[tuple[type, ...], Any]] = {
     "jit": ((bool,), True),
     "deterministic": ((bool,), True),
     "cost": ((str,), "ebops"),
+    "lr_schedule": ((str,), "constant"),
     "calibration_margin_bits": ((int,), 0),
     "fold_rounding": ((bool,), True),
     "pipeline_levels": ((int,), 2),
@@ -171,6 +175,11 @@ def _check_value(path: Path, where: str, key: str, value: Any) -> Any:
         problem = _beta_problem(value)
         if problem:
             raise _fail(path, where, f"beta {value!r}: {problem}")
+    if key == "lr_schedule":
+        try:
+            parse_lr_schedule(value)
+        except ValueError as err:
+            raise _fail(path, where, str(err).replace("--lr-schedule", "lr_schedule")) from None
     return value
 
 

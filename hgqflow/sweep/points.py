@@ -1,7 +1,8 @@
 """Points of a sweep: the settings of one trained-and-built model, and its stable id.
 
 A point's id is readable and stable: ``<dataset>-b<beta>-s<seed>-<hash>``, where the hash is
-the first 10 hex digits of the SHA-256 of its settings as canonical JSON (sorted keys). The same
+the first 10 hex digits of the SHA-256 of its settings as canonical JSON (sorted keys; a
+setting of :data:`ADDED_LATER` at its default is left out). The same
 settings give the same id in every run and on every machine, so a rerun finds the folder
 ``DIR/points/<id>/`` of a point it already finished; any change of a setting gives a new id.
 """
@@ -20,9 +21,15 @@ from hgqflow.sweep.config import SweepConfig, SweepConfigError
 __all__ = ["Point", "expand_points", "point_id"]
 
 
+ADDED_LATER: dict[str, Any] = {"lr_schedule": "constant"}
+"""Settings added after point ids were frozen, with their defaults: at that default they are
+left out of the id, so the points of older configs keep their ids (and folders)."""
+
+
 def point_id(settings: dict[str, Any]) -> str:
     """The id of the point with these settings (see the module docstring)."""
-    canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    hashed = {k: v for k, v in settings.items() if ADDED_LATER.get(k, object()) != v}
+    canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:10]
     dataset = Path(str(settings.get("dataset", "data"))).stem
     slug = f"{dataset}-b{settings.get('beta', '')}-s{settings.get('seed', '')}"

@@ -75,6 +75,7 @@ def point_commands(run: PointRun, folder: Path) -> list[str]:
     train += ["--batch-size", str(s["batch_size"]), "--lr", repr(s["lr"]), "--verbose", "2"]
     train += [] if s["jit"] else ["--no-jit"]
     train += ["--cost", s["cost"]] if s["cost"] != "ebops" else []
+    train += ["--lr-schedule", s["lr_schedule"]] if s["lr_schedule"] != "constant" else []
     train += ["--out", f"{f}/train"]
     export = ["hgq", "export", f"{f}/train/model.keras", "-o", f"{f}/spec.json"]
     export += ["--name", spec_name(p)]

@@ -97,6 +97,7 @@ def _train(point: Point, work: Path, threads: int | None) -> dict[str, Any]:
             verbose=2,
             jit=s["jit"],
             cost=s["cost"],
+            lr_schedule=s["lr_schedule"],
             deterministic=s["deterministic"],
         )
     )

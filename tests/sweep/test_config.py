@@ -71,6 +71,7 @@ def test_no_grid_and_no_points_is_one_point_of_defaults(tmp_path: Path) -> None:
         ("[sweep.resources.train]\nnum_gpus = 1\n", "[sweep.resources.train]", "num_gpus"),
         ("[grid]\nseed = [0, 0]\n", "grid point {'seed': 0}", "the same settings as"),
         ("[sweeps]\n", "top level", "unknown table 'sweeps'"),
+        ("[defaults]\nlr_schedule = 'step'\n", "[defaults]", "lr_schedule 'step': expected"),
     ],
 )
 def test_config_errors_name_the_file_the_place_and_the_key(
@@ -104,6 +105,9 @@ def test_point_ids_are_stable_and_follow_every_setting(tmp_path: Path) -> None:
     # frozen: ids must not drift (changed once, when `deterministic` became true by default,
     # before any release of hgq sweep)
     assert first.id == "digits-b1e-6-s0-bc4f2dc173", first.id
+    # a setting added later counts only off its default (lr_schedule)
+    assert first.settings["lr_schedule"] == "constant"
+    assert point_id({**first.settings, "lr_schedule": "cosine"}) != first.id
 
 
 def test_pareto_front_keeps_undominated_points_cheapest_first() -> None:

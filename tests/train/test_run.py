@@ -177,3 +177,60 @@ def test_cnn_run_trains_resumes_and_exports_bit_exactly(tmp_path: Path) -> None:
     assert [layer.kind for layer in exported.spec.layers][:5] == [
         "Input", "Conv", "ReLU", "Requantize", "MaxPool"
     ]  # fmt: skip
+
+
+def test_lr_schedule_is_checked_and_reaches_every_front_end() -> None:
+    from hgqflow.cli import build_parser
+    from hgqflow.cli.train import train_options
+
+    parser = build_parser()
+    assert train_options(parser.parse_args(["train", "--out", "r"])).lr_schedule == "constant"
+    args = parser.parse_args(["train", "--out", "r", "--lr-schedule", "cosine:0.1"])
+    assert train_options(args).lr_schedule == "cosine:0.1"
+    assert parser.parse_args(["flow", "--lr-schedule", "cosine"]).lr_schedule == "cosine"
+    bad = train_options(parser.parse_args(["train", "--out", "r", "--lr-schedule", "cosine:1"]))
+    with pytest.raises(ValueError, match="'cosine:1': expected 'constant', 'cosine' or 'cosine:F'"):
+        bad.check()
+    with pytest.raises(ValueError, match="--lr-schedule 'step'"):
+        TrainOptions(out=Path("r"), lr_schedule="step").check()
+
+
+def test_cosine_run_ends_at_its_floor_and_resume_keeps_the_horizon(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``--lr-schedule cosine:0.25`` over 2 epochs, stopped after its first committed epoch
+    and resumed: the saved rate is halfway down the cosine then (0.625 x lr) and at its floor
+    (0.25 x lr) after the last step, as in one run of 2 epochs."""
+    import keras
+
+    import hgq_train.run_state
+    from hgq_train.run import run_training
+
+    seed = 3
+    print(f"seed {seed}")
+    run = tmp_path / "run"
+    options = dict(out=run, model="digits", epochs=2, seed=seed, verbose=0, jit=False)
+    options.update(lr=4e-3, lr_schedule="cosine:0.25")
+
+    def saved_rate() -> float:
+        model = keras.models.load_model(run / "model.keras", compile=True)
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+    class Stop(Exception):
+        pass
+
+    commit = hgq_train.run_state.commit_epoch
+
+    def commit_then_stop(run_dir, save_model, history, state) -> None:
+        commit(run_dir, save_model, history, state)
+        raise Stop  # as if killed right after epoch 0 was committed
+
+    monkeypatch.setattr(hgq_train.run_state, "commit_epoch", commit_then_stop)
+    with pytest.raises(Stop):
+        run_training(TrainOptions(**options))
+    monkeypatch.setattr(hgq_train.run_state, "commit_epoch", commit)
+    assert saved_rate() == pytest.approx(0.625 * 4e-3, rel=1e-5)
+    assert json.loads((run / "config.json").read_text())["lr_schedule"] == "cosine:0.25"
+    resumed = run_training(TrainOptions(**options, resume=True))
+    assert resumed.resumed_from == 1 and resumed.epochs_done == 2
+    assert saved_rate() == pytest.approx(0.25 * 4e-3, rel=1e-5)
