@@ -467,22 +467,28 @@ def random_spec(
         chain = layers + extra
         return ModelSpec("partial", [*chain, OutputSpec(name="out", inputs=(chain[-1].name,))])
 
+    def add_requantize(label: str, t: TensorType, shape: tuple[int, ...] | None = None) -> None:
+        """A Requantize ``label`` of the latest tensor to ``t`` (reshaped to ``shape``), its
+        rounding and overflow drawn in that order."""
+        shape = t.shape if shape is None else shape
+        layers.append(
+            RequantizeSpec(
+                name=label,
+                inputs=(layers[-1].name,),
+                k=t.k.reshape(shape),
+                i=t.i.reshape(shape),
+                f=t.f.reshape(shape),
+                round=pick(rounds),
+                overflow=pick(overflows),
+            )
+        )
+
     def requantize(label: str) -> None:
         incoming = infer_types(partial([]))[layers[-1].name]
         q = _requantize_type(rng, incoming.flat(), act_bits, zero_width)
         if len(incoming.shape) > 1:
             q = _zero_channel(rng, q, incoming.shape, zero_width)
-        layers.append(
-            RequantizeSpec(
-                name=label,
-                inputs=(layers[-1].name,),
-                k=q.k.reshape(incoming.shape),
-                i=q.i.reshape(incoming.shape),
-                f=q.f.reshape(incoming.shape),
-                round=pick(rounds),
-                overflow=pick(overflows),
-            )
-        )
+        add_requantize(label, q, incoming.shape)
 
     for index in range(conv_depth if spatial else 0):
         in_shape = partial([]).shape(layers[-1].name)
@@ -559,18 +565,7 @@ def random_spec(
         if where_relu < relu / 2:
             layers.append(ReLUSpec(name=f"relu{index}a", inputs=(layers[-1].name,)))
         incoming = infer_types(partial([]))[layers[-1].name]
-        q = _requantize_type(rng, incoming, act_bits, zero_width)
-        layers.append(
-            RequantizeSpec(
-                name=f"q{index}",
-                inputs=(layers[-1].name,),
-                k=q.k,
-                i=q.i,
-                f=q.f,
-                round=pick(rounds),
-                overflow=pick(overflows),
-            )
-        )
+        add_requantize(f"q{index}", _requantize_type(rng, incoming, act_bits, zero_width))
         if relu / 2 <= where_relu < relu:
             layers.append(ReLUSpec(name=f"relu{index}b", inputs=(layers[-1].name,)))
         if table and rng.random() < table:
@@ -578,17 +573,7 @@ def random_spec(
             t_in = _requantize_type(rng, incoming, (1, max(table_bits, 1)), zero_width)
             if table_bits == 0:
                 t_in = TensorType(0 * t_in.k, 0 * t_in.i, 0 * t_in.f)
-            layers.append(
-                RequantizeSpec(
-                    name=f"t{index}_in",
-                    inputs=(layers[-1].name,),
-                    k=t_in.k,
-                    i=t_in.i,
-                    f=t_in.f,
-                    round=pick(rounds),
-                    overflow=pick(overflows),
-                )
-            )
+            add_requantize(f"t{index}_in", t_in)
             in_type = infer_types(partial([]))[layers[-1].name]
             layers.append(
                 _random_table_layer(
@@ -655,18 +640,7 @@ def random_spec(
         bits = np.maximum(rng.integers((widest + 1) // 2, widest + 1, n_in), k)
         fallback = rng.integers(i_range[0], i_range[1] + 1, n_in)
         i = _calibrated_i(rng, *_observed_range(partial([]), seed), k, fallback)
-        t_in = TensorType(k, i, bits - k - i)
-        layers.append(
-            RequantizeSpec(
-                name=f"{label}_in",
-                inputs=(layers[-1].name,),
-                k=t_in.k,
-                i=t_in.i,
-                f=t_in.f,
-                round=pick(rounds),
-                overflow=pick(overflows),
-            )
-        )
+        add_requantize(f"{label}_in", TensorType(k, i, bits - k - i))
         in_type = infer_types(partial([]))[layers[-1].name]
         out = _unit_type(rng, in_type.shape[0], act_bits, out_zero_width)
         layers.append(_function_table(label, layers[-1].name, in_type, out, function))
@@ -679,17 +653,8 @@ def random_spec(
         k = incoming.k
         width = np.maximum(_upper_half_width(rng, act_bits, n_in), k)
         i = _calibrated_i(rng, *_observed_range(partial([]), seed), k, incoming.i)
-        f = np.clip(width - k - i, -MAX_EXPONENT, MAX_EXPONENT)
-        layers.append(
-            RequantizeSpec(
-                name="sm_in",
-                inputs=(layers[-1].name,),
-                k=k,
-                i=i,
-                f=f,
-                round=pick(rounds),
-                overflow=pick(overflows),
-            )
+        add_requantize(
+            "sm_in", TensorType(k, i, np.clip(width - k - i, -MAX_EXPONENT, MAX_EXPONENT))
         )
 
     if softmax and rng.random() < softmax:
@@ -708,18 +673,7 @@ def random_spec(
         function_table("sm_recip", _reciprocal, 0.2, (0, 4), 0.0)
         layers.append(DenseSpec.ones("sm_recip_b", "sm_recip", 1, n))
         layers.append(MultiplySpec(name="sm_mul", inputs=("sm_exp", "sm_recip_b")))
-        unit = _unit_type(rng, n, act_bits, zero_width)
-        layers.append(
-            RequantizeSpec(
-                name="sm",
-                inputs=(layers[-1].name,),
-                k=unit.k,
-                i=unit.i,
-                f=unit.f,
-                round=pick(rounds),
-                overflow=pick(overflows),
-            )
-        )
+        add_requantize("sm", _unit_type(rng, n, act_bits, zero_width))
     layers.append(OutputSpec(name="out", inputs=(layers[-1].name,)))
     return ModelSpec(
         name or f"random_{seed}", layers, metadata={"generator": "hgq_hw.random_spec", "seed": seed}

@@ -27,6 +27,13 @@ def _module() -> Any:
     return module
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The script run as a command with ``args``, from the repository root."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
 def _side(acc: float, luts: int | None, adders: int = 300) -> dict[str, Any]:
     side: dict[str, Any] = {"accuracy": acc, "adders": adders, "ebops": 2.0 * adders}
     if luts is not None:
@@ -125,21 +132,11 @@ def test_other_settings_or_a_repeated_point_are_refused_by_name(tmp_path: Path) 
 def test_command_line_prints_writes_and_refuses(tmp_path: Path) -> None:
     folders = _two_seeds(tmp_path)
     out = tmp_path / "report.md"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, folders), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = _cli(*map(str, folders), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.read_text(encoding="utf-8") == proc.stdout
     assert proc.stdout.startswith("seeds 0, 1; bar: accuracy >= theirs at <= 0.8x\n")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), str(tmp_path / "missing")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = _cli(str(tmp_path / "missing"))
     assert proc.returncode == 2 and "no hgq2_vs_ours.py point files" in proc.stderr
 
 
@@ -158,22 +155,12 @@ def test_their_points_can_come_from_another_run(tmp_path: Path) -> None:
     lines = mod.report(ours + theirs)
     assert "## seed 0 alone: 1 of 1 HGQ2 points met" in lines
     assert "## seed 1 alone: 0 of 1 HGQ2 points met" in lines
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, folders), "--theirs-from", str(other)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = _cli(*map(str, folders), "--theirs-from", str(other))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1] == (
         f"HGQ2's points from {other}; ours from {', '.join(map(str, folders))}"
     )
     assert "| HGQ2 + da4ml | 0.0003 | 89.50 | 1000 | 90.00 / 89.00 | 1000 / 1000 |" in proc.stdout
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, folders), "--seeds", "1"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = _cli(*map(str, folders), "--seeds", "1")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("seeds 1; bar") and "## seed 0" not in proc.stdout
