@@ -308,9 +308,8 @@ def _train(options: TrainOptions, schedule: Any) -> RunResult:
         loss = compile_hgq(
             model,
             beta=schedule(done, epochs),
-            learning_rate=float(settings["lr"]),
             cost=options.cost,
-            optimizer=optimizer,
+            optimizer=optimizer,  # its learning rate or schedule from --lr / --lr-schedule
             **(fast if jit else {"jit_compile": False}),
         )
         if saved_beta is not None:
