@@ -41,8 +41,8 @@ def test_adam_is_constant_without_a_schedule_and_cosine_with_one() -> None:
             adam(3e-3, final, steps)
 
 
+@pytest.mark.usefixtures("op_determinism")
 def test_epoch_times_records_one_positive_time_per_epoch() -> None:
-    keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=adam(1e-2, 0.0, 6), loss="mse")
     timer = EpochTimes()

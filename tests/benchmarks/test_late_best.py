@@ -52,15 +52,7 @@ class _Script(keras.callbacks.Callback):
         logs["ebops"] = self.ebops.get(epoch, 1e9)
 
 
-@pytest.fixture(autouse=True)
-def _deterministic() -> Any:
-    """Train as the rest of the suite does: op determinism on, put back as it was afterwards
-    (this folder runs first, and the process's first training should not be a nondeterministic
-    one)."""
-    from hgq_train.determinism import kept_op_determinism
-
-    with kept_op_determinism():
-        yield
+pytestmark = pytest.mark.usefixtures("op_determinism")
 
 
 def _model(seed: int) -> keras.Model:
