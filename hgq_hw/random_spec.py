@@ -49,6 +49,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from hgq_hw.fixed import MAX_EXPONENT, MAX_WIDTH, Overflow, Round, TensorType
+from hgq_hw.inputs import random_raw
 from hgq_hw.reference import evaluate, infer_types, input_bounds
 from hgq_hw.spec import (
     MAX_TABLE_INPUT_BITS,
@@ -286,11 +287,8 @@ def _observed_range(
     from the spec's."""
     rng = np.random.default_rng((seed, 0x50F7))
     lo, hi = (np.asarray(b, dtype=object).reshape(-1) for b in input_bounds(spec))
-    rows = [lo, hi, np.zeros_like(lo)]
-    for _ in range(samples):
-        # Python ints: an input type may be wider than int64 can draw from
-        rows.append(np.array([a + int(rng.random() * (b - a + 1)) for a, b in zip(lo, hi)]))
-    raw = np.asarray(evaluate(spec, np.stack(rows)), dtype=object).reshape(len(rows), -1)
+    x = np.concatenate([np.stack([lo, hi, np.zeros_like(lo)]), random_raw(lo, hi, samples, rng)])
+    raw = np.asarray(evaluate(spec, x), dtype=object).reshape(len(x), -1)
     scale = np.ldexp(1.0, -infer_types(spec)[spec.layers[-1].inputs[0]].f.astype(np.int64))
     real = raw.astype(np.float64) * scale
     return real.min(axis=0), real.max(axis=0)

@@ -244,6 +244,16 @@ def report(points: Sequence[SidePoint], cost_ratio: float = 0.8) -> list[str]:
     return lines
 
 
+def _seed_set(text: str) -> set[int]:
+    """``--seeds 0,1,2``: the seeds as integers (argparse names the option on a bad one)."""
+    try:
+        return {int(v) for v in text.split(",")}
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("raw", nargs="+", type=Path, help="hgq2_vs_ours.py --raw folders")
@@ -258,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument(
         "--seeds",
-        type=lambda text: {int(v) for v in text.split(",")},
+        type=_seed_set,
         help="only these seeds, comma separated (default: every seed found)",
     )
     args = p.parse_args(argv)
